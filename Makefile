@@ -1,0 +1,39 @@
+# VideoStack: `make demo` runs the example, `make test` runs every test.
+# Both install what they need first (`make deps`), quietly when nothing is missing.
+
+SWIFT ?= swift
+APT_PACKAGES := libsqlite3-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
+	libswresample-dev libavfilter-dev ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base \
+	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
+PIP_PACKAGES := m3u8
+# Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
+BENCHES := store
+
+.PHONY: deps build test demo bench $(addprefix bench-,$(BENCHES))
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@missing=$$(for p in $(PIP_PACKAGES); do python3 -c "import importlib.metadata as m; m.version('$$p')" 2>/dev/null || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Python packages:" $$missing; \
+		python3 -m pip install -q $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: deps
+	$(SWIFT) run store-demo
+
+bench: $(addprefix bench-,$(BENCHES))
+
+$(addprefix bench-,$(BENCHES)): bench-%: deps
+	$(SWIFT) run -c release bench-$*

@@ -1,0 +1,67 @@
+// swift-tools-version:6.1
+// VideoStack: the building blocks of a video platform as Swift library modules.
+// Layers (a module imports only modules above it in this list):
+//   VideoCore → SingleTableStore → TranscodePipeline → HLSPackager → SearchIndex
+//   → VideoPlatform → VideoStackHTTP
+// Each C library has exactly one system target, wrapped by exactly one Swift module.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "VideoStack",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "VideoCore", targets: ["VideoCore"]),
+        .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
+        .executable(name: "store-demo", targets: ["StoreDemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: Core value types, errors, blob storage. No C library.
+        .target(
+            name: "VideoCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Item store (DynamoDB semantics) over SQLite.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "SingleTableStore",
+            dependencies: ["VideoCore", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Examples (built by CI so they keep compiling).
+        .executableTarget(
+            name: "StoreDemo",
+            dependencies: ["VideoCore", "SingleTableStore"],
+            path: "Examples/StoreDemo",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "VideoCoreTests",
+            dependencies: ["VideoCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SingleTableStoreTests",
+            dependencies: ["SingleTableStore", "VideoCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

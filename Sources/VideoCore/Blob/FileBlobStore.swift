@@ -1,0 +1,337 @@
+public import Foundation
+internal import Synchronization
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// A ``BlobStore`` over a directory of the local file system: the embedded default.
+///
+/// - Writes go to a temporary file under `root/.videostack-tmp/`, are fsynced, then renamed over
+///   the final path (and the directory fsynced), so a crash never leaves a partial object.
+/// - Keys are checked before use: empty keys, absolute paths, `.` and `..` components, empty
+///   components, backslashes, NUL and other control characters, keys over 1,024 bytes, and the
+///   reserved temporary directory are rejected with ``VideoStackError/Code/invalidInput``, so a
+///   key can never name a file outside `root`.
+/// - ETags are derived from size, modification time and inode, as nginx does: they change
+///   whenever an object is replaced, without hashing the content.
+/// - File I/O runs on the store's own threads, never on Swift's cooperative pool.
+public final class FileBlobStore: BlobStore {
+    /// The directory holding the objects.
+    public let root: URL
+    private let rootPath: String
+    private let pool: BlockingThreadPool<Void>
+    static let temporaryDirectory = ".videostack-tmp"
+
+    /// Opens (creating if needed) a store rooted at `root`.
+    /// - Parameter ioThreads: threads for blocking file I/O.
+    public init(root: URL, ioThreads: Int = 2) throws {
+        self.root = root.standardizedFileURL
+        self.rootPath = self.root.path
+        do {
+            try FileManager.default.createDirectory(atPath: rootPath + "/" + Self.temporaryDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw VideoStackError(.io, "Cannot create the blob store directory '\(rootPath)': check that its parent exists and is writable.", cause: ErrorDescription(error))
+        }
+        self.pool = try BlockingThreadPool(name: "FileBlobStore", threads: max(1, ioThreads)) { _ in () }
+    }
+
+    deinit {
+        pool.shutdown()
+    }
+
+    // MARK: Keys
+
+    /// Checks that `key` is a safe relative path; returns it unchanged.
+    public static func validate(key: String) throws -> String {
+        guard !key.isEmpty else {
+            throw VideoStackError(.invalidInput, "A blob key must not be empty.")
+        }
+        guard key.utf8.count <= 1024 else {
+            throw VideoStackError(.invalidInput, "A blob key may be at most 1,024 bytes; this one has \(key.utf8.count).")
+        }
+        guard !key.hasPrefix("/") else {
+            throw VideoStackError(.invalidInput, "The blob key '\(key.prefix(80))' is absolute; keys are relative paths like 'videos/abc/master.m3u8'.")
+        }
+        if let bad = key.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "\\" }) {
+            throw VideoStackError(.invalidInput, "The blob key '\(key.prefix(80).debugDescription)' contains the character U+\(String(bad.value, radix: 16, uppercase: true)); keys may not contain NUL, control characters or backslashes.")
+        }
+        let components = key.split(separator: "/", omittingEmptySubsequences: false)
+        for component in components {
+            if component.isEmpty || component == "." || component == ".." {
+                throw VideoStackError(.invalidInput, "The blob key '\(key.prefix(80))' has an empty, '.' or '..' path component; such keys could name files outside the store.")
+            }
+        }
+        if components[0] == temporaryDirectory {
+            throw VideoStackError(.invalidInput, "Blob keys may not start with '\(temporaryDirectory)/': that directory is reserved for writes in progress.")
+        }
+        return key
+    }
+
+    private func path(for key: String) throws -> String {
+        rootPath + "/" + (try Self.validate(key: key))
+    }
+
+    // MARK: BlobStore
+
+    public func put<Chunks: AsyncSequence & Sendable>(_ key: String, chunks: Chunks, contentType: String?) async throws -> BlobMetadata
+    where Chunks.Element == [UInt8] {
+        let finalPath = try path(for: key)
+        let temp = try await pool.run { _ in try TemporaryFile(directory: self.rootPath + "/" + Self.temporaryDirectory) }
+        do {
+            for try await chunk in chunks {
+                try Task.checkCancellation()
+                try await pool.run { _ in try temp.write(chunk) }
+            }
+            return try await pool.run { _ in
+                try temp.commit(to: finalPath, root: self.rootPath)
+                return try self.stat(key: key, path: finalPath)!
+            }
+        } catch {
+            try? await pool.run { _ in temp.discard() }
+            if error is CancellationError {
+                throw VideoStackError(.cancelled, "The write of '\(key)' was cancelled; nothing was stored.")
+            }
+            throw error
+        }
+    }
+
+    public func get(_ key: String) async throws -> [UInt8] {
+        let path = try path(for: key)
+        return try await pool.run { _ in
+            let file = try OpenFile(path: path, key: key)
+            return try file.read(from: 0, count: Int(file.size))
+        }
+    }
+
+    public func get(_ key: String, range: Range<Int64>) async throws -> [UInt8] {
+        let path = try path(for: key)
+        return try await pool.run { _ in
+            let file = try OpenFile(path: path, key: key)
+            let clamped = try Self.clamp(range, size: file.size, key: key)
+            return try file.read(from: clamped.lowerBound, count: Int(clamped.count))
+        }
+    }
+
+    public func read(_ key: String, range: Range<Int64>?, chunkSize: Int) async throws -> AsyncThrowingStream<[UInt8], any Error> {
+        let path = try path(for: key)
+        let chunkSize = max(4096, chunkSize)
+        let (file, clamped) = try await pool.run { _ in
+            let file = try OpenFile(path: path, key: key)
+            return (file, try range.map { try Self.clamp($0, size: file.size, key: key) } ?? 0..<file.size)
+        }
+        let pool = self.pool
+        // Chunks are read on demand, so a slow consumer never makes the file sit in memory.
+        let offset = Mutex(clamped.lowerBound)
+        return AsyncThrowingStream(unfolding: {
+            let start = offset.withLock { $0 }
+            guard start < clamped.upperBound else { return nil }
+            let count = Int(min(Int64(chunkSize), clamped.upperBound - start))
+            let chunk = try await pool.run { _ in try file.read(from: start, count: count) }
+            guard chunk.count == count else {
+                throw VideoStackError(.io, "'\(key)' became shorter while it was being read.")
+            }
+            offset.withLock { $0 = start + Int64(count) }
+            return chunk
+        })
+    }
+
+    public func metadata(_ key: String) async throws -> BlobMetadata? {
+        let path = try path(for: key)
+        return try await pool.run { _ in try self.stat(key: key, path: path) }
+    }
+
+    public func delete(_ key: String) async throws {
+        let path = try path(for: key)
+        try await pool.run { _ in
+            if unlink(path) != 0 && errno != ENOENT {
+                throw Self.posixError("Cannot delete '\(key)'")
+            }
+            // Remove directories left empty, up to the root; rmdir fails harmlessly on non-empty ones.
+            var directory = (path as NSString).deletingLastPathComponent
+            while directory.count > self.rootPath.count, rmdir(directory) == 0 {
+                directory = (directory as NSString).deletingLastPathComponent
+            }
+        }
+    }
+
+    public func list(prefix: String, after: String?, limit: Int) async throws -> BlobListing {
+        guard limit > 0 else {
+            throw VideoStackError(.invalidInput, "A listing limit must be positive; got \(limit).")
+        }
+        guard !prefix.contains("\0") else {
+            throw VideoStackError(.invalidInput, "A listing prefix may not contain NUL.")
+        }
+        return try await pool.run { _ in
+            // Start from the deepest directory the prefix names, so listing one video's
+            // segments does not walk the whole store.
+            let directoryPart = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
+            if !directoryPart.isEmpty { _ = try Self.validate(key: directoryPart) }
+            var keys: [String] = []
+            self.walk(relative: directoryPart, into: &keys)
+            keys = keys.filter { $0.hasPrefix(prefix) && (after == nil || Self.utf8Less(after!, $0)) }
+            keys.sort(by: Self.utf8Less)
+            let page = keys.prefix(limit)
+            let objects = try page.compactMap { try self.stat(key: $0, path: self.rootPath + "/" + $0) }
+            return BlobListing(objects: objects, nextAfter: keys.count > limit ? page.last : nil)
+        }
+    }
+
+    // MARK: Helpers
+
+    private static func utf8Less(_ a: String, _ b: String) -> Bool {
+        a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    private func walk(relative: String, into keys: inout [String]) {
+        let directory = relative.isEmpty ? rootPath : rootPath + "/" + relative
+        guard let handle = opendir(directory) else { return }
+        defer { closedir(handle) }
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." || (relative.isEmpty && name == Self.temporaryDirectory) { continue }
+            let key = relative.isEmpty ? name : relative + "/" + name
+            var info = Glibc.stat()
+            guard lstat(rootPath + "/" + key, &info) == 0 else { continue }
+            if info.st_mode & S_IFMT == S_IFDIR {
+                walk(relative: key, into: &keys)
+            } else if info.st_mode & S_IFMT == S_IFREG {
+                keys.append(key)
+            }
+        }
+    }
+
+    private func stat(key: String, path: String) throws -> BlobMetadata? {
+        var info = Glibc.stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw Self.posixError("Cannot read the metadata of '\(key)'")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else { return nil }
+        let nanos = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        let etag = String(info.st_size, radix: 16) + "-" + String(nanos, radix: 16) + "-" + String(info.st_ino, radix: 16)
+        return BlobMetadata(key: key, size: Int64(info.st_size), etag: etag,
+                            lastModified: Date(timeIntervalSince1970: Double(nanos) / 1e9), contentType: mimeType(forKey: key))
+    }
+
+    private static func clamp(_ range: Range<Int64>, size: Int64, key: String) throws -> Range<Int64> {
+        guard range.lowerBound >= 0, range.lowerBound < size, !range.isEmpty else {
+            throw VideoStackError(.outOfRange, "Bytes \(range.lowerBound)..<\(range.upperBound) lie outside '\(key)', which has \(size) bytes.")
+        }
+        return range.lowerBound..<min(range.upperBound, size)
+    }
+
+    static func posixError(_ what: String, code: Int32 = errno) -> VideoStackError {
+        let text = String(cString: strerror(code))
+        let kind: VideoStackError.Code = code == ENOENT ? .notFound : .io
+        return VideoStackError(kind, "\(what): \(text).", cause: POSIXErrorCode(code, text))
+    }
+}
+
+/// An open file descriptor for reading, closed on deinit.
+private final class OpenFile: @unchecked Sendable {
+    // @unchecked Sendable: the descriptor is only used with pread, which is safe across threads.
+    let fd: Int32
+    let size: Int64
+
+    init(path: String, key: String) throws {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR {
+                throw VideoStackError(.notFound, "There is no object '\(key)'.")
+            }
+            throw FileBlobStore.posixError("Cannot open '\(key)'", code: code)
+        }
+        var info = Glibc.stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw VideoStackError(.notFound, "There is no object '\(key)' (the path is not a regular file).")
+        }
+        size = Int64(info.st_size)
+    }
+
+    deinit { close(fd) }
+
+    func read(from offset: Int64, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileBlobStore.posixError("Cannot read")
+            }
+            if n == 0 { break }
+            done += n
+        }
+        bytes.removeLast(count - done)
+        return bytes
+    }
+}
+
+/// A temporary file that becomes an object on `commit` or disappears on `discard`.
+private final class TemporaryFile: @unchecked Sendable {
+    // @unchecked Sendable: used by one put at a time, whose steps run one after another.
+    let fd: Int32
+    let path: String
+
+    init(directory: String) throws {
+        path = directory + "/put-" + UUID().uuidString
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw FileBlobStore.posixError("Cannot create a temporary file in '\(directory)'") }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    func write(_ bytes: [UInt8]) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileBlobStore.posixError("Cannot write a temporary file")
+            }
+            done += n
+        }
+    }
+
+    func commit(to finalPath: String, root: String) throws {
+        guard fsync(fd) == 0 else { throw FileBlobStore.posixError("Cannot flush a temporary file") }
+        fchmod(fd, 0o644)
+        let directory = (finalPath as NSString).deletingLastPathComponent
+        try Self.makeDirectories(directory, root: root)
+        guard rename(path, finalPath) == 0 else {
+            throw FileBlobStore.posixError("Cannot move the new object into place at '\(finalPath)'")
+        }
+        // Make the rename itself durable.
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    func discard() {
+        unlink(path)
+    }
+
+    /// Creates `directory` and its parents below `root`, refusing to follow symbolic links.
+    static func makeDirectories(_ directory: String, root: String) throws {
+        var info = Glibc.stat()
+        if lstat(directory, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw VideoStackError(.conflict, "Cannot store under '\(directory)': an object already exists where a directory is needed.")
+            }
+            return
+        }
+        guard directory.count > root.count else { return }
+        try makeDirectories((directory as NSString).deletingLastPathComponent, root: root)
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            throw FileBlobStore.posixError("Cannot create the directory '\(directory)'")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+/// The one error type every VideoStack module throws.
+///
+/// Match on ``code`` to handle a kind of failure; read ``message`` for what was wrong with the
+/// input and what to do about it. ``cause`` keeps the lower-level error (an SQLite result, an
+/// FFmpeg return code, a POSIX error, or structured detail such as
+/// a transaction's per-action cancellation reasons).
+///
+/// ```swift
+/// do { try await store.putItem(item, condition: .notExists("pk")) }
+/// catch let error as VideoStackError where error.code == .conditionFailed { … }
+/// ```
+public struct VideoStackError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is. New codes can be added without breaking `switch`-free callers.
+    public var code: Code
+    /// A human-readable sentence: what was wrong and, where possible, what to do.
+    public var message: String
+    /// The underlying error, if any.
+    public var cause: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+    }
+
+    public var description: String {
+        if let cause {
+            return "\(code): \(message) (cause: \(cause))"
+        }
+        return "\(code): \(message)"
+    }
+
+    /// An open set of error codes. Compare with `==` or use in `catch … where`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's stable name, e.g. `"conditionFailed"`.
+        public let name: String
+
+        package init(_ name: String) { self.name = name }
+
+        public var description: String { name }
+
+        /// The caller passed something malformed: an empty key, a bad path, an unknown index.
+        public static let invalidInput = Code("invalidInput")
+        /// The thing asked for does not exist.
+        public static let notFound = Code("notFound")
+        /// A condition on a write did not hold; nothing was written.
+        public static let conditionFailed = Code("conditionFailed")
+        /// A transaction was cancelled; nothing was written. The cause holds the per-action reasons.
+        public static let transactionCanceled = Code("transactionCanceled")
+        /// A size or count limit was exceeded (item size, key size, actions per transaction, …).
+        public static let limitExceeded = Code("limitExceeded")
+        /// The value conflicts with existing state (duplicate username, …).
+        public static let conflict = Code("conflict")
+        /// Stored data is damaged or not in the expected format.
+        public static let corrupt = Code("corrupt")
+        /// The input is valid but uses something this build does not support.
+        public static let unsupported = Code("unsupported")
+        /// The operation was cancelled by the caller.
+        public static let cancelled = Code("cancelled")
+        /// The operating system refused an I/O operation.
+        public static let io = Code("io")
+        /// A byte range lies outside the object (HTTP 416).
+        public static let outOfRange = Code("outOfRange")
+        /// The caller is not allowed to do this.
+        public static let forbidden = Code("forbidden")
+        /// A bug or an unexpected state inside VideoStack.
+        public static let `internal` = Code("internal")
+    }
+}
+
+extension VideoStackError.Code {
+    /// Lets `switch` match any error against a code: `case VideoStackError.Code.notFound:`.
+    public static func ~= (code: Self, error: any Error) -> Bool {
+        (error as? VideoStackError)?.code == code
+    }
+}
+
+/// The text of a non-`Sendable` error, kept as a ``VideoStackError/cause``.
+public struct ErrorDescription: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ error: any Error) { description = String(describing: error) }
+}
+
+/// A POSIX `errno` value kept as the cause of an I/O error.
+public struct POSIXErrorCode: Error, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+    public let description: String
+
+    public init(_ rawValue: Int32, _ description: String) {
+        self.rawValue = rawValue
+        self.description = description
+    }
+}

@@ -1,0 +1,147 @@
+public import Foundation
+
+/// Where a video is in its life.
+///
+/// On demand: `uploading → processing → ready | failed`. Live: `scheduled → live → ended`, and an
+/// ended live stream can be `processing` again while its recording is turned into a VOD.
+public struct VideoStatus: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    private init(_ rawValue: String) { self.rawValue = rawValue }
+
+    public static let uploading = VideoStatus("uploading")
+    public static let processing = VideoStatus("processing")
+    public static let ready = VideoStatus("ready")
+    public static let failed = VideoStatus("failed")
+    public static let liveScheduled = VideoStatus("liveScheduled")
+    public static let live = VideoStatus("live")
+    public static let liveEnded = VideoStatus("liveEnded")
+
+    public static let allCases: [VideoStatus] = [.uploading, .processing, .ready, .failed, .liveScheduled, .live, .liveEnded]
+
+    /// Parses a stored status; unknown text throws ``VideoStackError/Code/corrupt``.
+    public init(parsing text: String) throws {
+        guard let known = VideoStatus.allCases.first(where: { $0.rawValue == text }) else {
+            throw VideoStackError(.corrupt, "'\(text.prefix(40))' is not a video status (expected one of \(VideoStatus.allCases.map(\.rawValue).joined(separator: ", "))).")
+        }
+        self = known
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        try self.init(parsing: text)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+
+    /// Whether a video in this status may move to `next`. Services use it to refuse illegal
+    /// transitions (a `ready` video cannot go back to `uploading`).
+    public func canTransition(to next: VideoStatus) -> Bool {
+        switch self {
+        case .uploading: return next == .processing || next == .failed
+        case .processing: return next == .ready || next == .failed
+        case .failed: return next == .processing  // a retry
+        case .ready: return false
+        case .liveScheduled: return next == .live || next == .liveEnded
+        case .live: return next == .liveEnded
+        case .liveEnded: return next == .processing || next == .ready
+        default: return false
+        }
+    }
+
+    /// Whether viewers can play the video now.
+    public var isPlayable: Bool { self == .ready || self == .live }
+}
+
+/// Who may see a video.
+public enum Visibility: String, Hashable, Sendable, Codable, CaseIterable {
+    /// Listed in search and on the uploader's page.
+    case `public`
+    /// Playable by anyone with the link or a share token, not listed.
+    case unlisted
+    /// Only the uploader.
+    case `private`
+}
+
+/// A video in the catalog: its metadata, its status and, once ready, its renditions.
+public struct Video: Hashable, Sendable, Codable, Identifiable {
+    public var id: VideoID
+    /// Username of the uploader.
+    public var owner: String
+    public var title: String
+    public var description: String
+    public var tags: [String]
+    public var status: VideoStatus
+    public var visibility: Visibility
+    /// Why processing failed, when `status == .failed`.
+    public var failureReason: String?
+    /// Duration in seconds, known once probed.
+    public var duration: Double?
+    /// The encoded renditions, known once ready.
+    public var renditions: [Rendition]
+    public var views: Int64
+    /// Sum of all review ratings (1–5 each); the average is `ratingSum / ratingCount`.
+    public var ratingSum: Int64
+    public var ratingCount: Int64
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: VideoID = VideoID(), owner: String, title: String, description: String = "", tags: [String] = [],
+        status: VideoStatus = .uploading, visibility: Visibility = .public, failureReason: String? = nil,
+        duration: Double? = nil, renditions: [Rendition] = [], views: Int64 = 0, ratingSum: Int64 = 0,
+        ratingCount: Int64 = 0, createdAt: Date? = nil, updatedAt: Date? = nil
+    ) {
+        self.id = id
+        self.owner = owner
+        self.title = title
+        self.description = description
+        self.tags = tags
+        self.status = status
+        self.visibility = visibility
+        self.failureReason = failureReason
+        self.duration = duration
+        self.renditions = renditions
+        self.views = views
+        self.ratingSum = ratingSum
+        self.ratingCount = ratingCount
+        self.createdAt = createdAt ?? id.raw.date
+        self.updatedAt = updatedAt ?? self.createdAt
+    }
+
+    /// Mean rating from 1 to 5, or nil before the first review.
+    public var averageRating: Double? {
+        ratingCount > 0 ? Double(ratingSum) / Double(ratingCount) : nil
+    }
+}
+
+/// A viewer's review of a video: a rating from 1 to 5 and optional text.
+public struct Review: Hashable, Sendable, Codable, Identifiable {
+    public var id: ReviewID
+    public var videoID: VideoID
+    /// Username of the reviewer.
+    public var author: String
+    /// 1 to 5.
+    public var rating: Int
+    public var text: String
+    public var createdAt: Date
+
+    public init(id: ReviewID = ReviewID(), videoID: VideoID, author: String, rating: Int, text: String = "", createdAt: Date? = nil) throws {
+        guard (1...5).contains(rating) else {
+            throw VideoStackError(.invalidInput, "A rating must be from 1 to 5; got \(rating).")
+        }
+        guard text.utf8.count <= 10_000 else {
+            throw VideoStackError(.limitExceeded, "A review's text may be at most 10,000 bytes; got \(text.utf8.count).")
+        }
+        self.id = id
+        self.videoID = videoID
+        self.author = author
+        self.rating = rating
+        self.text = text
+        self.createdAt = createdAt ?? id.raw.date
+    }
+}
