@@ -20,9 +20,13 @@ let package = Package(
         .library(name: "VideoCore", targets: ["VideoCore"]),
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .library(name: "TranscodePipeline", targets: ["TranscodePipeline"]),
+        .executable(name: "videostack", targets: ["VideoStackCLI"]),
+        .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // MARK: Core value types, errors, blob storage. No C library.
@@ -44,11 +48,42 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Probe, decode once, encode a ladder, thumbnails over FFmpeg's libraries.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .target(
+            name: "TranscodePipeline",
+            dependencies: ["VideoCore", "CFFmpeg", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "StoreDemo",
             dependencies: ["VideoCore", "SingleTableStore"],
             path: "Examples/StoreDemo",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "VideoStackCLI",
+            dependencies: [
+                "VideoCore", "TranscodePipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/videostack",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (each prints `RATIO name value (details)`; above 1 means VideoStack is ahead).
+        .executableTarget(
+            name: "BenchTranscode",
+            dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/transcode",
             swiftSettings: swiftSettings
         ),
 
@@ -61,6 +96,11 @@ let package = Package(
         .testTarget(
             name: "SingleTableStoreTests",
             dependencies: ["SingleTableStore", "VideoCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TranscodePipelineTests",
+            dependencies: ["TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]
