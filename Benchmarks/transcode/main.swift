@@ -91,6 +91,7 @@ func runChild(which: String, source: String, output: String) async throws {
 
 let arguments = CommandLine.arguments
 if arguments.count == 5 && arguments[1] == "--child" {
+    if ProcessInfo.processInfo.environment["MALLOC_TRACE"] != nil { benchMtrace() }
     if ProcessInfo.processInfo.environment["BENCH_MALLOC_STATS"] != nil {
         Thread.detachNewThread {
             while true {
@@ -159,3 +160,5 @@ for (name, renditions) in [("ladder", ladder), ("720p", [ladder[1]])] where only
 
 /// glibc's malloc_stats (in <malloc.h>, which Glibc's module map leaves out): arena totals on stderr.
 @_silgen_name("malloc_stats") func benchMallocStats()
+/// glibc's mtrace: logs every allocation to $MALLOC_TRACE, for finding where memory goes.
+@_silgen_name("mtrace") func benchMtrace()
