@@ -62,6 +62,9 @@ public final class Transcoder: Sendable {
         await job.finished()
         if let failure = job.failure { throw failure }
         try Task.checkCancellation(or: job)
+        if job.rungs.contains(where: { $0.framesQueued == 0 }) {
+            throw VideoStackError(.decodeFailed, "No video frame of \(input.lastPathComponent) could be decoded; the file is damaged. Upload it again.")
+        }
         for index in renditions.indices {
             try await sink.finish(rendition: index)
         }
