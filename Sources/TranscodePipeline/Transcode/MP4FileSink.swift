@@ -20,6 +20,7 @@ public final class MP4FileSink: PacketSink {
     private struct State {
         var files: [Int: URL] = [:]
         var failure: VideoStackError?
+        var queued = 0
     }
 
     /// A reference to the state, so the writer thread's jobs can capture it.
@@ -74,6 +75,15 @@ public final class MP4FileSink: PacketSink {
                 state.withLock { if $0.failure == nil { $0.failure = failure } }
             }
         }
+        // Every so often wait for the writer to catch up, so a slow disk bounds the queue
+        // (and applies back-pressure to the encoders) instead of letting it grow.
+        let due = state.withLock { state -> Bool in
+            state.queued += 1
+            if state.queued < 64 { return false }
+            state.queued = 0
+            return true
+        }
+        if due { try await writer.run { _ in } }
     }
 
     public func finish(rendition: Int) async throws {
