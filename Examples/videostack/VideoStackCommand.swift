@@ -114,7 +114,7 @@ struct Transcode: AsyncParsableCommand {
     @Option(help: "Output directory (created if missing).") var out: String
     @Option(help: "Comma-separated rungs of the standard ladder, e.g. 1080p,720p,360p (default: all that fit the source).")
     var ladder: String?
-    @Option(help: "Output format: mp4 (one file per rendition, named by its height, e.g. 720p.mp4).") var format = "mp4"
+    @Option(help: "Output format: mp4 (one file per rendition, named by its rung, e.g. 720p.mp4).") var format = "mp4"
     @Option(help: "Seconds between forced keyframes (segment boundaries).") var segment: Double = 4
     @Option(help: "x264 preset.") var preset = "veryfast"
     @Flag(help: "Skip the poster and storyboard.") var noThumbnails = false
@@ -143,8 +143,9 @@ struct Transcode: AsyncParsableCommand {
             }
             let info = try await MediaProbe.probe(input, logger: logger)
             let renditions = try LadderPlanner.plan(for: info, ladder: chosen)
-            let sink = try MP4FileSink(directory: directory, logger: logger,
-                                       fileName: { $0.hasVideo ? "\($0.height)p.mp4" : "audio.mp4" })
+            // Files are named by rung ("720p.mp4": the height for landscape video, the short
+            // side for portrait), as the planner names the renditions.
+            let sink = try MP4FileSink(directory: directory, logger: logger)
             let transcoder = Transcoder(configuration: TranscodeConfiguration(segmentDuration: segment, preset: preset), logger: logger)
             let (stream, continuation) = AsyncStream.makeStream(of: TranscodeProgress.self, bufferingPolicy: .bufferingNewest(1))
             let reporter = Task { await Self.report(stream) }
