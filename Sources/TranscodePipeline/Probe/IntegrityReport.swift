@@ -4,8 +4,9 @@ public struct IntegrityReport: Hashable, Sendable, Codable {
     public var declaredDuration: Double
     /// End of the last packet actually present, in seconds from the start of the presentation.
     public var lastTimestamp: Double
-    /// Video and audio frames decoded.
+    /// Video frames decoded.
     public var videoFrames: Int
+    /// Audio frames decoded.
     public var audioFrames: Int
     /// Packets the decoders rejected plus frames they had to conceal damage in.
     public var decodeErrors: Int
@@ -19,6 +20,7 @@ public struct IntegrityReport: Hashable, Sendable, Codable {
     /// Whether the file read to its end with no damage found.
     public var isIntact: Bool { problems.isEmpty }
 
+    /// Creates a report; ``MediaProbe/deepCheck(_:logger:)`` makes them.
     public init(declaredDuration: Double, lastTimestamp: Double, videoFrames: Int, audioFrames: Int, decodeErrors: Int,
                 loggedErrors: Int, isTruncated: Bool, problems: [String]) {
         self.declaredDuration = declaredDuration

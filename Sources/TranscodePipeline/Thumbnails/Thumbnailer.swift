@@ -9,21 +9,30 @@ public struct Poster: Hashable, Sendable {
     public var url: URL
     /// Time of the frame used, in seconds from the start.
     public var time: Double
+    /// Width of the JPEG in pixels.
     public var width: Int
+    /// Height of the JPEG in pixels.
     public var height: Int
 }
 
 /// A storyboard: a sprite sheet of small frames at a fixed interval and a WebVTT file that maps
 /// each time range to its tile (`sprite.jpg#xywh=x,y,w,h`), as players use for scrubbing previews.
 public struct Storyboard: Hashable, Sendable {
+    /// The sprite sheet (JPEG).
     public var spriteURL: URL
+    /// The WebVTT file of cues pointing into the sprite sheet.
     public var vttURL: URL
     /// Seconds between tiles.
     public var interval: Double
+    /// Width of one tile in pixels.
     public var tileWidth: Int
+    /// Height of one tile in pixels (the display aspect ratio kept).
     public var tileHeight: Int
+    /// Tiles per row of the sheet.
     public var columns: Int
+    /// Rows of tiles in the sheet.
     public var rows: Int
+    /// Number of tiles (and cues).
     public var tileCount: Int
 }
 

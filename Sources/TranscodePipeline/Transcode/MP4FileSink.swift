@@ -50,6 +50,7 @@ public final class MP4FileSink: PacketSink {
     /// The files written so far, by rendition index.
     public var writtenFiles: [Int: URL] { state.withLock { $0.files } }
 
+    /// Creates the rendition's file and writes its header. Throws `.io` when the file cannot be created.
     public func begin(rendition: Rendition, index: Int, tracks: [TrackFormat]) async throws {
         let url = directory.appendingPathComponent(fileName(rendition))
         let logger = logger
@@ -61,6 +62,7 @@ public final class MP4FileSink: PacketSink {
         state.withLock { $0.files[index] = url }
     }
 
+    /// Queues one packet for writing; an earlier write's error is thrown here.
     public func write(_ packet: EncodedPacket, rendition: Int, track: Int) async throws {
         if let failure = state.withLock({ $0.failure }) { throw failure }
         let files = openFiles
@@ -86,6 +88,7 @@ public final class MP4FileSink: PacketSink {
         if due { try await writer.run { _ in } }
     }
 
+    /// Writes the rendition's index (`moov`, moved to the front) and closes the file.
     public func finish(rendition: Int) async throws {
         let files = openFiles
         try await writer.run { _ in

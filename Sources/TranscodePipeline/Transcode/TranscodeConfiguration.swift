@@ -15,15 +15,18 @@ public struct TranscodeConfiguration: Sendable {
     public var decoderThreads: Int
     /// Frames waiting for each encoder; bounds memory (one 1080p frame is 3 MB).
     public var queueDepth: Int
-    /// Largest accepted picture: wider, taller or larger inputs are refused with `.limitExceeded`.
+    /// Widest accepted picture in pixels; wider inputs are refused with `.limitExceeded`.
     public var maxWidth: Int
+    /// Tallest accepted picture in pixels; taller inputs are refused with `.limitExceeded`.
     public var maxHeight: Int
+    /// Largest accepted picture area (width × height); larger inputs are refused with `.limitExceeded`.
     public var maxPixels: Int
     /// A single read from the input that takes longer than this many seconds fails with `.io`.
     public var readTimeout: Double
     /// Output audio sample rate in Hz (stereo AAC-LC).
     public var audioSampleRate: Int
 
+    /// Creates a configuration; the defaults are x264 `veryfast`, High profile, 4-second segments, 8K at most.
     public init(segmentDuration: Double = 4, preset: String = "veryfast", profile: String = "high", maxFrameRate: Double = 60,
                 encoderThreads: Int? = nil, decoderThreads: Int = 0, queueDepth: Int = 3, maxWidth: Int = 8192,
                 maxHeight: Int = 8192, maxPixels: Int = 8192 * 4320, readTimeout: Double = 30, audioSampleRate: Int = 48_000) {

@@ -11,6 +11,7 @@ public struct TranscodeProgress: Hashable, Sendable {
     /// Wall-clock seconds left at the rate so far; nil until it can be estimated.
     public var estimatedSecondsLeft: Double?
 
+    /// Creates a progress report; the ``Transcoder`` makes them.
     public init(fraction: Double, mediaSeconds: Double, framesPerSecond: Double, estimatedSecondsLeft: Double?) {
         self.fraction = fraction
         self.mediaSeconds = mediaSeconds
