@@ -1,0 +1,25 @@
+/// Settings of an ``SQLiteItemStore``.
+public struct SQLiteStoreConfiguration: Sendable {
+    /// How hard a commit works to survive failures.
+    public enum Durability: Sendable {
+        /// Every commit is fsynced: acknowledged writes survive power loss (`synchronous=FULL`).
+        case full
+        /// Commits survive a crash of the process but not of the machine (`synchronous=NORMAL`).
+        case normal
+    }
+
+    /// Threads (each with its own connection) serving reads concurrently with the writer.
+    public var readerCount: Int
+    public var durability: Durability
+    /// How long the change feed keeps changes; nil keeps them forever. DynamoDB Streams keep 24 hours.
+    public var changeRetention: Duration?
+    /// SQLite page cache per connection, in KiB.
+    public var cacheSizeKiB: Int
+
+    public init(readerCount: Int = 2, durability: Durability = .full, changeRetention: Duration? = .seconds(24 * 3600), cacheSizeKiB: Int = 16 * 1024) {
+        self.readerCount = readerCount
+        self.durability = durability
+        self.changeRetention = changeRetention
+        self.cacheSizeKiB = cacheSizeKiB
+    }
+}
