@@ -19,7 +19,9 @@ let package = Package(
     products: [
         .library(name: "VideoCore", targets: ["VideoCore"]),
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
+        .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "bench-store", targets: ["BenchStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -44,11 +46,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Services: catalog (the source design's access patterns), and more to come.
+        .target(
+            name: "VideoPlatform",
+            dependencies: ["VideoCore", "SingleTableStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "StoreDemo",
-            dependencies: ["VideoCore", "SingleTableStore"],
+            dependencies: ["VideoCore", "SingleTableStore", "VideoPlatform"],
             path: "Examples/StoreDemo",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (run with `make bench`; release builds)
+        .executableTarget(
+            name: "BenchStore",
+            dependencies: ["SingleTableStore", "CSQLite"],
+            path: "Benchmarks/store",
             swiftSettings: swiftSettings
         ),
 
@@ -61,6 +78,11 @@ let package = Package(
         .testTarget(
             name: "SingleTableStoreTests",
             dependencies: ["SingleTableStore", "VideoCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoPlatformTests",
+            dependencies: ["VideoPlatform", "SingleTableStore", "VideoCore"],
             swiftSettings: swiftSettings
         ),
     ]

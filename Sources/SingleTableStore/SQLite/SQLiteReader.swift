@@ -218,7 +218,8 @@ final class SQLiteReader {
                 out += field
             }
             // A checksum so that edited tokens are caught rather than silently misread.
-            ItemCodec.writeVarint(UInt64(Token.checksum(out)), into: &out)
+            let checksum = Token.checksum(out)
+            out += [UInt8(checksum >> 24), UInt8(checksum >> 16 & 0xFF), UInt8(checksum >> 8 & 0xFF), UInt8(checksum & 0xFF)]
             return Data(out).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         }
 
@@ -243,8 +244,9 @@ final class SQLiteReader {
                 var fields: [[UInt8]] = []
                 for _ in 0..<5 { fields.append(Array(try reader.slice())) }
                 let bodyEnd = reader.offset
-                let checksum = try reader.varint()
-                guard reader.offset == raw.count, UInt64(checksum) == UInt64(Token.checksum(Array(bytes[..<bodyEnd]))) else { throw malformed }
+                guard raw.count == bodyEnd + 4 else { throw malformed }
+                let checksum = bytes[bodyEnd...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                guard checksum == Token.checksum(Array(bytes[..<bodyEnd])) else { throw malformed }
                 let name = String(decoding: fields[0], as: UTF8.self)
                 guard decodedKind == kind, name == (index?.name ?? "") else {
                     throw VideoStackError(.invalidInput, "The page token belongs to another query or scan; pass it only to the request that returned it.")
