@@ -75,9 +75,15 @@ let package = Package(
             dependencies: ["VideoCore"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "StoreCrashWriter",
+            dependencies: ["SingleTableStore"],
+            path: "Tests/StoreCrashWriter",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SingleTableStoreTests",
-            dependencies: ["SingleTableStore", "VideoCore"],
+            dependencies: ["SingleTableStore", "VideoCore", "StoreCrashWriter"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
