@@ -63,7 +63,8 @@ private struct _Encoder: Encoder {
     static func special<T: Encodable>(_ value: T) throws -> AttributeValue? {
         switch value {
         case let v as Data: return .b([UInt8](v))
-        case let v as [UInt8]: return .b(v)
+        // Compare types, not values: an empty [String] would cast to [UInt8].
+        case let v as [UInt8] where T.self == [UInt8].self: return .b(v)
         case let v as Date: return .n(try Number(v.timeIntervalSince1970))
         case let v as Decimal: return .n(try Number(checked: v))
         case let v as Number: return .n(v)
