@@ -51,6 +51,14 @@ final class SQLiteConnection {
         }
     }
 
+    /// Runs one fixed statement that returns no rows through the statement cache, so hot
+    /// control statements (BEGIN, SAVEPOINT, COMMIT) are compiled once, not on every call.
+    func run(_ sql: String) throws {
+        let statement = try statement(sql)
+        defer { statement.reset() }
+        _ = try statement.step()
+    }
+
     /// A cached prepared statement for `sql`, reset and with bindings cleared.
     func statement(_ sql: String) throws -> SQLiteStatement {
         if let cached = statements[sql] {

@@ -26,8 +26,8 @@ final class SQLiteReader {
 
     /// Reads in one read transaction, so the batch sees one consistent state.
     func batchGet(_ keys: [TableLayout.PrimaryKey]) throws -> [Item] {
-        try connection.execute("BEGIN")
-        defer { try? connection.execute("COMMIT") }
+        try connection.run("BEGIN")
+        defer { try? connection.run("COMMIT") }
         return try keys.compactMap { try get($0) }
     }
 
@@ -220,7 +220,7 @@ final class SQLiteReader {
             // A checksum so that edited tokens are caught rather than silently misread.
             let checksum = Token.checksum(out)
             out += [UInt8(checksum >> 24), UInt8(checksum >> 16 & 0xFF), UInt8(checksum >> 8 & 0xFF), UInt8(checksum & 0xFF)]
-            return Data(out).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            return Base64URL.encode(out)
         }
 
         static func checksum(_ bytes: [UInt8]) -> UInt32 {
@@ -232,11 +232,7 @@ final class SQLiteReader {
 
     private func decodeToken(_ token: PageToken, kind: Token.Kind, index: SecondaryIndex?) throws -> Token {
         let malformed = VideoStackError(.invalidInput, "The page token is malformed; pass back exactly the nextToken a previous page returned.")
-        var base64 = token.text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard token.text.utf8.count <= 16_384 else { throw malformed }
-        while base64.utf8.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), data.count >= 3 else { throw malformed }
-        let bytes = [UInt8](data)
+        guard token.text.utf8.count <= 16_384, let bytes = Base64URL.decode(token.text), bytes.count >= 3 else { throw malformed }
         return try bytes.withUnsafeBytes { raw in
             var reader = ItemCodec.Reader(bytes: raw)
             do {
@@ -271,8 +267,8 @@ final class SQLiteReader {
             }
             after = seq
         }
-        try connection.execute("BEGIN")
-        defer { try? connection.execute("COMMIT") }
+        try connection.run("BEGIN")
+        defer { try? connection.run("COMMIT") }
         let trimmed = try connection.statement("SELECT value FROM meta WHERE name = 'trimmedThrough'")
         let trimmedThrough = try trimmed.step() ? Int64(String(decoding: trimmed.blob(0), as: UTF8.self)) ?? 0 : 0
         trimmed.reset()
@@ -308,5 +304,54 @@ final class SQLiteReader {
     static func cursor(_ seq: Int64) -> ChangeCursor {
         let digits = String(seq)
         return ChangeCursor(String(repeating: "0", count: max(0, 19 - digits.count)) + digits)
+    }
+}
+
+/// Unpadded URL-safe base64 (RFC 4648 §5), so page tokens travel in URLs unescaped.
+enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+        return table
+    }()
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)]]
+            if rest == 2 { out.append(alphabet[Int(n >> 6 & 63)]) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Nil for any character outside the alphabet or an impossible length.
+    static func decode(_ text: String) -> [UInt8]? {
+        let input = Array(text.utf8)
+        guard input.count % 4 != 1 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count * 3 / 4)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in input {
+            let value = values[Int(byte)]
+            guard value != 0xFF else { return nil }
+            buffer = buffer << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        return out
     }
 }

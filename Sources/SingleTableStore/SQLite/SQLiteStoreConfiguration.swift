@@ -15,11 +15,15 @@ public struct SQLiteStoreConfiguration: Sendable {
     public var changeRetention: Duration?
     /// SQLite page cache per connection, in KiB.
     public var cacheSizeKiB: Int
+    /// How much of the file readers map into memory, in MiB (0 turns memory mapping off).
+    public var mmapSizeMiB: Int
 
-    public init(readerCount: Int = 2, durability: Durability = .full, changeRetention: Duration? = .seconds(24 * 3600), cacheSizeKiB: Int = 16 * 1024) {
+    public init(readerCount: Int = 2, durability: Durability = .full, changeRetention: Duration? = .seconds(24 * 3600),
+                cacheSizeKiB: Int = 16 * 1024, mmapSizeMiB: Int = 256) {
         self.readerCount = readerCount
         self.durability = durability
         self.changeRetention = changeRetention
         self.cacheSizeKiB = cacheSizeKiB
+        self.mmapSizeMiB = mmapSizeMiB
     }
 }

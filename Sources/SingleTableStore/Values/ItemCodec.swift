@@ -136,11 +136,13 @@ enum ItemCodec {
         }
 
         mutating func number() throws -> Number {
-            let text = try string()
-            guard let decimal = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
-                throw VideoStackError(.corrupt, "A stored item has a malformed number '\(text.prefix(40))'.")
+            let bytes = try slice()
+            // Stored numbers are canonical text written by this module: check the alphabet only.
+            guard !bytes.isEmpty, bytes.count <= 200,
+                  bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }) else {
+                throw VideoStackError(.corrupt, "A stored item has a malformed number.")
             }
-            return try Number(checked: decimal)
+            return Number(canonical: String(decoding: bytes, as: UTF8.self))
         }
 
         mutating func map(depth: Int) throws -> [String: AttributeValue] {
@@ -212,7 +214,7 @@ enum KeyEncoding {
     /// of the leading digit biased to two bytes, then the significant digits. Negative numbers have
     /// exponent and digits inverted and a 0xFF terminator, so that a longer magnitude sorts first.
     static func encode(_ number: Number) -> [UInt8] {
-        let parts = Number.digits(of: number.decimal)
+        let parts = Number.digits(of: number)
         if parts.digits.isEmpty { return [0x02] }
         let leading = parts.exponent + parts.digits.count + 0x4000
         var out: [UInt8] = [parts.negative ? 0x01 : 0x03]

@@ -38,7 +38,7 @@ public enum StoreLimits {
     }
 
     private static func numberSize(_ n: Number) -> Int {
-        (Number.digits(of: n.decimal).digits.count + 1) / 2 + 1
+        (Number.digits(of: n).digits.count + 1) / 2 + 1
     }
 
     /// Checks an item before it is written: size, nesting, empty sets, and number precision.
