@@ -117,6 +117,9 @@ let store = try await SQLiteItemStore(path: directory.appendingPathComponent("ou
 for start in stride(from: 0, to: itemCount, by: 25) {
     try await store.batchWrite((start..<min(start + 25, itemCount)).map { .put(sampleItem($0)) })
 }
+// The same file through a second store with the decoded-item cache off, to show what it buys.
+let uncachedStore = try await SQLiteItemStore(path: directory.appendingPathComponent("ours.sqlite").path, schema: .singleTable,
+                                              configuration: .init(readerCount: 2, durability: .normal, decodedItemCacheMiB: 0))
 let rawPath = directory.appendingPathComponent("raw.sqlite").path
 let raw = Raw(path: rawPath)
 raw.exec("BEGIN")
@@ -143,9 +146,13 @@ extension String {
     var withValue: (value: AttributeValue, bytes: [UInt8]) { (.s(self), Array(utf8)) }
 }
 
-func ratio(_ name: String, _ ours: Double, _ sequential: Double, _ reference: Double, parallelReference: Double? = nil) {
-    var line = String(format: "RATIO %@ %.2f (VideoStack %d ops/s with %d concurrent tasks, %d ops/s from 1 task [%.2f]; raw SQLite C API %d ops/s on 1 thread",
-                      name, ours / reference, Int(ours), concurrency, Int(sequential), sequential / reference, Int(reference))
+func ratio(_ name: String, _ ours: Double, _ sequential: Double, _ reference: Double, parallelReference: Double? = nil, uncached: Double? = nil) {
+    var line = String(format: "RATIO %@ %.2f (VideoStack %d ops/s with %d concurrent tasks, %d ops/s from 1 task [%.2f]",
+                      name, ours / reference, Int(ours), concurrency, Int(sequential), sequential / reference)
+    if let uncached {
+        line += String(format: ", %d ops/s with %d tasks and the decoded-item cache off [%.2f]", Int(uncached), concurrency, uncached / reference)
+    }
+    line += String(format: "; raw SQLite C API %d ops/s on 1 thread", Int(reference))
     if let parallelReference {
         line += String(format: ", %d ops/s on 2 threads with 2 connections [%.2f]", Int(parallelReference), ours / parallelReference)
     }
@@ -204,7 +211,19 @@ let oursGet = try await measure("VideoStack, \(concurrency) tasks") {
     }
     return concurrency * 50
 }
-ratio("store_get", oursGet, oursGetSequential, rawGet, parallelReference: rawGetParallel)
+let oursGetUncached = try await measure("VideoStack, \(concurrency) tasks, decoded-item cache off") {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask {
+                var local = SystemRandomNumberGenerator()
+                for _ in 0..<50 { _ = try await uncachedStore.getItem(key: keys[Int.random(in: 0..<itemCount, using: &local)].item) }
+            }
+        }
+        try await group.waitForAll()
+    }
+    return concurrency * 50
+}
+ratio("store_get", oursGet, oursGetSequential, rawGet, parallelReference: rawGetParallel, uncached: oursGetUncached)
 }
 
 // MARK: query
@@ -236,7 +255,21 @@ let oursQuery = try await measure("VideoStack, \(concurrency) tasks") {
     }
     return concurrency * 20
 }
-ratio("store_query", oursQuery, oursQuerySequential, rawQuery, parallelReference: rawQueryParallel)
+let oursQueryUncached = try await measure("VideoStack, \(concurrency) tasks, decoded-item cache off") {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask {
+                var local = SystemRandomNumberGenerator()
+                for _ in 0..<20 {
+                    _ = try await uncachedStore.query(Query(partitionKey: partitionKeys[Int.random(in: 0..<partitions, using: &local)].value, limit: 20))
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    return concurrency * 20
+}
+ratio("store_query", oursQuery, oursQuerySequential, rawQuery, parallelReference: rawQueryParallel, uncached: oursQueryUncached)
 }
 
 // MARK: put
@@ -297,5 +330,6 @@ let oursTransact = try await measure("VideoStack, \(concurrency) tasks") {
 ratio("store_transact", oursTransact, oursTransactSequential, rawTransact)
 }
 store.close()
+uncachedStore.close()
 for line in results { print(line) }
 

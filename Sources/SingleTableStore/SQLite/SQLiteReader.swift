@@ -5,10 +5,12 @@ internal import VideoCore
 final class SQLiteReader {
     let connection: SQLiteConnection
     let layout: TableLayout
+    private let cache: DecodedItemCache
 
-    init(connection: SQLiteConnection, layout: TableLayout) {
+    init(connection: SQLiteConnection, layout: TableLayout, cacheBudget: Int) {
         self.connection = connection
         self.layout = layout
+        self.cache = DecodedItemCache(budget: cacheBudget)
     }
 
     func get(_ key: TableLayout.PrimaryKey) throws -> Item? {
@@ -19,7 +21,7 @@ final class SQLiteReader {
                 try statement.bind(1, pk)
                 try statement.bind(2, sk)
                 guard try statement.step() else { return nil }
-                return try ItemCodec.decode(statement.blob(0))
+                return try cache.item(pk: pk, sk: sk, blob: statement.blob(0))
             }
         }
     }
@@ -51,10 +53,10 @@ final class SQLiteReader {
         var sql: String
         var parameters: [Parameter] = []
         if let index {
-            sql = "SELECT i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ? AND e.ipk = ?"
+            sql = "SELECT i.pk, i.sk, i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ? AND e.ipk = ?"
             parameters = [.int(layout.indexIDs[index.name]!), .blob(partition)]
         } else {
-            sql = "SELECT item FROM items WHERE pk = ?"
+            sql = "SELECT pk, sk, item FROM items WHERE pk = ?"
             parameters = [.blob(partition)]
         }
 
@@ -131,7 +133,7 @@ final class SQLiteReader {
         var sql: String
         var parameters: [Parameter] = []
         if let index {
-            sql = "SELECT i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ?"
+            sql = "SELECT i.pk, i.sk, i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ?"
             parameters.append(.int(layout.indexIDs[index.name]!))
             if let token = scan.startToken {
                 let start = try decodeToken(token, kind: .indexScan, index: index)
@@ -140,7 +142,7 @@ final class SQLiteReader {
             }
             sql += " ORDER BY e.ipk, e.isk, e.pk, e.sk LIMIT ?"
         } else {
-            sql = "SELECT item FROM items"
+            sql = "SELECT pk, sk, item FROM items"
             if let token = scan.startToken {
                 let start = try decodeToken(token, kind: .tableScan, index: nil)
                 sql += " WHERE (pk, sk) > (?, ?)"
@@ -164,7 +166,7 @@ final class SQLiteReader {
         return min(limit, 10_000)
     }
 
-    /// Runs the statement, evaluating at most `limit` rows and at most 1 MB of items; fetches
+    /// Runs the statement (whose columns are pk, sk, item), evaluating at most `limit` rows and at most 1 MB of items; fetches
     /// one row more than it evaluates to know whether another page exists.
     private func page(sql: String, parameters: [Parameter], limit: Int, filter: Condition?, index: SecondaryIndex?,
                       token: (Item) throws -> Token) throws -> Page {
@@ -186,9 +188,9 @@ final class SQLiteReader {
                 more = true
                 break
             }
-            let blob = statement.blob(0)
+            let blob = statement.blob(2)
             bytes += blob.count
-            let item = try ItemCodec.decode(blob)
+            let item = try cache.item(pk: statement.blob(0), sk: statement.blob(1), blob: blob)
             scanned += 1
             last = item
             if filter?.evaluate(item) ?? true {

@@ -17,13 +17,19 @@ public struct SQLiteStoreConfiguration: Sendable {
     public var cacheSizeKiB: Int
     /// How much of the file readers map into memory, in MiB (0 turns memory mapping off).
     public var mmapSizeMiB: Int
+    /// Memory for decoded items, in MiB, shared out among the readers (0 turns the cache off).
+    ///
+    /// Every hit is checked against the bytes SQLite returns, so the cache never serves a stale
+    /// item; it saves decoding hot items (a popular video's record, a busy user's list) again.
+    public var decodedItemCacheMiB: Int
 
     public init(readerCount: Int = 2, durability: Durability = .full, changeRetention: Duration? = .seconds(24 * 3600),
-                cacheSizeKiB: Int = 16 * 1024, mmapSizeMiB: Int = 256) {
+                cacheSizeKiB: Int = 16 * 1024, mmapSizeMiB: Int = 256, decodedItemCacheMiB: Int = 64) {
         self.readerCount = readerCount
         self.durability = durability
         self.changeRetention = changeRetention
         self.cacheSizeKiB = cacheSizeKiB
         self.mmapSizeMiB = mmapSizeMiB
+        self.decodedItemCacheMiB = decodedItemCacheMiB
     }
 }
