@@ -150,6 +150,62 @@ struct SQLiteItemStoreTests {
         }
     }
 
+    @Test func cachedItemsAreNeverStaleEvenWhenAnotherConnectionWrites() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("shared.sqlite").path
+            let reader = try await SQLiteItemStore(path: path, schema: .singleTable, configuration: .init(readerCount: 1))
+            let writer = try await SQLiteItemStore(path: path, schema: .singleTable)
+            defer { reader.close(); writer.close() }
+            for version in 1...5 {
+                try await writer.putItem(["PK": "p", "SK": "s", "version": .int(Int64(version))])
+                // Read twice: the second read is a cache hit and must still be current.
+                #expect(try await reader.getItem(key: ["PK": "p", "SK": "s"])?["version"] == .int(Int64(version)))
+                #expect(try await reader.query(Query(partitionKey: "p")).items.first?["version"] == .int(Int64(version)))
+            }
+        }
+    }
+
+    @Test func truncatedAndEmptyFiles() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("t.sqlite").path
+            do {
+                let store = try await SQLiteItemStore(path: path, schema: .singleTable)
+                for i in 0..<200 { try await store.putItem(["PK": .s("p\(i)"), "SK": "s", "v": .s(String(repeating: "v", count: 800))]) }
+                store.close()
+            }
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try handle.truncate(atOffset: UInt64(size / 3))
+            try handle.close()
+            // Opening may succeed (the header survives); reading what was cut off must fail cleanly.
+            do {
+                let store = try await SQLiteItemStore(path: path, schema: .singleTable)
+                defer { store.close() }
+                var failed = false
+                do {
+                    var token: PageToken?
+                    repeat {
+                        let page = try await store.scan(Scan(limit: 50, startToken: token))
+                        token = page.nextToken
+                    } while token != nil
+                } catch let error as VideoStackError {
+                    failed = [.corrupt, .io].contains(error.code)
+                }
+                let check = try await store.integrityCheck()
+                #expect(failed || check != ["ok"])
+            } catch let error as VideoStackError {
+                #expect([.corrupt, .io].contains(error.code))
+            }
+            // A zero-byte file is an empty database: it opens and works.
+            let empty = directory.appendingPathComponent("empty.sqlite").path
+            #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+            let store = try await SQLiteItemStore(path: empty, schema: .singleTable)
+            try await store.putItem(["PK": "p", "SK": "s"])
+            #expect(try await store.getItem(key: ["PK": "p", "SK": "s"]) != nil)
+            store.close()
+        }
+    }
+
     @Test func closedStoreRefusesWork() async throws {
         try await withTemporaryDirectory { directory in
             let store = try await SQLiteItemStore(path: directory.appendingPathComponent("x.sqlite").path, schema: .singleTable)
