@@ -1,16 +1,28 @@
-/// Decoded items a reader thread has seen, so that hot items are not decoded again.
+internal import Synchronization
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// Decoded items the readers have seen, so that hot items are not decoded again.
 ///
 /// Entries are keyed by primary key and checked against the bytes SQLite returns on every
 /// hit: a changed item fails the comparison and is decoded afresh, so the cache can never serve
-/// a stale item, whoever wrote the file. Each reader thread owns one cache; no locking.
-final class DecodedItemCache {
+/// a stale item, whoever wrote the file. One cache is shared by the store's reader threads;
+/// decoding happens outside its lock.
+final class DecodedItemCache: Sendable {
     private struct Entry {
         var bytes: [UInt8]
         var item: Item
     }
 
-    private var entries: [[UInt8]: Entry] = [:]
-    private var cost = 0
+    private struct State {
+        var entries: [[UInt8]: Entry] = [:]
+        var cost = 0
+    }
+
+    private let state = Mutex(State())
     private let budget: Int
 
     /// - Parameter budget: approximate bytes of memory the cache may hold (0 disables it).
@@ -18,7 +30,7 @@ final class DecodedItemCache {
         self.budget = budget
     }
 
-    /// The item stored as `blob` under `pk`/`sk`, decoded or from the cache.
+    /// The item stored as `blob` under `pk`/`sk`, from the cache or decoded.
     func item(pk: UnsafeRawBufferPointer, sk: UnsafeRawBufferPointer, blob: UnsafeRawBufferPointer) throws -> Item {
         guard budget > 0 else { return try ItemCodec.decode(blob) }
         var key = [UInt8]()
@@ -26,27 +38,35 @@ final class DecodedItemCache {
         ItemCodec.writeVarint(UInt64(pk.count), into: &key)
         key.append(contentsOf: pk)
         key.append(contentsOf: sk)
-        if let entry = entries[key], entry.bytes.elementsEqual(blob) {
-            return entry.item
+        let hit: Item? = state.withLock { state in
+            guard let entry = state.entries[key], entry.bytes.count == blob.count else { return nil }
+            let same = entry.bytes.withUnsafeBytes { memcmp($0.baseAddress!, blob.baseAddress!, blob.count) == 0 }
+            return same ? entry.item : nil
         }
+        if let hit { return hit }
+
         let item = try ItemCodec.decode(blob)
-        let entryCost = Self.cost(blob.count, key.count)
-        if let old = entries.updateValue(Entry(bytes: Array(blob), item: item), forKey: key) {
-            cost -= Self.cost(old.bytes.count, key.count)
+        let entry = Entry(bytes: Array(blob), item: item)
+        let cost = Self.cost(blob.count, key.count)
+        state.withLock { state in
+            if let old = state.entries.updateValue(entry, forKey: key) {
+                state.cost -= Self.cost(old.bytes.count, key.count)
+            }
+            state.cost += cost
+            if state.cost > budget {
+                // Keep every other entry: one pass for every half-cache of inserts, so eviction
+                // costs O(1) per insert and needs no bookkeeping on hits.
+                var keep = false
+                state.entries = state.entries.filter { _ in
+                    keep.toggle()
+                    return keep
+                }
+                state.cost = state.entries.reduce(0) { $0 + Self.cost($1.value.bytes.count, $1.key.count) }
+            }
         }
-        cost += entryCost
-        if cost > budget { evict() }
         return item
     }
 
     /// Decoded items take about twice their encoded size; the key and bookkeeping add more.
     private static func cost(_ blobCount: Int, _ keyCount: Int) -> Int { blobCount * 3 + keyCount + 96 }
-
-    /// Drops entries in hash order (effectively at random) until a quarter of the budget is free.
-    private func evict() {
-        while cost > budget * 3 / 4, let victim = entries.first {
-            entries.removeValue(forKey: victim.key)
-            cost -= Self.cost(victim.value.bytes.count, victim.key.count)
-        }
-    }
 }

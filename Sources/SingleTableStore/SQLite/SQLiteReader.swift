@@ -7,10 +7,10 @@ final class SQLiteReader {
     let layout: TableLayout
     private let cache: DecodedItemCache
 
-    init(connection: SQLiteConnection, layout: TableLayout, cacheBudget: Int) {
+    init(connection: SQLiteConnection, layout: TableLayout, cache: DecodedItemCache) {
         self.connection = connection
         self.layout = layout
-        self.cache = DecodedItemCache(budget: cacheBudget)
+        self.cache = cache
     }
 
     func get(_ key: TableLayout.PrimaryKey) throws -> Item? {
