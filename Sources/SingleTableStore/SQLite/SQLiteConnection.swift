@@ -90,7 +90,6 @@ final class SQLiteConnection {
         }
     }
 
-    var changes: Int { Int(sqlite3_changes(handle)) }
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Turns an SQLite result code into the module's error. Every C return code goes through here.
