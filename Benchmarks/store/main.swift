@@ -3,6 +3,9 @@
 //
 // Prints `RATIO store_<op> <ours/raw throughput> (…)`; above 1 means VideoStack is ahead.
 // Both sides use WAL with synchronous=NORMAL, so the figures measure the code path, not fsync.
+// Reads are headlined as one task on the store's read executor against one raw thread (the same
+// parallelism, no thread hop on either side); the details show the other ways to call the store.
+// Writes are headlined with 16 concurrent tasks, whose writes share group commits.
 // The machines are shared and noisy: every variant runs in several short rounds, interleaved
 // with the others, and the median round counts.
 import CSQLite
