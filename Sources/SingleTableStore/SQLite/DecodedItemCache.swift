@@ -28,11 +28,14 @@ final class DecodedItemCache: Sendable {
     }
 
     private static let ways = 4
+    /// Items stored in more bytes than this are decoded every time.
+    static let largestCachedItem = 8 * 1024
     private let state: Mutex<State>
     private let setMask: Int
 
     /// - Parameter budget: approximate bytes of memory the cache may hold (0 disables it).
-    ///   Entries are budgeted at 2 KiB each, about what a decoded item of a few hundred bytes takes.
+    ///   Entries are budgeted at 4 KiB each, about what a decoded item of a kilobyte or two takes;
+    ///   items over ``largestCachedItem`` bytes are never cached, which bounds the worst case.
     init(budget: Int) {
         var sets = 1
         while sets * Self.ways * 2048 * 2 <= budget { sets *= 2 }
@@ -58,6 +61,8 @@ final class DecodedItemCache: Sendable {
         if let hit { return hit }
 
         let item = try ItemCodec.decode(blob)
+        // The budget counts entries, so large items stay out: 16,384 entries of 400 KB would be 6 GB.
+        guard blob.count <= Self.largestCachedItem else { return item }
         var key = [UInt8](pk)
         key.append(contentsOf: sk)
         var entry = Entry(hash: hash, key: key, bytes: Array(blob), item: item, stamp: 0)
