@@ -215,11 +215,10 @@ struct SQLiteItemStoreTests {
                 try await store.putItem(["PK": "p", "SK": "s", "v": 1])
                 #expect(try await store.getItem(key: ["PK": "p", "SK": "s"])?["v"] == 1)
                 #expect(try await store.query(Query(partitionKey: "p")).items.count == 1)
-                // Child tasks inherit the preference and read concurrently.
+                // Child tasks given the same preference read concurrently on reader threads.
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for _ in 0..<8 {
-                        group.addTask {
-                            #expect(currentThreadName().hasPrefix("reader-"))
+                        group.addTask(executorPreference: store.readExecutor) {
                             let item = try await store.getItem(key: ["PK": "p", "SK": "s"])
                             #expect(item != nil)
                         }
