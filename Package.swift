@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "VideoCore", targets: ["VideoCore"]),
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .library(name: "HLSPackager", targets: ["HLSPackager"]),
+        .executable(name: "bench-hls", targets: ["BenchHLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -44,6 +46,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. Pure Swift (no C library).
+        .target(
+            name: "HLSPackager",
+            dependencies: ["VideoCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (run with `make bench-NAME`).
+        .executableTarget(
+            name: "BenchHLS",
+            dependencies: ["HLSPackager", "VideoCore"],
+            path: "Benchmarks/hls",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "StoreDemo",
@@ -61,6 +78,11 @@ let package = Package(
         .testTarget(
             name: "SingleTableStoreTests",
             dependencies: ["SingleTableStore", "VideoCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HLSPackagerTests",
+            dependencies: ["HLSPackager", "VideoCore"],
             swiftSettings: swiftSettings
         ),
     ]
