@@ -163,9 +163,8 @@ public actor RenditionPackager {
         guard tracks.indices.contains(track) else {
             throw VideoStackError(.invalidInput, "Track \(track) does not exist; this rendition has \(tracks.count) tracks.")
         }
+        tracks[track].received += 1
         var state = tracks[track]
-        state.received += 1
-        defer { tracks[track] = state }
         let name = "\(state.format.kind.rawValue) track \(track)"
         guard packet.pts != .min, packet.dts != .min else {
             throw VideoStackError(.invalidPackets, "Packet \(state.received) of \(name) has no timestamp; the packager does not guess timing. Let the demuxer or encoder generate timestamps (FFmpeg: -fflags +genpts).")
@@ -183,19 +182,19 @@ public actor RenditionPackager {
             let isAudio = state.format.kind == .audio
             if isAudio && packet.pts < 0 {
                 // Encoder priming: samples before time zero are meant to be discarded.
-                state.dropped += 1
+                tracks[track].dropped += 1
                 return
             }
             if !packet.isKeyframe {
                 if configuration.leadingNonKeyframes == .drop {
-                    state.dropped += 1
+                    tracks[track].dropped += 1
                     return
                 }
                 throw VideoStackError(.invalidPackets, "The \(name) starts with a packet that is not a keyframe, so no segment could start there. Start the stream at a keyframe or set leadingNonKeyframes = .drop.")
             }
             if track != leader, !tracks[leader].started {
                 // Nothing may come before the leading track's first keyframe: a segment starts there.
-                state.dropped += 1
+                tracks[track].dropped += 1
                 return
             }
             if state.dropped > 0 {

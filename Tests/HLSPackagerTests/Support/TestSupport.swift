@@ -105,7 +105,8 @@ final class HTTPServer {
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)/\(path)" }
 
     func stop() {
-        process.terminate()
+        // SIGKILL, not SIGTERM: the test runner blocks SIGTERM and children inherit that mask.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }
