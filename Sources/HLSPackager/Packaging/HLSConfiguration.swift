@@ -56,11 +56,16 @@ public struct HLSConfiguration: Sendable {
     public var playlistName: String
     /// How many segment uploads may run while the next segment is being cut.
     public var concurrentWrites: Int
+    /// Seconds added to every timestamp in the segments, the same for every track and rendition
+    /// so they stay in sync. It must cover how far decoding runs ahead of presentation at the
+    /// start (two frames for x264 with B-frames); players start at the first segment regardless.
+    public var presentationOffset: Double
 
     /// Creates a configuration; the defaults are 4-second fMP4 VOD with I-frame playlists.
     public init(segmentDuration: Double = 4, segmentFormat: SegmentFormat = .fmp4, mode: Mode = .vod, singleFile: Bool = false,
                 iFramePlaylist: Bool = true, programDateTime: Date? = nil, leadingNonKeyframes: LeadingNonKeyframes = .reject,
-                finishEventAsVOD: Bool = true, playlistName: String = "index.m3u8", concurrentWrites: Int = 4) {
+                finishEventAsVOD: Bool = true, playlistName: String = "index.m3u8", concurrentWrites: Int = 4,
+                presentationOffset: Double = 1) {
         self.segmentDuration = segmentDuration
         self.segmentFormat = segmentFormat
         self.mode = mode
@@ -71,5 +76,6 @@ public struct HLSConfiguration: Sendable {
         self.finishEventAsVOD = finishEventAsVOD
         self.playlistName = playlistName
         self.concurrentWrites = concurrentWrites
+        self.presentationOffset = presentationOffset
     }
 }

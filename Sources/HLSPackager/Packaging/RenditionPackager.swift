@@ -48,7 +48,9 @@ public struct RenditionSummary: Sendable, Hashable {
 /// Timestamps: each packet needs a pts and dts (`Int64.min` means "none" and is rejected) and
 /// decode timestamps must strictly increase per track; `pts < dts` is rejected. Sample durations
 /// are taken from the gaps between decode timestamps (the packet's own duration is used only for
-/// the last packet), so packets with `duration == 0` are repaired. Audio packets with negative
+/// the last packet), so packets with `duration == 0` are repaired. Every timestamp is shifted by
+/// ``HLSConfiguration/presentationOffset`` so that decode times before presentation (B-frames)
+/// stay non-negative with non-negative composition offsets, which every player reads alike. Audio packets with negative
 /// timestamps (encoder priming) are dropped. Video that starts with a non-keyframe is rejected
 /// or trimmed per ``HLSConfiguration/leadingNonKeyframes``.
 ///
@@ -112,6 +114,9 @@ public actor RenditionPackager {
         }
         guard (2...10).contains(configuration.segmentDuration) else {
             throw VideoStackError(.invalidInput, "The segment duration must be between 2 and 10 seconds; got \(configuration.segmentDuration).")
+        }
+        guard (0...60).contains(configuration.presentationOffset) else {
+            throw VideoStackError(.invalidInput, "The presentation offset must be between 0 and 60 seconds; got \(configuration.presentationOffset).")
         }
         if configuration.singleFile, configuration.mode != .vod {
             throw VideoStackError(.invalidInput, "Single-file (byte-range) mode needs VOD mode: a growing single file cannot be stored atomically per segment.")
@@ -201,14 +206,22 @@ public actor RenditionPackager {
                 logger.notice("Dropped leading packets before the first usable one", metadata: ["track": "\(track)", "count": "\(state.dropped)"])
             }
             state.started = true
-            state.delay = state.format.kind == .video ? max(0, -packet.dts) : 0
+            state.delay = Int64((configuration.presentationOffset * Double(state.format.timescale)).rounded())
             if codecs[track] == nil {
                 codecs[track] = try CodecConfiguration(format: state.format, firstKeyframe: packet.data)
             }
         }
+        guard packet.dts + state.delay >= 0 else {
+            throw VideoStackError(.invalidPackets, "Packet \(state.received) of \(name) decodes at \(Double(packet.dts) / Double(state.format.timescale)) s, earlier than the presentation offset of \(configuration.presentationOffset) s allows; raise HLSConfiguration.presentationOffset.")
+        }
+        if packet.duration > 0 {
+            state.lastDuration = packet.duration
+        } else if let last = state.lastDTS {
+            // No duration given: the gap since the previous packet is the best guess for the last one.
+            state.lastDuration = packet.dts - last
+        }
         state.lastDTS = packet.dts
         state.pending.append(packet)
-        if packet.duration > 0 { state.lastDuration = packet.duration }
 
         if track == leader {
             let time = packet.pts
@@ -397,14 +410,17 @@ public actor RenditionPackager {
                 let next = index + 1 < packets.endIndex ? packets[index + 1].dts : run.nextDTS
                 let duration = next.map { $0 - packet.dts } ?? (packet.duration > 0 ? packet.duration : state.lastDuration)
                 var data = packet.data
-                if isH264 {
-                    data = H264.toLengthPrefixed(data)
+                if isH264, case .h264(let configuration)? = codecs[run.track] {
+                    // A length prefix of 256-511 bytes reads like a start code, so only convert
+                    // when the sample is not already a valid run of length-prefixed NAL units.
+                    if H264.lengthPrefixedUnits(data, lengthSize: configuration.lengthSize) == nil || state.format.extradata.first != 1 {
+                        if H264.isAnnexB(data) { data = H264.toLengthPrefixed(data) }
+                    }
                 } else if isADTSAudio, let adts = AAC.parseADTS(data[...]) {
                     data = Array(data[adts.headerLength...])
                 }
-                let decodeTime = packet.dts + state.delay
                 samples.append(FragmentSample(data: data, duration: UInt32(clamping: max(duration, 0)),
-                                              compositionOffset: Int32(clamping: packet.pts - decodeTime), isSync: packet.isKeyframe))
+                                              compositionOffset: Int32(clamping: packet.pts - packet.dts), isSync: packet.isKeyframe))
                 index += 1
             }
             prepared.append((run.track, UInt64(max(packets.first!.dts + state.delay, 0)), samples))
@@ -526,12 +542,7 @@ public actor RenditionPackager {
         let longest = list.map(\.duration).max() ?? configuration.segmentDuration
         let target = max(Int(longest.rounded(.up)), 1)
         return MediaPlaylist(targetDuration: target, mediaSequence: mediaSequence, discontinuitySequence: discontinuitySequence,
-                             playlistType: type, independentSegments: true, iFramesOnly: iFrames, endList: final && !(isLive), segments: list)
-    }
-
-    private var isLive: Bool {
-        if case .live = configuration.mode { return true }
-        return false
+                             playlistType: type, independentSegments: true, iFramesOnly: iFrames, endList: final, segments: list)
     }
 
     private func writePlaylists(final: Bool) async throws {

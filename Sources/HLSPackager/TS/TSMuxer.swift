@@ -106,7 +106,7 @@ final class TSMuxer {
             if sample.isSync {
                 for unit in configuration.sps + configuration.pps { payload += [0, 0, 0, 1] + unit }
             }
-            if let units = H264.lengthPrefixedUnits(sample.data, lengthSize: 4) {
+            if let units = H264.lengthPrefixedUnits(sample.data, lengthSize: configuration.lengthSize) {
                 for unit in units where unit.first.map({ $0 & 0x1F }) != H264.nalAUD {
                     payload += [0, 0, 0, 1]
                     payload += unit

@@ -74,12 +74,32 @@ final class HTTPServer {
     let port: Int
 
     init(directory: URL) throws {
+        // Python's SimpleHTTPRequestHandler ignores Range, which byte-range playlists need; this one honours single ranges.
         let script = """
-        import http.server, functools, sys
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-        class Quiet(handler.func):
+        import http.server, functools, os, re, sys
+        class Handler(http.server.SimpleHTTPRequestHandler):
             def log_message(self, *a): pass
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=sys.argv[1]))
+            def send_head(self):
+                match = re.fullmatch(r"bytes=(\\d+)-(\\d*)", self.headers.get("Range", ""))
+                path = self.translate_path(self.path)
+                if not match or not os.path.isfile(path):
+                    return super().send_head()
+                size = os.path.getsize(path)
+                start = int(match.group(1))
+                end = min(int(match.group(2)) if match.group(2) else size - 1, size - 1)
+                if start >= size:
+                    self.send_error(416)
+                    return None
+                f = open(path, "rb")
+                f.seek(start)
+                self.send_response(206)
+                self.send_header("Content-Type", self.guess_type(path))
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, end, size))
+                self.send_header("Content-Length", str(end - start + 1))
+                self.end_headers()
+                import io
+                return io.BytesIO(f.read(end - start + 1))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=sys.argv[1]))
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """
