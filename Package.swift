@@ -20,11 +20,15 @@ let package = Package(
         .library(name: "VideoCore", targets: ["VideoCore"]),
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .library(name: "TranscodePipeline", targets: ["TranscodePipeline"]),
+        .executable(name: "videostack", targets: ["VideoStackCLI"]),
+        .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
         .library(name: "HLSPackager", targets: ["HLSPackager"]),
         .executable(name: "bench-hls", targets: ["BenchHLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // MARK: Core value types, errors, blob storage. No C library.
@@ -46,18 +50,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. Pure Swift (no C library).
+        // MARK: Probe, decode once, encode a ladder, thumbnails over FFmpeg's libraries.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
         .target(
-            name: "HLSPackager",
-            dependencies: ["VideoCore", .product(name: "Logging", package: "swift-log")],
+            name: "TranscodePipeline",
+            dependencies: ["VideoCore", "CFFmpeg", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Benchmarks (run with `make bench-NAME`).
-        .executableTarget(
-            name: "BenchHLS",
-            dependencies: ["HLSPackager", "VideoCore"],
-            path: "Benchmarks/hls",
+        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. The muxers are pure Swift;
+        // TranscodePipeline supplies the PacketSink seam and, for the remux path, the Demuxer.
+        .target(
+            name: "HLSPackager",
+            dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -66,6 +75,31 @@ let package = Package(
             name: "StoreDemo",
             dependencies: ["VideoCore", "SingleTableStore"],
             path: "Examples/StoreDemo",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "VideoStackCLI",
+            dependencies: [
+                "VideoCore", "TranscodePipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/videostack",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (each prints `RATIO name value (details)`; above 1 means VideoStack is ahead).
+        .executableTarget(
+            name: "BenchTranscode",
+            dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/transcode",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BenchHLS",
+            dependencies: ["HLSPackager", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/hls",
             swiftSettings: swiftSettings
         ),
 
@@ -81,8 +115,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TranscodePipelineTests",
+            dependencies: ["TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HLSPackagerTests",
-            dependencies: ["HLSPackager", "VideoCore"],
+            dependencies: ["HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]
