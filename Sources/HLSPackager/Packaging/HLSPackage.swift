@@ -41,6 +41,7 @@ public actor HLSPackage {
     public let renditions: [RenditionPackager]
     private var masterWritten = false
     private var firstMasterObserver: (@Sendable () async -> Void)?
+    private var audioGroups: [String: String] = [:]
 
     /// Creates the packagers; throws what ``RenditionPackager/init(store:directory:tracks:configuration:logger:)``
     /// throws, and ``VideoStackError/Code/invalidInput`` for no renditions or duplicate or unsafe names.
@@ -71,6 +72,12 @@ public actor HLSPackage {
         firstMasterObserver = observer
     }
 
+    /// Pairs video renditions with audio renditions by name (video name → audio name) for the
+    /// master playlist's audio groups; see ``MasterPlaylist/init(renditions:directory:audioGroupID:audioGroups:)``.
+    public func setAudioGroups(_ groups: [String: String]) {
+        audioGroups = groups
+    }
+
     /// Adds a packet of `track` of rendition `rendition`; see ``RenditionPackager/append(_:track:)``.
     public func append(_ packet: EncodedPacket, rendition: Int, track: Int) async throws {
         guard renditions.indices.contains(rendition) else {
@@ -95,7 +102,7 @@ public actor HLSPackage {
 
     @discardableResult
     private func writeMaster(_ summaries: [RenditionSummary]) async throws -> MasterPlaylist {
-        let master = MasterPlaylist(renditions: summaries, directory: directory)
+        let master = MasterPlaylist(renditions: summaries, directory: directory, audioGroups: audioGroups)
         try await store.put(masterKey, string: try master.render(), contentType: nil)
         return master
     }
