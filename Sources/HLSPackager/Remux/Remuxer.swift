@@ -20,8 +20,9 @@ public enum Remuxer {
     /// With `separateAudio` (the default), video goes to `directory/video` and audio to
     /// `directory/audio` as an `EXT-X-MEDIA` group; otherwise both are muxed in `directory/stream`.
     /// Segments are cut at the file's own keyframes: a segment is as long as the keyframe spacing
-    /// allows. Video that starts with a non-keyframe is trimmed to its first keyframe (logged).
-    /// Throws what ``MP4File/init(path:)``, the FFmpeg demuxer and ``RenditionPackager`` throw;
+    /// allows. Video that starts with a non-keyframe is trimmed to its first keyframe, and packets
+    /// without decode timestamps (Matroska B-frames) get them rebuilt from their presentation
+    /// timestamps (both logged). Throws what ``MP4File/init(path:)``, the FFmpeg demuxer and ``RenditionPackager`` throw;
     /// ``VideoStackError/Code/unsupported`` when the file has no H.264 or AAC track.
     public static func package(file path: String, store: any BlobStore, directory: String,
                                configuration: HLSConfiguration = HLSConfiguration(), separateAudio: Bool = true,
@@ -77,9 +78,20 @@ public enum Remuxer {
             for (position, index) in chosen.enumerated() { routes[index] = (0, position) }
         }
         let package = try HLSPackage(store: store, directory: directory, renditions: specs, configuration: configuration, logger: logger)
+        var repairs = Array(repeating: DecodeTimestampRepair(), count: tracks.count)
         for try await (track, packet) in packets {
             guard let route = routes[track] else { continue }
-            try await package.append(packet, rendition: route.0, track: route.1)
+            for ready in try repairs[track].push(packet) {
+                try await package.append(ready, rendition: route.0, track: route.1)
+            }
+        }
+        for (track, route) in routes {
+            for ready in try repairs[track].flush() {
+                try await package.append(ready, rendition: route.0, track: route.1)
+            }
+            if repairs[track].repaired > 0 {
+                logger.notice("Rebuilt missing decode timestamps from presentation timestamps", metadata: ["track": "\(track)", "packets": "\(repairs[track].repaired)"])
+            }
         }
         return try await package.finish()
     }
