@@ -44,6 +44,7 @@ public actor HLSSink: PacketSink {
         firstPlayable = observer
     }
 
+    /// Records a rendition and its tracks; the packagers are made when the first packet arrives.
     public func begin(rendition: Rendition, index: Int, tracks: [TrackFormat]) async throws {
         guard package == nil else {
             throw VideoStackError(.internal, "HLSSink.begin was called after the first packet; the PacketSink contract announces every rendition first.")
@@ -87,6 +88,7 @@ public actor HLSSink: PacketSink {
         return try HLSPackage(store: store, directory: directory, renditions: specs, configuration: configuration, logger: logger)
     }
 
+    /// Routes one packet to its rendition's packager (dropping the extra copies of shared audio).
     public func write(_ packet: EncodedPacket, rendition: Int, track: Int) async throws {
         if package == nil {
             let made = try makePackage()
@@ -101,6 +103,7 @@ public actor HLSSink: PacketSink {
         try await package!.append(packet, rendition: route.rendition, track: route.track)
     }
 
+    /// Notes that a rendition ended; after the last one, finishes every packager and writes the master playlist.
     public func finish(rendition: Int) async throws {
         finishedCount += 1
         guard finishedCount == begun.count, let package else { return }

@@ -16,9 +16,17 @@ public struct Resolution: Hashable, Sendable {
 public struct AlternativeMedia: Hashable, Sendable {
     /// `TYPE`.
     public enum MediaType: String, Hashable, Sendable {
-        case audio = "AUDIO", video = "VIDEO", subtitles = "SUBTITLES", closedCaptions = "CLOSED-CAPTIONS"
+        /// An audio rendition.
+        case audio = "AUDIO"
+        /// An alternative video rendition (camera angle).
+        case video = "VIDEO"
+        /// A subtitles (WebVTT) rendition.
+        case subtitles = "SUBTITLES"
+        /// Closed captions carried inside the video.
+        case closedCaptions = "CLOSED-CAPTIONS"
     }
 
+    /// `TYPE`: what kind of media the rendition carries.
     public var type: MediaType
     /// `GROUP-ID`: variants refer to the group by this name.
     public var groupID: String
@@ -143,6 +151,8 @@ public struct MasterPlaylist: Hashable, Sendable {
 
 /// Either kind of playlist, as ``parsePlaylist(_:)`` finds it.
 public enum Playlist: Hashable, Sendable {
+    /// A master (multivariant) playlist.
     case master(MasterPlaylist)
+    /// A media playlist.
     case media(MediaPlaylist)
 }

@@ -75,6 +75,7 @@ public struct MP4File: Sendable {
     public struct PacketSequence: Sequence, Sendable {
         let file: MP4File
 
+        /// An iterator from the first sample.
         public func makeIterator() -> Iterator { Iterator(file: file) }
 
         /// The iterator of ``PacketSequence``.
@@ -87,6 +88,7 @@ public struct MP4File: Sendable {
                 positions = Array(repeating: 0, count: file.tracks.count)
             }
 
+            /// The next sample in file order, or nil at the end.
             public mutating func next() -> (track: Int, packet: EncodedPacket)? {
                 var best = -1
                 var bestOffset = Int.max

@@ -99,11 +99,13 @@ public enum Remuxer {
 
 /// Lets the synchronous ``MP4File/PacketSequence`` feed the same async packaging loop.
 extension MP4File.PacketSequence: AsyncSequence {
+    /// A track index and one of its packets.
     public typealias Element = (track: Int, packet: EncodedPacket)
 
     /// Async iteration over the packets (never suspends).
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: MP4File.PacketSequence.Iterator
+        /// The next sample in file order, or nil at the end.
         public mutating func next() async -> (track: Int, packet: EncodedPacket)? { base.next() }
     }
 
