@@ -76,19 +76,30 @@ func cliArguments(source: String, renditions: [Rendition], output: String) -> [S
 func runChild(which: String, source: String, output: String) async throws {
     var logger = Logger(label: "bench-transcode")
     logger.logLevel = .error
-    let renditions = which == "720p" ? [ladder[1]] : ladder
+    var renditions = ladder.first { $0.name == which }.map { [$0] } ?? ladder
+    if which == "1078p" { renditions = [Rendition(name: "1078p", width: 1920, height: 1078, videoBitrate: 5_000_000)] }
     let sink = try MP4FileSink(directory: URL(fileURLWithPath: output), logger: logger)
     var configuration = TranscodeConfiguration(segmentDuration: segment)
     // Knobs for trying thread and queue settings without rebuilding; the defaults are what is reported.
     let environment = ProcessInfo.processInfo.environment
     if let threads = environment["BENCH_X264_THREADS"].flatMap(Int.init) { configuration.encoderThreads = threads }
     if let depth = environment["BENCH_QUEUE_DEPTH"].flatMap(Int.init) { configuration.queueDepth = depth }
+    if let threads = environment["BENCH_DECODER_THREADS"].flatMap(Int.init) { configuration.decoderThreads = threads }
     let transcoder = Transcoder(configuration: configuration, logger: logger)
     _ = try await transcoder.transcode(input: URL(fileURLWithPath: source), renditions: renditions, sink: sink)
 }
 
 let arguments = CommandLine.arguments
 if arguments.count == 5 && arguments[1] == "--child" {
+    if ProcessInfo.processInfo.environment["MALLOC_TRACE"] != nil { benchMtrace() }
+    if ProcessInfo.processInfo.environment["BENCH_MALLOC_STATS"] != nil {
+        Thread.detachNewThread {
+            while true {
+                sleep(2)
+                benchMallocStats()
+            }
+        }
+    }
     do {
         try await runChild(which: arguments[2], source: arguments[3], output: arguments[4])
         exit(0)
@@ -146,3 +157,8 @@ for (name, renditions) in [("ladder", ladder), ("720p", [ladder[1]])] where only
     print(String(format: "RATIO transcode_\(name) %.3f (%@)", cli.wall / ours.wall, detail))
     print(String(format: "RATIO transcode_\(name)_memory %.3f (peak RSS ffmpeg CLI / VideoStack)", cli.maxRSSMB / ours.maxRSSMB))
 }
+
+/// glibc's malloc_stats (in <malloc.h>, which Glibc's module map leaves out): arena totals on stderr.
+@_silgen_name("malloc_stats") func benchMallocStats()
+/// glibc's mtrace: logs every allocation to $MALLOC_TRACE, for finding where memory goes.
+@_silgen_name("mtrace") func benchMtrace()

@@ -5,7 +5,9 @@ internal import Foundation
 /// `@unchecked Sendable`: all state is guarded by `condition`.
 final class BlockingQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Element] = []
+    // Popped slots are set to nil at once: a consumed 1080p frame left in the array until the
+    // next compaction would keep 3 MB alive (32 of them cost 100 MB of peak memory).
+    private var items: [Element?] = []
     private var head = 0
     private var closed = false
     private var cancelled = false
@@ -32,6 +34,7 @@ final class BlockingQueue<Element>: @unchecked Sendable {
         while items.count == head && !closed && !cancelled { condition.wait() }
         if cancelled || items.count == head { return nil }
         let item = items[head]
+        items[head] = nil
         head += 1
         if head > 32 && head * 2 > items.count {
             items.removeFirst(head)
