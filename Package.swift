@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "VideoStackCLI",
             dependencies: [
-                "VideoCore", "TranscodePipeline",
+                "VideoCore", "TranscodePipeline", "HLSPackager",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
