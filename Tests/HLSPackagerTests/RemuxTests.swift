@@ -137,3 +137,35 @@ import VideoCore
         }
     }
 }
+
+@Suite struct HEVCRemuxTests {
+    /// HEVC (x265, B-frames) + AAC remuxed to fMP4 and TS HLS: `hvc1` sample entry with the source's
+    /// hvcC, a CODECS string that agrees with ffprobe's profile and level, and clean playback.
+    @Test(arguments: [HLSConfiguration.SegmentFormat.fmp4, .mpegts])
+    func hevcRemuxPlays(format: HLSConfiguration.SegmentFormat) async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.dir.cleanup() }
+        let source = fixture.dir.path("hevc.mp4")
+        try makeTestMP4(source, seconds: 9, extra: ["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1",
+                                                    "-x265-params", "keyint=50:min-keyint=50:scenecut=0:log-level=error"])
+        let result = try await Remuxer.package(file: source, store: fixture.store, directory: "h", configuration: HLSConfiguration(segmentFormat: format),
+                                               logger: testLogger)
+        let codecs = try #require(result.master.variants.first?.codecs).split(separator: ",").map(String.init)
+        let probe = try run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level", "-of", "csv=p=0", source])
+        let fields = probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
+        #expect(fields.first == "Main" ? codecs[0].hasPrefix("hvc1.1.") : true, "\(codecs[0]) vs \(fields)")
+        #expect(codecs[0].contains(".L\(fields.last ?? "")"), "\(codecs[0]) does not carry level \(fields.last ?? "")")
+        #expect(codecs[1] == "mp4a.40.2")
+        let media = try MediaPlaylist(parsing: try await fixture.text("h/video/index.m3u8"))
+        #expect(media.segments.count == 3)
+        if format == .fmp4 {
+            try checkFMP4Rendition(fixture.root.appendingPathComponent("h/video"), playlist: media, scratch: fixture.dir)
+        }
+        #expect(try checkAllPlaylists(fixture.root) == [])
+        let server = try HTTPServer(directory: fixture.root)
+        defer { server.stop() }
+        #expect(try ffmpegPlaybackWarnings(server.url("h/master.m3u8")) == "")
+        let gst = try gstreamerPlay(server.url("h/master.m3u8"))
+        #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
+    }
+}

@@ -3,11 +3,13 @@ import VideoCore
 /// The decoder configuration of one track, read from its `TrackFormat` (and first keyframe).
 enum CodecConfiguration: Equatable {
     case h264(H264.Configuration)
+    case hevc(HEVC.Configuration)
     case aac(AAC.Config, audioSpecificConfig: [UInt8])
 
     var codecString: String {
         switch self {
         case .h264(let configuration): configuration.codecString
+        case .hevc(let configuration): configuration.codecString
         case .aac(let config, _): config.codecString
         }
     }
@@ -17,6 +19,8 @@ enum CodecConfiguration: Equatable {
         switch format.codec {
         case "h264":
             self = .h264(try H264.Configuration(extradata: format.extradata, firstKeyframe: firstKeyframe))
+        case "hevc":
+            self = .hevc(try HEVC.Configuration(record: format.extradata))
         case "aac":
             if format.extradata.isEmpty {
                 // Raw ADTS input carries its configuration in every frame header.
@@ -30,7 +34,7 @@ enum CodecConfiguration: Equatable {
                 self = .aac(try AAC.Config(format.extradata), audioSpecificConfig: format.extradata)
             }
         default:
-            throw VideoStackError(.unsupported, "The packager handles H.264 video and AAC audio; this track's codec is '\(format.codec)'. Transcode it to H.264/AAC first.")
+            throw VideoStackError(.unsupported, "The packager handles H.264 or HEVC video and AAC audio; this track's codec is '\(format.codec)'. Transcode it to H.264/AAC first.")
         }
     }
 }
@@ -164,6 +168,12 @@ enum FMP4Writer {
 
     private static func writeSampleEntry(_ w: inout ByteWriter, format: TrackFormat, codec: CodecConfiguration) {
         switch codec {
+        case .hevc(let configuration):
+            w.box("hvc1") { w in
+                writeVisualSampleEntryFields(&w, format: format)
+                w.box("hvcC") { w in w.append(configuration.record) }
+                writePixelAspect(&w, format: format)
+            }
         case .h264(let configuration):
             w.box("avc1") { w in
                 w.zeros(6)
@@ -202,6 +212,27 @@ enum FMP4Writer {
                     w.append(descriptor(tag: 3, esBody))
                 }
             }
+        }
+    }
+
+    private static func writeVisualSampleEntryFields(_ w: inout ByteWriter, format: TrackFormat) {
+        w.zeros(6)
+        w.u16(1) // data reference index
+        w.zeros(16)
+        w.u16(UInt16(clamping: format.width))
+        w.u16(UInt16(clamping: format.height))
+        w.u32(0x0048_0000); w.u32(0x0048_0000) // 72 dpi
+        w.u32(0)
+        w.u16(1) // frames per sample
+        w.zeros(32) // compressor name
+        w.u16(0x0018)
+        w.u16(0xFFFF)
+    }
+
+    private static func writePixelAspect(_ w: inout ByteWriter, format: TrackFormat) {
+        let sar = format.sampleAspectRatio
+        if sar.numerator > 0, sar.denominator > 0, sar.numerator != sar.denominator {
+            w.box("pasp") { w in w.u32(UInt32(sar.numerator)); w.u32(UInt32(sar.denominator)) }
         }
     }
 

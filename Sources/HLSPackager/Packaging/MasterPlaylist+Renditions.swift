@@ -50,7 +50,7 @@ extension MasterPlaylist {
             if let key = rendition.iFramePlaylistKey, rendition.iFramePeakBitRate > 0 {
                 iFrames.append(IFrameStream(uri: relative(key), bandwidth: rendition.iFramePeakBitRate,
                                             averageBandwidth: max(rendition.iFrameAverageBitRate, 1),
-                                            codecs: rendition.codecs.first { $0.hasPrefix("avc1") }, resolution: resolution))
+                                            codecs: rendition.codecs.first { $0.hasPrefix("avc1") || $0.hasPrefix("hvc1") }, resolution: resolution))
             }
         }
         self.init(independentSegments: true, media: media, variants: variants, iFrameStreams: iFrames)

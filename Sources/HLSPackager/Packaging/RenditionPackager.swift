@@ -125,8 +125,8 @@ public actor RenditionPackager {
             throw VideoStackError(.invalidInput, "A live window needs at least 3 segments (RFC 8216 section 6.2.2); got \(window).")
         }
         for format in tracks {
-            guard ["h264", "aac"].contains(format.codec) else {
-                throw VideoStackError(.unsupported, "The packager handles H.264 video and AAC audio; a track has codec '\(format.codec)'. Transcode it to H.264/AAC first.")
+            guard ["h264", "hevc", "aac"].contains(format.codec) else {
+                throw VideoStackError(.unsupported, "The packager handles H.264 or HEVC video and AAC audio; a track has codec '\(format.codec)'. Transcode it to H.264/AAC first.")
             }
             guard format.timescale > 0 else {
                 throw VideoStackError(.invalidInput, "Track timescale must be positive; got \(format.timescale).")
@@ -416,6 +416,9 @@ public actor RenditionPackager {
                     if H264.lengthPrefixedUnits(data, lengthSize: configuration.lengthSize) == nil || state.format.extradata.first != 1 {
                         if H264.isAnnexB(data) { data = H264.toLengthPrefixed(data) }
                     }
+                } else if case .hevc(let configuration)? = codecs[run.track],
+                          H264.lengthPrefixedUnits(data, lengthSize: configuration.lengthSize) == nil {
+                    throw VideoStackError(.invalidPackets, "An HEVC packet of track \(run.track) is not in length-prefixed form as its hvcC record says; HEVC is packaged from MP4 or Matroska sources.")
                 } else if isADTSAudio, let adts = AAC.parseADTS(data[...]) {
                     data = Array(data[adts.headerLength...])
                 }

@@ -1,8 +1,8 @@
 import Foundation
 public import VideoCore
 
-/// An already-encoded MP4/MOV file (progressive, `moov` anywhere) opened for remuxing: its H.264
-/// and AAC tracks as ``TrackFormat``s and its samples as ``EncodedPacket``s, without decoding.
+/// An already-encoded MP4/MOV file (progressive, `moov` anywhere) opened for remuxing: its H.264,
+/// HEVC and AAC tracks as ``TrackFormat``s and its samples as ``EncodedPacket``s, without decoding.
 ///
 /// The file is memory-mapped; packets copy their bytes out, so they outlive the `MP4File`.
 /// Tracks of other codecs (and data tracks) are skipped. A single edit list entry is applied,
@@ -291,6 +291,17 @@ public struct MP4File: Sendable {
             let config = try H264.Configuration(record: extradata)
             return TrackFormat(kind: .video, codec: "h264", extradata: extradata, timescale: timescale, width: width, height: height,
                                sampleAspectRatio: sar, codecString: config.codecString)
+        case "hvc1", "hev1":
+            try b.skip(24)
+            let width = Int(try b.u16()), height = Int(try b.u16())
+            try b.skip(50)
+            var extradata: [UInt8] = []
+            while extradata.isEmpty, let child = try b.next() {
+                if child.type == "hvcC" { extradata = child.body.bytes() }
+            }
+            let config = try HEVC.Configuration(record: extradata)
+            return TrackFormat(kind: .video, codec: "hevc", extradata: extradata, timescale: timescale, width: width, height: height,
+                               codecString: config.codecString)
         case "mp4a":
             try b.skip(16)
             let channels = Int(try b.u16())

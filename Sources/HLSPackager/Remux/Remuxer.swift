@@ -39,7 +39,7 @@ public enum Remuxer {
                                      directory: directory, configuration: configuration, separateAudio: separateAudio, logger: logger)
         }
         let demuxer = try await Demuxer.open(URL(fileURLWithPath: path), logger: logger)
-        let usable = demuxer.tracks.map { ["h264", "aac"].contains($0.codec) }
+        let usable = demuxer.tracks.map { ["h264", "hevc", "aac"].contains($0.codec) }
         guard usable.contains(true) else {
             throw VideoStackError(.unsupported, "'\(path)' has no H.264 or AAC stream (it has \(demuxer.tracks.map(\.codec))); transcode it instead of remuxing.")
         }

@@ -76,7 +76,7 @@ final class TSMuxer {
         var body: [UInt8] = [0x00, 0x01, 0xC1, 0x00, 0x00]
         body += [0xE0 | UInt8(pcrPID >> 8), UInt8(pcrPID & 0xFF), 0xF0, 0x00]
         for (index, format) in formats.enumerated() {
-            let streamType: UInt8 = format.kind == .video ? 0x1B : 0x0F
+            let streamType: UInt8 = format.kind == .audio ? 0x0F : (format.codec == "hevc" ? 0x24 : 0x1B)
             body += [streamType, 0xE0 | UInt8(pids[index] >> 8), UInt8(pids[index] & 0xFF), 0xF0, 0x00]
         }
         return section(tableID: 0x02, body: body)
@@ -108,6 +108,18 @@ final class TSMuxer {
             }
             if let units = H264.lengthPrefixedUnits(sample.data, lengthSize: configuration.lengthSize) {
                 for unit in units where unit.first.map({ $0 & 0x1F }) != H264.nalAUD {
+                    payload += [0, 0, 0, 1]
+                    payload += unit
+                }
+            }
+        case .hevc(let configuration)?:
+            payload.reserveCapacity(sample.data.count + 64)
+            payload += [0, 0, 0, 1, 0x46, 0x01, 0x50]
+            if sample.isSync {
+                for unit in configuration.parameterSets { payload += [0, 0, 0, 1] + unit }
+            }
+            if let units = H264.lengthPrefixedUnits(sample.data, lengthSize: configuration.lengthSize) {
+                for unit in units where unit.first.map(HEVC.type) != HEVC.nalAUD {
                     payload += [0, 0, 0, 1]
                     payload += unit
                 }
