@@ -98,7 +98,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "BenchHLS",
-            dependencies: ["HLSPackager", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/hls",
             swiftSettings: swiftSettings
         ),
