@@ -96,6 +96,14 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         #expect(try ffmpegPlaybackWarnings(server.url("out/master.m3u8")) == "")
         let gst = try gstreamerPlay(server.url("out/master.m3u8"))
         #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
+        // The I-frame playlist's byte ranges hold decodable keyframes, one per segment. (With audio
+        // muxed in, ffmpeg notes that the audio listed in the init/PMT has no packets there; nothing else.)
+        let iFrameWarnings = try ffmpegPlaybackWarnings(server.url("out/stream/iframes.m3u8"))
+        #expect(iFrameWarnings.split(separator: "\n").allSatisfy { $0.contains("codec parameters for stream 1") || $0.contains("analyzeduration") },
+                "\(iFrameWarnings)")
+        let frames = try run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames",
+                              "-of", "csv=p=0", server.url("out/stream/iframes.m3u8")])
+        #expect(frames.stdout.split(separator: "\n").first.flatMap { Int($0) } == media.segments.count, "\(frames.stdout) \(frames.stderr)")
         // Decoded duration matches the playlist.
         let probe = try run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", server.url("out/stream/index.m3u8")])
         let duration = try #require(Double(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))

@@ -15,6 +15,8 @@ final class TSMuxer {
     let pids: [UInt16]
     let leader: Int
     private var continuity: [UInt16: UInt8] = [:]
+    /// PIDs that already carried a packet in the segment being written.
+    private var startedPIDs: Set<UInt16> = []
 
     init(formats: [TrackFormat]) {
         self.formats = formats
@@ -27,6 +29,7 @@ final class TSMuxer {
     func segment(_ runs: [(track: Int, base: UInt64, samples: [FragmentSample])], codecs: [CodecConfiguration?], iFrame: Bool) -> ([UInt8], Int?) {
         var out: [UInt8] = []
         out.reserveCapacity(runs.reduce(0) { $0 + $1.samples.reduce(0) { $0 + $1.data.count } } * 21 / 20 + 2 * 188)
+        startedPIDs = []
         writeSection(&out, pid: 0, section: patSection())
         writeSection(&out, pid: Self.pmtPID, section: pmtSection())
 
@@ -144,10 +147,13 @@ final class TSMuxer {
         var first = true
         while offset < pes.count {
             var adaptation: [UInt8] = []
-            if first && sample.isSync {
-                var flags: UInt8 = 0x40 // random access
+            // Each segment flags a continuity discontinuity on its first packet of every PID: an
+            // I-frame playlist jumps from one segment's keyframe to the next, skipping counters.
+            let segmentStart = first && startedPIDs.insert(pid).inserted
+            if first && (sample.isSync || segmentStart) {
+                var flags: UInt8 = (sample.isSync ? 0x40 : 0) | (segmentStart ? 0x80 : 0)
                 var fields: [UInt8] = []
-                if track == leader {
+                if track == leader && sample.isSync {
                     flags |= 0x10
                     let pcr = UInt64(max(dts - Self.pcrLead, 0))
                     fields = [UInt8(truncatingIfNeeded: pcr >> 25), UInt8(truncatingIfNeeded: pcr >> 17), UInt8(truncatingIfNeeded: pcr >> 9),
