@@ -89,6 +89,24 @@ import VideoCore
         #expect(try ffmpegPlaybackWarnings(server.url("master.m3u8")) == "")
     }
 
+    /// An MP4 written with negative composition offsets (ctts version 1, no edit list) packages and plays.
+    @Test func negativeCompositionOffsetsAreShifted() async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.dir.cleanup() }
+        let plain = fixture.dir.path("plain.mp4")
+        try makeTestMP4(plain, seconds: 5, extra: ["-g", "50"])
+        let negative = fixture.dir.path("negative.mp4")
+        try run(["ffmpeg", "-v", "error", "-y", "-i", plain, "-c", "copy", "-movflags", "negative_cts_offsets", negative])
+        let result = try await Remuxer.package(file: negative, store: fixture.store, directory: "n", reader: .mp4, logger: testLogger)
+        let media = try MediaPlaylist(parsing: try await fixture.text("n/video/index.m3u8"))
+        #expect(abs(media.totalDuration - 5) < 0.05)
+        try checkFMP4Rendition(fixture.root.appendingPathComponent("n/video"), playlist: media, scratch: fixture.dir)
+        #expect(result.renditions.count == 2)
+        let server = try HTTPServer(directory: fixture.root)
+        defer { server.stop() }
+        #expect(try ffmpegPlaybackWarnings(server.url("n/master.m3u8")) == "")
+    }
+
     @Test func damagedFilesGetTypedErrors() async throws {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }

@@ -199,7 +199,7 @@ public struct MP4File: Sendable {
                 let fixed = Int(try b.u32())
                 let count = Int(try b.u32())
                 if fixed != 0 {
-                    guard count <= fileSize else { throw VideoStackError(.corrupt, "Track \(trackID): stsz claims \(count) samples, more than the file could hold.") }
+                    guard count <= fileSize / fixed else { throw VideoStackError(.corrupt, "Track \(trackID): stsz claims \(count) samples of \(fixed) bytes, more than the file holds.") }
                     sizes = Array(repeating: fixed, count: count)
                 } else {
                     guard count * 4 <= b.remaining else { throw VideoStackError(.corrupt, "Track \(trackID): the stsz box is shorter than its sample count.") }
@@ -234,9 +234,9 @@ public struct MP4File: Sendable {
             let lastChunk = entryIndex + 1 < stsc.count ? stsc[entryIndex + 1].first - 1 : chunkOffsets.count
             guard entry.first >= 1, lastChunk <= chunkOffsets.count, entry.perChunk < 1 << 24 else { throw corrupt("stsc refers to chunks that stco does not have") }
             if entry.first > lastChunk { continue }
-            for chunk in (entry.first - 1)..<lastChunk {
+            for chunk in (entry.first - 1)..<lastChunk where sample < count {
                 var offset = chunkOffsets[chunk]
-                for _ in 0..<entry.perChunk where sample < count {
+                for _ in 0..<min(entry.perChunk, count - sample) {
                     guard offset >= 0, offset + sizes[sample] <= fileSize else { throw corrupt("sample \(sample + 1) lies past the end of the file (the file is truncated)") }
                     table.offsets.append(offset)
                     offset += sizes[sample]
@@ -248,18 +248,27 @@ public struct MP4File: Sendable {
         table.sizes = sizes
         table.dts.reserveCapacity(count)
         var time: Int64 = -editMediaTime
-        for entry in stts {
-            for _ in 0..<entry.count where table.dts.count < count {
+        // Loops are bounded by the sample count, never by a (possibly damaged) table entry.
+        for entry in stts where table.dts.count < count {
+            for _ in 0..<min(entry.count, count - table.dts.count) {
                 table.dts.append(time)
                 time += entry.delta
             }
         }
         table.cto = Array(repeating: 0, count: count)
         var index = 0
-        for entry in ctts {
-            for _ in 0..<entry.count where index < count {
+        for entry in ctts where index < count {
+            for _ in 0..<min(entry.count, count - index) {
                 table.cto[index] = entry.offset
                 index += 1
+            }
+        }
+        // Negative composition offsets (ctts version 1) would put presentation before decoding;
+        // move decode times back instead, as FFmpeg's reader does, so pts stays where it was.
+        if let lowest = table.cto.min(), lowest < 0 {
+            for i in 0..<count {
+                table.dts[i] += lowest
+                table.cto[i] -= lowest
             }
         }
         table.sync = (0..<count).map { syncSamples?.contains($0) ?? true }
