@@ -67,11 +67,15 @@ import VideoCore
         }, mentioning: "not a keyframe")
 
         // Repair: start mid-GOP, drop up to the next keyframe (frame 25), then package the rest.
-        let lenient = try packager(fixture, HLSConfiguration(segmentDuration: 2, leadingNonKeyframes: .drop))
+        let unsized = TrackFormat(kind: .video, codec: "h264", extradata: [], timescale: 25)
+        let lenient = try RenditionPackager(store: fixture.store, directory: "bad", tracks: [unsized],
+                                            configuration: HLSConfiguration(segmentDuration: 2, leadingNonKeyframes: .drop), logger: testLogger)
         for (index, frame) in frames.enumerated().dropFirst(3) {
             try await lenient.append(EncodedPacket(data: frame.data, pts: Int64(index), dts: Int64(index), duration: 0, isKeyframe: frame.key), track: 0)
         }
         let summary = try await lenient.finish()
+        // The size came from the SPS: this test's track format says 0x0.
+        #expect(summary.video?.width == 320 && summary.video?.height == 240)
         #expect(summary.segmentStarts.first == 1.0, "the first segment starts at the first keyframe (frame 25 = 1 s)")
         let playlist = try MediaPlaylist(parsing: try await fixture.text("bad/index.m3u8"))
         // duration 0 on every packet is repaired from the dts gaps: 50 frames = 2 s remain.
@@ -139,5 +143,28 @@ enum AnnexBReader {
         }
         if !current.isEmpty { units.append((current, key)) }
         return units
+    }
+}
+
+@Suite struct CodecParsingTests {
+    /// Picture sizes read from the SPS, including the cropped 1080 (coded as 1088) and odd sizes.
+    @Test(arguments: [(1920, 1080), (426, 240), (320, 180), (720, 576)])
+    func sizeFromSPS(width: Int, height: Int) async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.dir.cleanup() }
+        let path = fixture.dir.path("one.h264")
+        let result = try run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(width)x\(height):rate=25:duration=0.2",
+                              "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "h264", path])
+        try #require(result.status == 0, "\(result.stderr)")
+        let frames = AnnexBReader.accessUnits(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        let packager = try RenditionPackager(store: fixture.store, directory: "s", tracks: [TrackFormat(kind: .video, codec: "h264", extradata: [], timescale: 25)],
+                                             configuration: HLSConfiguration(iFramePlaylist: false), logger: testLogger)
+        for (index, frame) in frames.enumerated() {
+            try await packager.append(EncodedPacket(data: frame.data, pts: Int64(index), dts: Int64(index), duration: 1, isKeyframe: frame.key), track: 0)
+        }
+        let summary = try await packager.finish()
+        #expect(summary.video?.width == width && summary.video?.height == height)
+        let master = MasterPlaylist(renditions: [summary], directory: "")
+        #expect(master.variants.first?.resolution == Resolution(width: width, height: height))
     }
 }

@@ -64,7 +64,8 @@ public actor RenditionPackager {
     let directory: String
     let configuration: HLSConfiguration
     let logger: Logger
-    let formats: [TrackFormat]
+    /// The track formats as given, with a video size filled in from the SPS when it was missing.
+    private(set) var formats: [TrackFormat]
     let leader: Int
     private var tracks: [TrackState]
     private var cuts: [(leaderIndex: Int, time: Int64)] = []
@@ -208,7 +209,14 @@ public actor RenditionPackager {
             state.started = true
             state.delay = Int64((configuration.presentationOffset * Double(state.format.timescale)).rounded())
             if codecs[track] == nil {
-                codecs[track] = try CodecConfiguration(format: state.format, firstKeyframe: packet.data)
+                let codec = try CodecConfiguration(format: state.format, firstKeyframe: packet.data)
+                codecs[track] = codec
+                // Raw Annex B sources may not know their size; the SPS does (RESOLUTION, tkhd, avc1).
+                if case .h264(let configuration) = codec, formats[track].width <= 0 || formats[track].height <= 0,
+                   let sps = try? H264.SequenceParameterSet(configuration.sps[0]), sps.width > 0, sps.height > 0 {
+                    formats[track].width = sps.width
+                    formats[track].height = sps.height
+                }
             }
         }
         guard packet.dts + state.delay >= 0 else {
