@@ -19,7 +19,9 @@ let package = Package(
     products: [
         .library(name: "VideoCore", targets: ["VideoCore"]),
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
+        .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "bench-store", targets: ["BenchStore"]),
         .library(name: "TranscodePipeline", targets: ["TranscodePipeline"]),
         .executable(name: "videostack", targets: ["VideoStackCLI"]),
         .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
@@ -29,6 +31,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Documentation only: `swift package generate-documentation`.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: Core value types, errors, blob storage. No C library.
@@ -70,10 +74,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Services: catalog (the source design's access patterns), and more to come.
+        .target(
+            name: "VideoPlatform",
+            dependencies: ["VideoCore", "SingleTableStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "StoreDemo",
-            dependencies: ["VideoCore", "SingleTableStore"],
+            dependencies: ["VideoCore", "SingleTableStore", "VideoPlatform"],
             path: "Examples/StoreDemo",
             swiftSettings: swiftSettings
         ),
@@ -89,7 +100,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Benchmarks (each prints `RATIO name value (details)`; above 1 means VideoStack is ahead).
+        // MARK: Benchmarks (run with `make bench`; release builds)
         .executableTarget(
             name: "BenchTranscode",
             dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
@@ -102,6 +113,12 @@ let package = Package(
             path: "Benchmarks/hls",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "BenchStore",
+            dependencies: ["SingleTableStore", "CSQLite"],
+            path: "Benchmarks/store",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .testTarget(
@@ -109,9 +126,20 @@ let package = Package(
             dependencies: ["VideoCore"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "StoreCrashWriter",
+            dependencies: ["SingleTableStore"],
+            path: "Tests/StoreCrashWriter",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SingleTableStoreTests",
-            dependencies: ["SingleTableStore", "VideoCore"],
+            dependencies: ["SingleTableStore", "VideoCore", "StoreCrashWriter"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoPlatformTests",
+            dependencies: ["VideoPlatform", "SingleTableStore", "VideoCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
