@@ -47,4 +47,12 @@ static inline const char *vs_class_name(void *avcl) {
     AVClass *cls = *(AVClass **)avcl;
     return cls ? cls->class_name : NULL;
 }
+
+/// The name FFmpeg prints for an object in log prefixes ("h264", "mov,mp4,…"), via its AVClass.
+static inline const char *vs_item_name(void *avcl) {
+    if (!avcl) return NULL;
+    AVClass *cls = *(AVClass **)avcl;
+    if (!cls) return NULL;
+    return cls->item_name ? cls->item_name(avcl) : cls->class_name;
+}
 #endif

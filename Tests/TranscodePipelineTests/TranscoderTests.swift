@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import TranscodePipeline
 import VideoCore
@@ -45,6 +46,10 @@ import VideoCore
                 #expect(abs(videoDuration - sourceDuration) <= 1.0 / 30 + 0.001, "\(rendition.name): \(videoDuration) vs \(sourceDuration)")
                 let audioDuration = try #require(Double(audio["duration"] as? String ?? ""))
                 #expect(abs(audioDuration - videoDuration) < 0.1)
+                // In sync: both tracks start together (within one video frame).
+                let videoStart = try #require(Double(video["start_time"] as? String ?? ""))
+                let audioStart = try #require(Double(audio["start_time"] as? String ?? ""))
+                #expect(abs(videoStart - audioStart) < 1.0 / 30)
                 keyframeSets.append(try keyframeTimes(file))
             }
             #expect(keyframeSets.count == 2)
@@ -52,6 +57,50 @@ import VideoCore
             #expect(keyframeSets[0].map { ($0 * 1000).rounded() / 1000 } == [0, 2, 4])
             #expect(result.videoFrames == [150, 150])
             #expect(result.renditions.allSatisfy { $0.codecs?.hasPrefix("avc1.64") == true && $0.codecs?.hasSuffix(",mp4a.40.2") == true })
+        }
+    }
+}
+
+/// Collects log messages, to check where FFmpeg's output goes.
+final class CapturingLogHandler: LogHandler, @unchecked Sendable {
+    // @unchecked Sendable: `lines` is guarded by `lock`.
+    private let lock = NSLock()
+    private var lines: [(Logger.Level, String, Logger.Metadata?)] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lock.withLock { lines.append((event.level, event.message.description, event.metadata)) }
+    }
+
+    var captured: [(Logger.Level, String, Logger.Metadata?)] { lock.withLock { lines } }
+}
+
+@Suite struct FFmpegLogTests {
+    @Test func ffmpegMessagesGoToTheCallersLogger() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("clip.mp4")
+            try makeClip(clip, seconds: 2, size: "320x240", audio: false,
+                         extra: ["-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"])
+            var bytes = [UInt8](try Data(contentsOf: clip))
+            var generator = SeededGenerator(seed: 11)
+            for _ in 0..<100 {
+                let index = Int.random(in: (bytes.count / 3)..<bytes.count, using: &generator)
+                bytes[index] ^= 0xFF
+            }
+            let damaged = directory.appendingPathComponent("damaged.mp4")
+            try Data(bytes).write(to: damaged)
+            let handler = CapturingLogHandler()
+            let logger = Logger(label: "capture") { _ in handler }
+            _ = try await MediaProbe.deepCheck(damaged, logger: logger)
+            let fromFFmpeg = handler.captured.filter { $0.2?["ffmpeg"] != nil }
+            #expect(!fromFFmpeg.isEmpty)
+            #expect(fromFFmpeg.contains { $0.0 == .warning && $0.2?["ffmpeg"]?.description == "h264" }, "\(fromFFmpeg.prefix(5))")
         }
     }
 }

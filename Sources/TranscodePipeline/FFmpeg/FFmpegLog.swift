@@ -1,6 +1,7 @@
 internal import CFFmpeg
 public import Logging
 import Synchronization
+internal import Foundation
 
 /// Routes FFmpeg's process-wide log output into the `Logger`s of the objects that produced it.
 ///
@@ -73,7 +74,11 @@ final class FFmpegLog: Sendable {
             return (entry.logger, line)
         }
         guard let (logger, line) = target else { return }
-        let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Drop FFmpeg's "[h264 @ 0x…] " prefix: the object's name goes into the metadata instead.
+        if text.hasPrefix("["), let close = text.range(of: "] ") {
+            text = String(text[close.upperBound...])
+        }
         guard !text.isEmpty else { return }
         // FFmpeg's "error" lines describe the input (a damaged frame), not a fault of this
         // process; the thrown VideoStackError carries real failures. Hence one level lower.
@@ -88,7 +93,7 @@ final class FFmpegLog: Sendable {
     }
 
     private func className(_ object: UnsafeMutableRawPointer?) -> String {
-        guard let object, let name = vs_class_name(object) else { return "ffmpeg" }
+        guard let object, let name = vs_item_name(object) ?? vs_class_name(object) else { return "ffmpeg" }
         return String(cString: name)
     }
 }
@@ -97,15 +102,4 @@ private func ffmpegLogCallback(_ object: UnsafeMutableRawPointer?, _ level: Int3
                                _ arguments: CVaListPointer?) {
     guard level <= av_log_get_level(), let arguments else { return }
     FFmpegLog.shared.log(object, level: level, format: format, arguments: arguments)
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in _: WhitespaceSet) -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
-    }
-
-    fileprivate enum WhitespaceSet { case whitespacesAndNewlines }
 }

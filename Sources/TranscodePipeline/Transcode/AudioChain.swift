@@ -18,6 +18,22 @@ final class AudioChain {
     private var samplesSent: Int64 = 0
     private let packet = Packet()
     private(set) var endSeconds: Double = 0
+    private var inputKey: InputKey?
+
+    /// What the resampler was set up for.
+    private struct InputKey: Equatable {
+        var channels: Int32
+        var mask: UInt64
+        var format: Int32
+        var rate: Int32
+
+        init(_ frame: UnsafeMutablePointer<AVFrame>) {
+            channels = frame.pointee.ch_layout.nb_channels
+            mask = frame.pointee.ch_layout.order == AV_CHANNEL_ORDER_NATIVE ? frame.pointee.ch_layout.u.mask : 0
+            format = frame.pointee.format
+            rate = frame.pointee.sample_rate
+        }
+    }
 
     init(bitrates: [Int], sampleRate: Int, logger: Logger) throws {
         self.bitrates = bitrates
@@ -62,18 +78,25 @@ final class AudioChain {
             // Audio that starts later than the video starts later in the output too.
             firstSample = max(0, Int64((seconds * Double(sampleRate)).rounded()))
         }
-        if resampler == nil {
+        // Decoders of raw PCM leave the channel order unspecified; the resampler wants a real
+        // layout, on the frame too (swr_convert_frame checks the frame against its setup).
+        if frame.pointer.pointee.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC {
+            let channels = frame.pointer.pointee.ch_layout.nb_channels
+            av_channel_layout_uninit(&frame.pointer.pointee.ch_layout)
+            av_channel_layout_default(&frame.pointer.pointee.ch_layout, channels)
+        }
+        let key = InputKey(frame.pointer)
+        if resampler == nil || key != inputKey {
+            // A stream whose format changes midway (spliced or damaged files): drain and start over.
+            if resampler != nil { try resample(nil) }
+            swr_free(&resampler)
             var input = frame.pointer.pointee.ch_layout
-            var defaulted = AVChannelLayout()
-            if input.order == AV_CHANNEL_ORDER_UNSPEC {
-                av_channel_layout_default(&defaulted, input.nb_channels)
-                input = defaulted
-            }
             try check(swr_alloc_set_opts2(&resampler, &layout, AV_SAMPLE_FMT_FLTP, sampleRate, &input,
                                           AVSampleFormat(rawValue: frame.pointer.pointee.format),
                                           frame.pointer.pointee.sample_rate, 0, nil),
                       "Could not set up audio resampling", fallback: .unsupported)
             try check(swr_init(resampler), "Could not set up audio resampling from this input's format", fallback: .unsupported)
+            inputKey = key
         }
         try resample(frame.pointer)
         return try encodeFull(output: output, flush: false)
@@ -94,11 +117,7 @@ final class AudioChain {
         converted.pointer.pointee.sample_rate = sampleRate
         converted.pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
         av_channel_layout_copy(&converted.pointer.pointee.ch_layout, &layout)
-        let result = swr_convert_frame(resampler, converted.pointer, input)
-        if result < 0 {
-            // A damaged frame whose format changed mid-stream; drop it like a decode error.
-            return
-        }
+        try check(swr_convert_frame(resampler, converted.pointer, input), "Could not resample the audio", fallback: .decodeFailed)
         let count = converted.pointer.pointee.nb_samples
         guard count > 0, let planes = converted.pointer.pointee.extended_data else { return }
         let written = planes.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 2) {

@@ -27,6 +27,7 @@ final class TranscodeJob: @unchecked Sendable {
     let duration: Double
 
     private let videoDecoder: StreamDecoder?
+    private let uprighter: Uprighter
     private let audioDecoder: StreamDecoder?
     private let configuration: TranscodeConfiguration
     private let logger: Logger
@@ -90,8 +91,10 @@ final class TranscodeJob: @unchecked Sendable {
                 sourceRate = av_mul_q(sourceRate, AVRational(num: 1, den: 2))
             }
             videoDecoder = try StreamDecoder(input: input, streamIndex: videoIndex, threads: configuration.decoderThreads, logger: logger)
+            uprighter = Uprighter(rotation: MediaProbe.rotation(of: stream))
         } else {
             videoDecoder = nil
+            uprighter = Uprighter(rotation: 0)
         }
 
         // Rungs largest first, so each can scale from the one before it.
@@ -281,7 +284,9 @@ final class TranscodeJob: @unchecked Sendable {
         var seconds = stamp == noPTS ? lastVideoSeconds + (rungs.first?.frameDuration ?? 1.0 / 30) : decoder.seconds(stamp) - origin
         if seconds < 0 { seconds = 0 }
         lastVideoSeconds = seconds
-        let picture = SourcePicture(frame.clone())
+        var source = frame.clone()
+        if frame.pointer.pointee.interlaced_frame != 0 { source = Uprighter.topField(of: source) }
+        let picture = SourcePicture(try uprighter.upright(source))
         for rung in rungs {
             guard try rung.accept(picture, seconds: seconds, source: rungs) else { return }
         }
