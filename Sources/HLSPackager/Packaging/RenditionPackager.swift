@@ -50,9 +50,12 @@ public struct RenditionSummary: Sendable, Hashable {
 /// are taken from the gaps between decode timestamps (the packet's own duration is used only for
 /// the last packet), so packets with `duration == 0` are repaired. Every timestamp is shifted by
 /// ``HLSConfiguration/presentationOffset`` so that decode times before presentation (B-frames)
-/// stay non-negative with non-negative composition offsets, which every player reads alike. Audio packets with negative
-/// timestamps (encoder priming) are dropped. Video that starts with a non-keyframe is rejected
-/// or trimmed per ``HLSConfiguration/leadingNonKeyframes``.
+/// stay non-negative with non-negative composition offsets, which every player reads alike.
+/// Audio packets with negative timestamps (encoder priming) are dropped. Video that starts with
+/// a non-keyframe is rejected or trimmed per ``HLSConfiguration/leadingNonKeyframes``.
+///
+/// Codecs: H.264 as Annex B or length-prefixed (the SPS/PPS come from `extradata`, or from the
+/// first keyframe when there is none), HEVC with an `hvcC` record in `extradata`, AAC raw or ADTS.
 ///
 /// Segment uploads overlap with cutting (up to ``HLSConfiguration/concurrentWrites``); a playlist
 /// is written only after every segment it names is stored.
@@ -107,7 +110,7 @@ public actor RenditionPackager {
     ///
     /// Throws ``VideoStackError/Code/invalidInput`` for a bad configuration (segment duration
     /// outside 2-10 s, single-file mode outside VOD, no tracks, a live window under 3) and
-    /// ``VideoStackError/Code/unsupported`` for codecs other than H.264 and AAC.
+    /// ``VideoStackError/Code/unsupported`` for codecs other than H.264, HEVC and AAC.
     public init(store: any BlobStore, directory: String, tracks: [TrackFormat], configuration: HLSConfiguration = HLSConfiguration(),
                 logger: Logger) throws {
         guard !tracks.isEmpty else {

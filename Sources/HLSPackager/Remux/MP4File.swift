@@ -30,7 +30,7 @@ public struct MP4File: Sendable {
         var sync: [Bool] = []
     }
 
-    /// The H.264 and AAC tracks, in file order.
+    /// The H.264, HEVC and AAC tracks, in file order.
     public let tracks: [Track]
     let data: Data
 
@@ -63,7 +63,7 @@ public struct MP4File: Sendable {
             throw VideoStackError(.unsupported, "'\(path)' is a fragmented MP4; remux it to a regular MP4 first (ffmpeg -i IN -c copy OUT.mp4).")
         }
         guard !tracks.isEmpty else {
-            throw VideoStackError(.unsupported, "'\(path)' has no H.264 or AAC track; transcode it instead of remuxing.")
+            throw VideoStackError(.unsupported, "'\(path)' has no H.264, HEVC or AAC track; transcode it instead of remuxing.")
         }
         self.tracks = tracks
     }

@@ -15,7 +15,7 @@ public enum Remuxer {
         case mp4
     }
 
-    /// Reads the H.264/AAC file at `path` and writes `directory/master.m3u8` and its renditions to `store`.
+    /// Reads the H.264 or HEVC + AAC file at `path` and writes `directory/master.m3u8` and its renditions to `store`.
     ///
     /// With `separateAudio` (the default), video goes to `directory/video` and audio to
     /// `directory/audio` as an `EXT-X-MEDIA` group; otherwise both are muxed in `directory/stream`.
@@ -23,7 +23,7 @@ public enum Remuxer {
     /// allows. Video that starts with a non-keyframe is trimmed to its first keyframe, and packets
     /// without decode timestamps (Matroska B-frames) get them rebuilt from their presentation
     /// timestamps (both logged). Throws what ``MP4File/init(path:)``, the FFmpeg demuxer and ``RenditionPackager`` throw;
-    /// ``VideoStackError/Code/unsupported`` when the file has no H.264 or AAC track.
+    /// ``VideoStackError/Code/unsupported`` when the file has no H.264, HEVC or AAC track.
     public static func package(file path: String, store: any BlobStore, directory: String,
                                configuration: HLSConfiguration = HLSConfiguration(), separateAudio: Bool = true,
                                reader: Reader = .automatic, logger: Logger) async throws -> HLSPackageResult {
@@ -41,7 +41,7 @@ public enum Remuxer {
         let demuxer = try await Demuxer.open(URL(fileURLWithPath: path), logger: logger)
         let usable = demuxer.tracks.map { ["h264", "hevc", "aac"].contains($0.codec) }
         guard usable.contains(true) else {
-            throw VideoStackError(.unsupported, "'\(path)' has no H.264 or AAC stream (it has \(demuxer.tracks.map(\.codec))); transcode it instead of remuxing.")
+            throw VideoStackError(.unsupported, "'\(path)' has no H.264, HEVC or AAC stream (it has \(demuxer.tracks.map(\.codec))); transcode it instead of remuxing.")
         }
         let kept = demuxer.tracks.indices.filter { usable[$0] }
         let renumber = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, $0) })
