@@ -69,6 +69,15 @@ public final class SQLiteItemStore: ItemStore {
         logger.debug("opened item store", metadata: ["path": "\(path)", "indexes": "\(schema.indexes.map(\.name))"])
     }
 
+    /// The executor of the store's reader threads.
+    ///
+    /// Code that runs under `withTaskExecutorPreference(store.readExecutor) { … }` executes on
+    /// those threads, and its reads (gets, queries, scans, the change feed) then run inline
+    /// with the thread's own connection instead of hopping to a reader and back: the lowest
+    /// latency the store offers, with SQLite still kept off Swift's cooperative pool. Writes
+    /// still go to the writer thread.
+    public var readExecutor: any TaskExecutor { readers }
+
     /// Finishes queued work and closes every connection. Later calls fail with `cancelled`.
     public func close() {
         readers.shutdown()
