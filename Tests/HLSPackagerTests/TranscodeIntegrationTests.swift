@@ -77,15 +77,17 @@ import VideoCore
         #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
     }
 
-    /// The remux path through FFmpeg's demuxer: MKV and MPEG-TS inputs (Annex B H.264, ADTS AAC).
-    @Test(arguments: ["mkv", "ts"])
+    /// The remux path through FFmpeg's demuxer: MKV (no dts on B-frames), MPEG-TS (Annex B H.264,
+    /// ADTS AAC) and fragmented MP4 (which the Swift MP4 reader hands over).
+    @Test(arguments: ["mkv", "ts", "frag.mp4"])
     func remuxThroughFFmpegDemuxer(container: String) async throws {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let mp4 = fixture.dir.path("in.mp4")
         try makeTestMP4(mp4, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"])
         let input = fixture.dir.path("in.\(container)")
-        try run(["ffmpeg", "-v", "error", "-y", "-i", mp4, "-c", "copy", input])
+        let flags = container == "frag.mp4" ? ["-movflags", "frag_keyframe+empty_moov"] : []
+        try run(["ffmpeg", "-v", "error", "-y", "-i", mp4, "-c", "copy"] + flags + [input])
         let result = try await Remuxer.package(file: input, store: fixture.store, directory: "r", logger: testLogger)
         #expect(result.renditions.count == 2)
         let media = try MediaPlaylist(parsing: try await fixture.text("r/video/index.m3u8"))

@@ -7,7 +7,8 @@ public import VideoCore
 public enum Remuxer {
     /// Which reader takes the input apart.
     public enum Reader: Sendable {
-        /// ``MP4File`` for MP4/MOV (recognised by their `ftyp` box), FFmpeg's demuxer for anything else.
+        /// ``MP4File`` for MP4/MOV (recognised by their `ftyp` box), FFmpeg's demuxer for anything
+        /// else and for fragmented MP4.
         case automatic
         /// Always FFmpeg's demuxer (``TranscodePipeline/Demuxer``): MKV, MPEG-TS, FLV, fragmented MP4….
         case ffmpeg
@@ -34,10 +35,24 @@ public enum Remuxer {
             useMP4 = head.count == 8 && head.suffix(4) == Data("ftyp".utf8)
         }
         if useMP4 {
-            let file = try MP4File(path: path)
+            let file: MP4File
+            do {
+                file = try MP4File(path: path)
+            } catch let error as VideoStackError where error.code == .unsupported && reader == .automatic {
+                // Fragmented MP4 keeps its samples in moof boxes, which FFmpeg's demuxer reads.
+                logger.debug("MP4File cannot read this file; using FFmpeg's demuxer", metadata: ["reason": "\(error.message)"])
+                return try await packageWithFFmpeg(path: path, store: store, directory: directory, configuration: configuration,
+                                                   separateAudio: separateAudio, logger: logger)
+            }
             return try await package(tracks: file.tracks.map(\.format), packets: file.packets(), source: path, store: store,
                                      directory: directory, configuration: configuration, separateAudio: separateAudio, logger: logger)
         }
+        return try await packageWithFFmpeg(path: path, store: store, directory: directory, configuration: configuration,
+                                           separateAudio: separateAudio, logger: logger)
+    }
+
+    static func packageWithFFmpeg(path: String, store: any BlobStore, directory: String, configuration: HLSConfiguration,
+                                  separateAudio: Bool, logger: Logger) async throws -> HLSPackageResult {
         let demuxer = try await Demuxer.open(URL(fileURLWithPath: path), logger: logger)
         let usable = demuxer.tracks.map { ["h264", "hevc", "aac"].contains($0.codec) }
         guard usable.contains(true) else {
