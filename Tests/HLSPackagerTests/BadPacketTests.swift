@@ -7,9 +7,9 @@ import VideoCore
     static let video = TrackFormat(kind: .video, codec: "h264", extradata: [], timescale: 25, width: 320, height: 240)
 
     /// A real keyframe access unit (Annex B with SPS/PPS) from a raw H.264 stream made by ffmpeg.
-    static func rawFrames(_ dir: TemporaryDirectory) throws -> [(data: [UInt8], key: Bool)] {
+    static func rawFrames(_ dir: TemporaryDirectory) async throws -> [(data: [UInt8], key: Bool)] {
         let path = dir.path("raw.h264")
-        let result = try run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=3",
+        let result = try await run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=3",
                               "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", "-f", "h264", path])
         try #require(result.status == 0, "\(result.stderr)")
         return AnnexBReader.accessUnits(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
@@ -34,7 +34,7 @@ import VideoCore
     @Test func rejectsPacketsWithoutTimestamps() async throws {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
-        let frames = try Self.rawFrames(fixture.dir)
+        let frames = try await Self.rawFrames(fixture.dir)
         let packager = try packager(fixture)
         await expectInvalidPackets({
             try await packager.append(EncodedPacket(data: frames[0].data, pts: .min, dts: .min, duration: 1, isKeyframe: true), track: 0)
@@ -44,7 +44,7 @@ import VideoCore
     @Test func rejectsNonMonotonicTimestamps() async throws {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
-        let frames = try Self.rawFrames(fixture.dir)
+        let frames = try await Self.rawFrames(fixture.dir)
         let packager = try packager(fixture)
         try await packager.append(EncodedPacket(data: frames[0].data, pts: 5, dts: 5, duration: 1, isKeyframe: true), track: 0)
         try await packager.append(EncodedPacket(data: frames[1].data, pts: 6, dts: 6, duration: 1, isKeyframe: false), track: 0)
@@ -59,7 +59,7 @@ import VideoCore
     @Test func leadingNonKeyframesAreRejectedOrDropped() async throws {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
-        let frames = try Self.rawFrames(fixture.dir)
+        let frames = try await Self.rawFrames(fixture.dir)
         #expect(frames[0].key && !frames[1].key)
         let strict = try packager(fixture)
         await expectInvalidPackets({
@@ -81,10 +81,10 @@ import VideoCore
         // duration 0 on every packet is repaired from the dts gaps: 50 frames = 2 s remain.
         #expect(abs(playlist.totalDuration - 2) < 0.001)
         // The avcC came from the SPS/PPS inside the keyframe, since extradata was empty.
-        try checkFMP4Rendition(fixture.root.appendingPathComponent("bad"), playlist: playlist, scratch: fixture.dir)
+        try await checkFMP4Rendition(fixture.root.appendingPathComponent("bad"), playlist: playlist, scratch: fixture.dir)
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("bad/index.m3u8")) == "")
+        #expect(try await ffmpegPlaybackWarnings(server.url("bad/index.m3u8")) == "")
     }
 
     @Test func rejectsBadConfiguration() async throws {
@@ -153,7 +153,7 @@ enum AnnexBReader {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let path = fixture.dir.path("one.h264")
-        let result = try run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(width)x\(height):rate=25:duration=0.2",
+        let result = try await run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(width)x\(height):rate=25:duration=0.2",
                               "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "h264", path])
         try #require(result.status == 0, "\(result.stderr)")
         let frames = AnnexBReader.accessUnits(Array(try Data(contentsOf: URL(fileURLWithPath: path))))

@@ -19,8 +19,8 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let keyframes = ["-force_key_frames", "expr:gte(t,n_forced*2)", "-sc_threshold", "0"]
-        try makeTestMP4(fixture.dir.path("hi.mp4"), seconds: 11, size: "426x240", extra: keyframes + ["-b:v", "600k"])
-        try makeTestMP4(fixture.dir.path("lo.mp4"), seconds: 11, size: "256x144", extra: keyframes + ["-b:v", "150k"], audio: false)
+        try await makeTestMP4(fixture.dir.path("hi.mp4"), seconds: 11, size: "426x240", extra: keyframes + ["-b:v", "600k"])
+        try await makeTestMP4(fixture.dir.path("lo.mp4"), seconds: 11, size: "256x144", extra: keyframes + ["-b:v", "150k"], audio: false)
         let hi = try MP4File(path: fixture.dir.path("hi.mp4"))
         let lo = try MP4File(path: fixture.dir.path("lo.mp4"))
         let hiVideo = hi.tracks.firstIndex { $0.format.kind == .video }!
@@ -41,7 +41,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         #expect(rungs[0].peakBitRate > rungs[1].peakBitRate)
         for name in ["240p", "144p"] {
             let playlist = try MediaPlaylist(parsing: try await fixture.text("ladder/\(name)/index.m3u8"))
-            let starts = try checkFMP4Rendition(fixture.root.appendingPathComponent("ladder/\(name)"), playlist: playlist, scratch: fixture.dir)
+            let starts = try await checkFMP4Rendition(fixture.root.appendingPathComponent("ladder/\(name)"), playlist: playlist, scratch: fixture.dir)
             #expect(starts.map { (($0 - starts[0]) * 1000).rounded() } == [0, 4000, 8000])
         }
         let master = result.master
@@ -49,13 +49,13 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         #expect(master.variants.map(\.resolution) == [Resolution(width: 426, height: 240), Resolution(width: 256, height: 144)])
         #expect(master.variants.allSatisfy { $0.audio == "audio" && $0.codecs?.hasSuffix(",mp4a.40.2") == true })
         #expect(master.iFrameStreams.count == 2)
-        #expect(try checkAllPlaylists(fixture.root) == [])
+        #expect(try await checkAllPlaylists(fixture.root) == [])
 
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("ladder/master.m3u8")) == "")
-        #expect(try ffmpegPlaybackWarnings(server.url("ladder/144p/index.m3u8")) == "")
-        let gst = try gstreamerPlay(server.url("ladder/master.m3u8"))
+        #expect(try await ffmpegPlaybackWarnings(server.url("ladder/master.m3u8")) == "")
+        #expect(try await ffmpegPlaybackWarnings(server.url("ladder/144p/index.m3u8")) == "")
+        let gst = try await gstreamerPlay(server.url("ladder/master.m3u8"))
         #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
     }
 
@@ -65,11 +65,11 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
-        try makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"])
+        try await makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"])
         let configuration = HLSConfiguration(segmentFormat: format, singleFile: singleFile)
         let result = try await Remuxer.package(file: source, store: fixture.store, directory: "out", configuration: configuration,
                                                separateAudio: false, logger: testLogger)
-        #expect(try checkAllPlaylists(fixture.root) == [])
+        #expect(try await checkAllPlaylists(fixture.root) == [])
         let media = try MediaPlaylist(parsing: try await fixture.text("out/stream/index.m3u8"))
         #expect(media.segments.count == 3)
         let files = try FileManager.default.contentsOfDirectory(atPath: fixture.root.appendingPathComponent("out/stream").path).sorted()
@@ -85,7 +85,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
             #expect(files.filter { $0.hasSuffix(".ts") }.count == 3)
             // Every TS segment starts with a keyframe, as ffprobe sees it.
             for segment in media.segments {
-                let packets = try probePackets(fixture.root.appendingPathComponent("out/stream/\(segment.uri)").path)
+                let packets = try await probePackets(fixture.root.appendingPathComponent("out/stream/\(segment.uri)").path)
                 #expect(packets.first?.isKeyframe == true, "\(segment.uri) does not start with a keyframe")
                 #expect(abs(packets.count - Int((segment.duration * 25).rounded())) <= 1)
             }
@@ -93,19 +93,19 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         #expect(result.master.variants.first?.codecs == "avc1.64000d,mp4a.40.2")
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("out/master.m3u8")) == "")
-        let gst = try gstreamerPlay(server.url("out/master.m3u8"))
+        #expect(try await ffmpegPlaybackWarnings(server.url("out/master.m3u8")) == "")
+        let gst = try await gstreamerPlay(server.url("out/master.m3u8"))
         #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
         // The I-frame playlist's byte ranges hold decodable keyframes, one per segment. (With audio
         // muxed in, ffmpeg notes that the audio listed in the init/PMT has no packets there; nothing else.)
-        let iFrameWarnings = try ffmpegPlaybackWarnings(server.url("out/stream/iframes.m3u8"))
+        let iFrameWarnings = try await ffmpegPlaybackWarnings(server.url("out/stream/iframes.m3u8"))
         #expect(iFrameWarnings.split(separator: "\n").allSatisfy { $0.contains("codec parameters for stream 1") || $0.contains("analyzeduration") },
                 "\(iFrameWarnings)")
-        let frames = try run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames",
+        let frames = try await run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames",
                               "-of", "csv=p=0", server.url("out/stream/iframes.m3u8")])
         #expect(frames.stdout.split(separator: "\n").first.flatMap { Int($0) } == media.segments.count, "\(frames.stdout) \(frames.stderr)")
         // Decoded duration matches the playlist.
-        let probe = try run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", server.url("out/stream/index.m3u8")])
+        let probe = try await run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", server.url("out/stream/index.m3u8")])
         let duration = try #require(Double(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(abs(duration - media.totalDuration) < 0.1, "ffprobe says \(duration) s, playlist \(media.totalDuration) s")
     }
@@ -116,7 +116,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
-        try makeTestMP4(source, seconds: 13, extra: ["-g", "25", "-sc_threshold", "0"])
+        try await makeTestMP4(source, seconds: 13, extra: ["-g", "25", "-sc_threshold", "0"])
         let file = try MP4File(path: source)
         let package = try HLSPackage(store: fixture.store, directory: "live", renditions: [
             RenditionSpec(name: "main", tracks: file.tracks.map(\.format)),
@@ -150,9 +150,9 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         let final = try MediaPlaylist(parsing: try await fixture.text("live/main/index.m3u8"))
         #expect(final.playlistType == .vod && final.endList)
         #expect(final.segments.count == previous + 1)
-        #expect(try checkAllPlaylists(fixture.root) == [])
-        #expect(try ffmpegPlaybackWarnings(server.url("live/master.m3u8")) == "")
-        #expect(try gstreamerPlay(server.url("live/master.m3u8")).status == 0)
+        #expect(try await checkAllPlaylists(fixture.root) == [])
+        #expect(try await ffmpegPlaybackWarnings(server.url("live/master.m3u8")) == "")
+        #expect(try await gstreamerPlay(server.url("live/master.m3u8")).status == 0)
     }
 
     /// Live mode: a sliding window of 3 segments; MEDIA-SEQUENCE counts the segments that slid
@@ -161,7 +161,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
-        try makeTestMP4(source, seconds: 6, extra: ["-g", "25", "-sc_threshold", "0"], audio: false)
+        try await makeTestMP4(source, seconds: 6, extra: ["-g", "25", "-sc_threshold", "0"], audio: false)
         let file = try MP4File(path: source)
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         let packager = try RenditionPackager(store: fixture.store, directory: "tv", tracks: [file.tracks[0].format],
@@ -189,9 +189,9 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         // Old segments leave the store once they are a full window behind.
         #expect(try await fixture.store.metadata("tv/seg_00000.m4s") == nil)
         #expect(try await fixture.store.metadata("tv/seg_00006.m4s") != nil)
-        #expect(try checkAllPlaylists(fixture.root) == [])
+        #expect(try await checkAllPlaylists(fixture.root) == [])
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("tv/index.m3u8")) == "")
+        #expect(try await ffmpegPlaybackWarnings(server.url("tv/index.m3u8")) == "")
     }
 }

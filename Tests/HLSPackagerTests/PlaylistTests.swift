@@ -70,7 +70,7 @@ import VideoCore
         #expect(text.contains("CLOSED-CAPTIONS=NONE"))
     }
 
-    @Test func writtenPlaylistsPassPythonM3U8Strict() throws {
+    @Test func writtenPlaylistsPassPythonM3U8Strict() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.cleanup() }
         var files: [String] = []
@@ -80,7 +80,7 @@ import VideoCore
             try Data(try playlist.render().utf8).write(to: URL(fileURLWithPath: path))
             files.append(path)
         }
-        #expect(try m3u8StrictFailures(files) == [])
+        #expect(try await m3u8StrictFailures(files) == [])
     }
 
     @Test(arguments: [

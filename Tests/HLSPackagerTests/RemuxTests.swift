@@ -11,11 +11,11 @@ import VideoCore
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
         // keyint 50 at 25 fps: keyframes every 2 s, so 4 s segments cut on them.
-        try makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-keyint_min", "50", "-sc_threshold", "0"])
+        try await makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-keyint_min", "50", "-sc_threshold", "0"])
 
         let result = try await Remuxer.package(file: source, store: fixture.store, directory: "v1", logger: testLogger)
         #expect(result.masterKey == "v1/master.m3u8")
-        #expect(try checkAllPlaylists(fixture.root) == [])
+        #expect(try await checkAllPlaylists(fixture.root) == [])
 
         let master = try MasterPlaylist(parsing: try await fixture.text("v1/master.m3u8"))
         #expect(master.variants.count == 1)
@@ -27,7 +27,7 @@ import VideoCore
         #expect(master.iFrameStreams.count == 1)
 
         // CODECS from the SPS: profile and level must agree with what ffprobe reads from the stream.
-        let probe = try run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level", "-of", "csv=p=0", source])
+        let probe = try await run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level", "-of", "csv=p=0", source])
         let fields = probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
         let level = try #require(Int(fields.last ?? ""))
         let codecs = try #require(variant.codecs).split(separator: ",").map(String.init)
@@ -49,17 +49,17 @@ import VideoCore
         #expect(media.segments.count == 3, "9 s cut at 4 s boundaries on 2 s keyframes gives 4+4+1")
         for segment in media.segments.dropLast() { #expect(abs(segment.duration - 4) < 0.001) }
         #expect(abs(media.totalDuration - 9) < 0.05)
-        try checkFMP4Rendition(videoDir, playlist: media, scratch: fixture.dir)
+        try await checkFMP4Rendition(videoDir, playlist: media, scratch: fixture.dir)
         let audio = try MediaPlaylist(parsing: try await fixture.text("v1/audio/index.m3u8"))
-        try checkFMP4Rendition(fixture.root.appendingPathComponent("v1/audio"), playlist: audio, scratch: fixture.dir, hasVideo: false)
+        try await checkFMP4Rendition(fixture.root.appendingPathComponent("v1/audio"), playlist: audio, scratch: fixture.dir, hasVideo: false)
 
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("v1/master.m3u8")) == "")
-        let gst = try gstreamerPlay(server.url("v1/master.m3u8"))
+        #expect(try await ffmpegPlaybackWarnings(server.url("v1/master.m3u8")) == "")
+        let gst = try await gstreamerPlay(server.url("v1/master.m3u8"))
         #expect(gst.status == 0, "GStreamer failed: \(gst.stderr) \(gst.stdout)")
         // The I-frame playlist is a playable media playlist of its own.
-        #expect(try ffmpegPlaybackWarnings(server.url("v1/video/iframes.m3u8")) == "")
+        #expect(try await ffmpegPlaybackWarnings(server.url("v1/video/iframes.m3u8")) == "")
     }
 
     /// Each I-frame byte range, placed after the init segment, decodes as exactly one keyframe
@@ -68,7 +68,7 @@ import VideoCore
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
-        try makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"], audio: true)
+        try await makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"], audio: true)
         _ = try await Remuxer.package(file: source, store: fixture.store, directory: "", separateAudio: false, logger: testLogger)
         let iFrames = try MediaPlaylist(parsing: try await fixture.text("stream/iframes.m3u8"))
         let media = try MediaPlaylist(parsing: try await fixture.text("stream/index.m3u8"))
@@ -81,12 +81,12 @@ import VideoCore
             let bytes = try await fixture.store.get("stream/" + segment.uri, range: Int64(offset)..<Int64(offset + range.length))
             let path = fixture.dir.path("iframe\(index).mp4")
             try Data(initBytes + bytes).write(to: URL(fileURLWithPath: path))
-            let packets = try probePackets(path)
+            let packets = try await probePackets(path)
             #expect(packets.count == 1 && packets[0].isKeyframe, "I-frame range \(index) holds \(packets.count) packets")
         }
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("master.m3u8")) == "")
+        #expect(try await ffmpegPlaybackWarnings(server.url("master.m3u8")) == "")
     }
 
     /// An MP4 written with negative composition offsets (ctts version 1, no edit list) packages and plays.
@@ -94,24 +94,24 @@ import VideoCore
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let plain = fixture.dir.path("plain.mp4")
-        try makeTestMP4(plain, seconds: 5, extra: ["-g", "50"])
+        try await makeTestMP4(plain, seconds: 5, extra: ["-g", "50"])
         let negative = fixture.dir.path("negative.mp4")
-        try run(["ffmpeg", "-v", "error", "-y", "-i", plain, "-c", "copy", "-movflags", "negative_cts_offsets", negative])
+        try await run(["ffmpeg", "-v", "error", "-y", "-i", plain, "-c", "copy", "-movflags", "negative_cts_offsets", negative])
         let result = try await Remuxer.package(file: negative, store: fixture.store, directory: "n", reader: .mp4, logger: testLogger)
         let media = try MediaPlaylist(parsing: try await fixture.text("n/video/index.m3u8"))
         #expect(abs(media.totalDuration - 5) < 0.05)
-        try checkFMP4Rendition(fixture.root.appendingPathComponent("n/video"), playlist: media, scratch: fixture.dir)
+        try await checkFMP4Rendition(fixture.root.appendingPathComponent("n/video"), playlist: media, scratch: fixture.dir)
         #expect(result.renditions.count == 2)
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("n/master.m3u8")) == "")
+        #expect(try await ffmpegPlaybackWarnings(server.url("n/master.m3u8")) == "")
     }
 
     @Test func damagedFilesGetTypedErrors() async throws {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
-        try makeTestMP4(source, seconds: 3)
+        try await makeTestMP4(source, seconds: 3)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
         // moov at the end (ffmpeg's default): cutting the file removes the index.
         let truncated = fixture.dir.path("cut.mp4")
@@ -129,7 +129,7 @@ import VideoCore
         }
         // moov first, data cut: the sample table points past the end.
         let faststart = fixture.dir.path("fast.mp4")
-        try run(["ffmpeg", "-v", "error", "-y", "-i", source, "-c", "copy", "-movflags", "+faststart", faststart])
+        try await run(["ffmpeg", "-v", "error", "-y", "-i", source, "-c", "copy", "-movflags", "+faststart", faststart])
         let fast = try Data(contentsOf: URL(fileURLWithPath: faststart))
         let cutFast = fixture.dir.path("cutfast.mp4")
         try fast.prefix(fast.count * 2 / 3).write(to: URL(fileURLWithPath: cutFast))
@@ -164,12 +164,12 @@ import VideoCore
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("hevc.mp4")
-        try makeTestMP4(source, seconds: 9, extra: ["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1",
+        try await makeTestMP4(source, seconds: 9, extra: ["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1",
                                                     "-x265-params", "keyint=50:min-keyint=50:scenecut=0:log-level=error"])
         let result = try await Remuxer.package(file: source, store: fixture.store, directory: "h", configuration: HLSConfiguration(segmentFormat: format),
                                                logger: testLogger)
         let codecs = try #require(result.master.variants.first?.codecs).split(separator: ",").map(String.init)
-        let probe = try run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level", "-of", "csv=p=0", source])
+        let probe = try await run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level", "-of", "csv=p=0", source])
         let fields = probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
         #expect(fields.first == "Main" ? codecs[0].hasPrefix("hvc1.1.") : true, "\(codecs[0]) vs \(fields)")
         #expect(codecs[0].contains(".L\(fields.last ?? "")"), "\(codecs[0]) does not carry level \(fields.last ?? "")")
@@ -177,13 +177,13 @@ import VideoCore
         let media = try MediaPlaylist(parsing: try await fixture.text("h/video/index.m3u8"))
         #expect(media.segments.count == 3)
         if format == .fmp4 {
-            try checkFMP4Rendition(fixture.root.appendingPathComponent("h/video"), playlist: media, scratch: fixture.dir)
+            try await checkFMP4Rendition(fixture.root.appendingPathComponent("h/video"), playlist: media, scratch: fixture.dir)
         }
-        #expect(try checkAllPlaylists(fixture.root) == [])
+        #expect(try await checkAllPlaylists(fixture.root) == [])
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("h/master.m3u8")) == "")
-        let gst = try gstreamerPlay(server.url("h/master.m3u8"))
+        #expect(try await ffmpegPlaybackWarnings(server.url("h/master.m3u8")) == "")
+        let gst = try await gstreamerPlay(server.url("h/master.m3u8"))
         #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
     }
 }

@@ -13,7 +13,7 @@ import VideoCore
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("src.mp4")
-        try makeTestMP4(source, seconds: 12, size: "640x360")
+        try await makeTestMP4(source, seconds: 12, size: "640x360")
         let rungs = [
             Rendition(name: "360p", width: 640, height: 360, videoBitrate: 600_000, audioBitrate: 96_000),
             Rendition(name: "180p", width: 320, height: 180, videoBitrate: 200_000, audioBitrate: 96_000),
@@ -36,7 +36,7 @@ import VideoCore
                 let joined = scratch.path("first-\(UUID().uuidString).mp4")
                 do {
                     try concatenate([dir.appendingPathComponent("init.mp4").path, dir.appendingPathComponent("seg_00000.m4s").path], to: joined)
-                    let result = try run(["ffmpeg", "-v", "error", "-nostdin", "-i", joined, "-f", "null", "-"])
+                    let result = try await run(["ffmpeg", "-v", "error", "-nostdin", "-i", joined, "-f", "null", "-"])
                     if result.status != 0 || !result.stderr.isEmpty { errors.append("\(variant.uri): \(result.stderr)") }
                 } catch {
                     errors.append("\(variant.uri): \(error)")
@@ -66,14 +66,14 @@ import VideoCore
         for rendition in result.renditions {
             let playlist = try MediaPlaylist(parsing: try await fixture.text(rendition.playlistKey))
             #expect(playlist.playlistType == .vod && playlist.endList)
-            try checkFMP4Rendition(fixture.root.appendingPathComponent(rendition.directory), playlist: playlist, scratch: fixture.dir,
+            try await checkFMP4Rendition(fixture.root.appendingPathComponent(rendition.directory), playlist: playlist, scratch: fixture.dir,
                                    hasVideo: rendition.hasVideo)
         }
-        #expect(try checkAllPlaylists(fixture.root) == [])
+        #expect(try await checkAllPlaylists(fixture.root) == [])
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("watch/master.m3u8")) == "")
-        let gst = try gstreamerPlay(server.url("watch/master.m3u8"))
+        #expect(try await ffmpegPlaybackWarnings(server.url("watch/master.m3u8")) == "")
+        let gst = try await gstreamerPlay(server.url("watch/master.m3u8"))
         #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
     }
 
@@ -84,20 +84,20 @@ import VideoCore
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let mp4 = fixture.dir.path("in.mp4")
-        try makeTestMP4(mp4, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"])
+        try await makeTestMP4(mp4, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"])
         let input = fixture.dir.path("in.\(container)")
         let flags = container == "frag.mp4" ? ["-movflags", "frag_keyframe+empty_moov"] : []
-        try run(["ffmpeg", "-v", "error", "-y", "-i", mp4, "-c", "copy"] + flags + [input])
+        try await run(["ffmpeg", "-v", "error", "-y", "-i", mp4, "-c", "copy"] + flags + [input])
         let result = try await Remuxer.package(file: input, store: fixture.store, directory: "r", logger: testLogger)
         #expect(result.renditions.count == 2)
         let media = try MediaPlaylist(parsing: try await fixture.text("r/video/index.m3u8"))
         #expect(media.segments.count == 3)
-        try checkFMP4Rendition(fixture.root.appendingPathComponent("r/video"), playlist: media, scratch: fixture.dir)
+        try await checkFMP4Rendition(fixture.root.appendingPathComponent("r/video"), playlist: media, scratch: fixture.dir)
         #expect(result.master.variants.first?.codecs == "avc1.64000d,mp4a.40.2")
-        #expect(try checkAllPlaylists(fixture.root) == [])
+        #expect(try await checkAllPlaylists(fixture.root) == [])
         let server = try HTTPServer(directory: fixture.root)
         defer { server.stop() }
-        #expect(try ffmpegPlaybackWarnings(server.url("r/master.m3u8")) == "")
-        #expect(try gstreamerPlay(server.url("r/master.m3u8")).status == 0)
+        #expect(try await ffmpegPlaybackWarnings(server.url("r/master.m3u8")) == "")
+        #expect(try await gstreamerPlay(server.url("r/master.m3u8")).status == 0)
     }
 }

@@ -9,8 +9,20 @@ struct ProcessResult {
 }
 
 /// Runs `arguments` (first is looked up on PATH) to completion; stdin is closed unless given.
+///
+/// The wait happens on a thread of its own, so tests that run players in parallel never tie up
+/// the Swift concurrency threads that a transcode or packager under test needs.
 @discardableResult
-func run(_ arguments: [String], stdin: String? = nil, currentDirectory: URL? = nil) throws -> ProcessResult {
+func run(_ arguments: [String], stdin: String? = nil, currentDirectory: URL? = nil) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result { try runBlocking(arguments, stdin: stdin, currentDirectory: currentDirectory) })
+        }
+        thread.start()
+    }
+}
+
+private func runBlocking(_ arguments: [String], stdin: String?, currentDirectory: URL?) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -52,7 +64,7 @@ struct TemporaryDirectory {
 }
 
 /// Checks playlists with the python `m3u8` library in strict mode; returns the files it rejected with its message.
-func m3u8StrictFailures(_ files: [String]) throws -> [String] {
+func m3u8StrictFailures(_ files: [String]) async throws -> [String] {
     let script = """
     import sys, m3u8
     bad = []
@@ -63,7 +75,7 @@ func m3u8StrictFailures(_ files: [String]) throws -> [String] {
         except Exception as e:
             print(path + ": " + repr(e))
     """
-    let result = try run(["python3", "-c", script] + files)
+    let result = try await run(["python3", "-c", script] + files)
     #expect(result.status == 0, "python m3u8 failed to run: \(result.stderr)")
     return result.stdout.split(separator: "\n").map(String.init)
 }
