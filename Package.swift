@@ -19,14 +19,20 @@ let package = Package(
     products: [
         .library(name: "VideoCore", targets: ["VideoCore"]),
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
+        .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "bench-store", targets: ["BenchStore"]),
         .library(name: "TranscodePipeline", targets: ["TranscodePipeline"]),
         .executable(name: "videostack", targets: ["VideoStackCLI"]),
         .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
+        .library(name: "HLSPackager", targets: ["HLSPackager"]),
+        .executable(name: "bench-hls", targets: ["BenchHLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Documentation only: `swift package generate-documentation`.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: Core value types, errors, blob storage. No C library.
@@ -60,10 +66,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. The muxers are pure Swift;
+        // TranscodePipeline supplies the PacketSink seam and, for the remux path, the Demuxer.
+        .target(
+            name: "HLSPackager",
+            dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Services: catalog (the source design's access patterns), and more to come.
+        .target(
+            name: "VideoPlatform",
+            dependencies: ["VideoCore", "SingleTableStore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "StoreDemo",
-            dependencies: ["VideoCore", "SingleTableStore"],
+            dependencies: ["VideoCore", "SingleTableStore", "VideoPlatform"],
             path: "Examples/StoreDemo",
             swiftSettings: swiftSettings
         ),
@@ -71,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "VideoStackCLI",
             dependencies: [
-                "VideoCore", "TranscodePipeline",
+                "VideoCore", "TranscodePipeline", "HLSPackager",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,11 +100,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Benchmarks (each prints `RATIO name value (details)`; above 1 means VideoStack is ahead).
+        // MARK: Benchmarks (run with `make bench`; release builds)
         .executableTarget(
             name: "BenchTranscode",
             dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/transcode",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BenchHLS",
+            dependencies: ["HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/hls",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BenchStore",
+            dependencies: ["SingleTableStore", "CSQLite"],
+            path: "Benchmarks/store",
             swiftSettings: swiftSettings
         ),
 
@@ -93,14 +126,30 @@ let package = Package(
             dependencies: ["VideoCore"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "StoreCrashWriter",
+            dependencies: ["SingleTableStore"],
+            path: "Tests/StoreCrashWriter",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SingleTableStoreTests",
-            dependencies: ["SingleTableStore", "VideoCore"],
+            dependencies: ["SingleTableStore", "VideoCore", "StoreCrashWriter"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoPlatformTests",
+            dependencies: ["VideoPlatform", "SingleTableStore", "VideoCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TranscodePipelineTests",
             dependencies: ["TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HLSPackagerTests",
+            dependencies: ["HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]

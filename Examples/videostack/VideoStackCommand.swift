@@ -1,6 +1,7 @@
 // The `videostack` command-line tool: probe a media file, transcode it to an ABR ladder.
 import ArgumentParser
 import Foundation
+import HLSPackager
 import Logging
 import TranscodePipeline
 import VideoCore
@@ -10,7 +11,7 @@ struct VideoStackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "videostack",
         abstract: "Probe and transcode videos with VideoStack.",
-        subcommands: [Probe.self, Transcode.self]
+        subcommands: [Probe.self, Transcode.self, PackageCommand.self]
     )
 }
 
@@ -114,7 +115,8 @@ struct Transcode: AsyncParsableCommand {
     @Option(help: "Output directory (created if missing).") var out: String
     @Option(help: "Comma-separated rungs of the standard ladder, e.g. 1080p,720p,360p (default: all that fit the source).")
     var ladder: String?
-    @Option(help: "Output format: mp4 (one file per rendition, named by its rung, e.g. 720p.mp4).") var format = "mp4"
+    @Option(help: "Output format: hls (DIR/master.m3u8 with a directory per rendition, fMP4 segments) or mp4 (one file per rendition, named by its height, e.g. 720p.mp4).")
+    var format = "hls"
     @Option(help: "Seconds between forced keyframes (segment boundaries).") var segment: Double = 4
     @Option(help: "x264 preset.") var preset = "veryfast"
     @Flag(help: "Skip the poster and storyboard.") var noThumbnails = false
@@ -123,8 +125,8 @@ struct Transcode: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(verbose: verbose)
         do {
-            guard format == "mp4" else {
-                throw VideoStackError(.unsupported, "The format '\(format)' is not available; use --format mp4.")
+            guard format == "mp4" || format == "hls" else {
+                throw VideoStackError(.unsupported, "The format '\(format)' is not available; use --format hls or --format mp4.")
             }
             let input = URL(fileURLWithPath: file)
             let directory = URL(fileURLWithPath: out)
@@ -143,9 +145,12 @@ struct Transcode: AsyncParsableCommand {
             }
             let info = try await MediaProbe.probe(input, logger: logger)
             let renditions = try LadderPlanner.plan(for: info, ladder: chosen)
-            // Files are named by rung ("720p.mp4": the height for landscape video, the short
-            // side for portrait), as the planner names the renditions.
-            let sink = try MP4FileSink(directory: directory, logger: logger)
+            let mp4Sink = format == "mp4" ? try MP4FileSink(directory: directory, logger: logger,
+                                                            fileName: { $0.hasVideo ? "\($0.height)p.mp4" : "audio.mp4" }) : nil
+            // HLS: EVENT playlists while the transcode runs, so DIR/master.m3u8 plays before it ends; VOD at the end.
+            let hlsSink = format == "hls" ? HLSSink(store: try FileBlobStore(root: directory), directory: "",
+                                                    configuration: HLSConfiguration(segmentDuration: segment, mode: .event), logger: logger) : nil
+            let sink: any PacketSink = mp4Sink ?? hlsSink!
             let transcoder = Transcoder(configuration: TranscodeConfiguration(segmentDuration: segment, preset: preset), logger: logger)
             let (stream, continuation) = AsyncStream.makeStream(of: TranscodeProgress.self, bufferingPolicy: .bufferingNewest(1))
             let reporter = Task { await Self.report(stream) }
@@ -158,8 +163,14 @@ struct Transcode: AsyncParsableCommand {
                 throw error
             }
             await reporter.value
-            for (index, rendition) in result.renditions.enumerated() {
-                let name = sink.writtenFiles[index]?.lastPathComponent ?? rendition.name
+            if let hlsSink, let package = await hlsSink.result {
+                for rendition in package.renditions {
+                    print("\(rendition.playlistKey): \(rendition.segmentDurations.count) segments, \(rendition.codecs.joined(separator: ",")), peak \(rendition.peakBitRate / 1000) kb/s")
+                }
+                print("\(package.masterKey): \(package.master.variants.count) variants")
+            }
+            for (index, rendition) in result.renditions.enumerated() where mp4Sink != nil {
+                let name = mp4Sink?.writtenFiles[index]?.lastPathComponent ?? rendition.name
                 print("\(name): \(rendition.hasVideo ? "\(rendition.width)x\(rendition.height) " : "")\(rendition.codecs ?? "")")
             }
             if !noThumbnails && info.video != nil {

@@ -165,6 +165,50 @@ import VideoCore
         }
     }
 
+    /// An "upload" that is really a playlist or a concat list would make FFmpeg read other
+    /// files on the server (or URLs); only real containers may be opened.
+    @Test func playlistsAndConcatListsAreRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let segment = directory.appendingPathComponent("secret.ts")
+            try makeClip(segment, seconds: 2, size: "160x120", extra: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mpegts"])
+            // Both files are valid inputs for FFmpeg's hls and concat demuxers.
+            let playlist = directory.appendingPathComponent("upload.m3u8")
+            try Data("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n\(segment.path)\n#EXT-X-ENDLIST\n".utf8).write(to: playlist)
+            let concat = directory.appendingPathComponent("upload.ffconcat")
+            try Data("ffconcat version 1.0\nfile '\(segment.path)'\n".utf8).write(to: concat)
+            for url in [playlist, concat] {
+                let error = try await probeError(url)
+                #expect(error.code == .corrupt || error.code == .unsupported, "\(url.lastPathComponent): \(error)")
+                let failed = try await transcodeError(url, in: directory)
+                #expect(failed.code == .corrupt || failed.code == .unsupported)
+            }
+            // The segment itself is a fine upload.
+            #expect(try await MediaProbe.probe(segment, logger: testLogger).video != nil)
+        }
+    }
+
+    /// A timestamp that jumps an hour ahead (a damaged or spliced file) must not make the
+    /// transcoder fill the gap with an hour of repeated frames.
+    @Test func timestampJumpsAreRepairedNotFilled() async throws {
+        try await withTemporaryDirectory { directory in
+            let first = directory.appendingPathComponent("a.ts")
+            let second = directory.appendingPathComponent("b.ts")
+            let ts = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mpegts"]
+            try makeClip(first, seconds: 2, size: "160x120", audio: false, extra: ts)
+            try makeClip(second, seconds: 2, size: "160x120", audio: false, extra: ts + ["-output_ts_offset", "3600"])
+            let spliced = directory.appendingPathComponent("spliced.ts")
+            try Data(try Data(contentsOf: first) + Data(contentsOf: second)).write(to: spliced)
+            let out = directory.appendingPathComponent("out")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            let sink = try MP4FileSink(directory: out, logger: testLogger)
+            let rung = Rendition(name: "120p", width: 160, height: 120, videoBitrate: 100_000, audioBitrate: 0)
+            let result = try await Transcoder(logger: testLogger).transcode(input: spliced, renditions: [rung], sink: sink)
+            #expect(result.decodeErrors >= 1, "the jump was not reported")
+            #expect(result.duration < 10, "the gap was filled: \(result.duration) s")
+            #expect(result.videoFrames.first.map { $0 < 300 } == true)
+        }
+    }
+
     @Test func unsupportedCodec() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("ffv1.mkv")

@@ -39,7 +39,7 @@ import Testing
             let clip = directory.appendingPathComponent("clip.mp4")
             try makeClip(clip, seconds: 2, size: "640x360")
             let out = directory.appendingPathComponent("out")
-            let result = try run(try tool, ["transcode", clip.path, "--out", out.path, "--ladder", "360p,240p"])
+            let result = try run(try tool, ["transcode", clip.path, "--out", out.path, "--ladder", "360p,240p", "--format", "mp4"])
             #expect(result.status == 0)
             let files = Set(try FileManager.default.contentsOfDirectory(atPath: out.path))
             #expect(files.isSuperset(of: ["360p.mp4", "240p.mp4", "poster.jpg", "sprite.jpg", "storyboard.vtt"]))

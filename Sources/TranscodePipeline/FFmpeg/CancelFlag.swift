@@ -42,7 +42,8 @@ func runOnOwnThread<T: Sendable>(name: String, cancel: CancelFlag? = nil,
                 continuation.resume(with: Result { try body() })
             }
             thread.name = name
-            thread.stackSize = 1 << 20
+            // Stream probing decodes frames, and decoders want a full-size stack.
+            thread.stackSize = 8 << 20
             thread.start()
         }
     } onCancel: {

@@ -8,6 +8,15 @@ internal import Foundation
 /// Used by one thread at a time. Every blocking read is bounded by `cancel`'s deadline, which the
 /// I/O interrupt callback polls, so a stalled pipe or network source cannot hang the caller.
 final class InputFile {
+    /// The containers an upload may be: the ones cameras, phones, editors and encoders write.
+    /// Anything else (playlists, concat lists, image sequences, session descriptions, raw
+    /// devices) is refused before FFmpeg reads a byte past the probe.
+    static let allowedDemuxers = [
+        "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "mpegts", "mpeg", "mpegvideo", "avi", "flv", "asf",
+        "mxf", "ogg", "wav", "w64", "mp3", "aac", "flac", "ac3", "eac3", "h264", "hevc", "m4v", "ivf", "nut", "dv",
+        "yuv4mpegpipe", "mjpeg", "gif", "caf", "aiff", "amr", "truehd", "dts", "wv", "ape", "obu", "av1",
+    ].joined(separator: ",")
+
     let context: UnsafeMutablePointer<AVFormatContext>
     let url: URL
     let cancel: CancelFlag
@@ -22,14 +31,15 @@ final class InputFile {
         self.url = url
         self.cancel = cancel
         let name = url.lastPathComponent
-        if url.isFileURL {
-            let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-            guard let attributes else {
-                throw VideoStackError(.notFound, "There is no readable file at \(url.path); check the path.")
-            }
-            if (attributes[.size] as? NSNumber)?.int64Value == 0 {
-                throw VideoStackError(.invalidInput, "The file \(name) is empty (0 bytes); upload it again.")
-            }
+        guard url.isFileURL else {
+            throw VideoStackError(.invalidInput, "\(url.absoluteString.prefix(80)) is not a local file; VideoStack reads media from files only.")
+        }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        guard let attributes else {
+            throw VideoStackError(.notFound, "There is no readable file at \(url.path); check the path.")
+        }
+        if (attributes[.size] as? NSNumber)?.int64Value == 0 {
+            throw VideoStackError(.invalidInput, "The file \(name) is empty (0 bytes); upload it again.")
         }
         guard var context = avformat_alloc_context() else {
             throw VideoStackError(.limitExceeded, "Out of memory opening \(name).")
@@ -42,9 +52,16 @@ final class InputFile {
         context.pointee.interrupt_callback.opaque = interrupt.toOpaque()
         FFmpegLog.shared.register(UnsafeMutableRawPointer(context), logger: logger)
         cancel.arm(seconds: readTimeout)
-        let path = url.isFileURL ? url.path : url.absoluteString
+        let path = url.path
+        // An upload is untrusted: FFmpeg may read only this file, and only as a media container.
+        // Playlist-like demuxers (hls, concat, image sequences, sdp) would open other files or
+        // URLs named inside it, a known server-side request forgery route.
+        var options: OpaquePointer? = nil
+        av_dict_set(&options, "protocol_whitelist", "file", 0)
+        av_dict_set(&options, "format_whitelist", InputFile.allowedDemuxers, 0)
+        defer { av_dict_free(&options) }
         var optional: UnsafeMutablePointer<AVFormatContext>? = context
-        let opened = avformat_open_input(&optional, path, nil, nil)
+        let opened = avformat_open_input(&optional, path, nil, &options)
         if opened < 0 {
             // avformat_open_input frees a caller-allocated context when it fails.
             FFmpegLog.shared.unregister(UnsafeMutableRawPointer(context))

@@ -239,6 +239,13 @@ final class TranscodeJob: @unchecked Sendable {
     // MARK: Decoder thread
 
     private var lastVideoSeconds = -1.0
+    /// Seconds taken off every later video timestamp after a damaged jump forward.
+    private var videoTimelineShift = 0.0
+    /// The longest gap between two video frames taken at face value; a longer jump is damage
+    /// (filling it would encode a repeated frame per slot without bound).
+    static let largestVideoGap = 10.0
+    /// The latest start audio may claim relative to the video; later is damage.
+    static let latestAudioStart = 60.0
 
     private func decodeAll() throws {
         let packet = Packet()
@@ -281,8 +288,19 @@ final class TranscodeJob: @unchecked Sendable {
             throw VideoStackError(.limitExceeded, "A \(width)x\(height) frame is larger than this service accepts; export the video at a smaller size.")
         }
         let stamp = frame.pointer.pointee.best_effort_timestamp
-        var seconds = stamp == noPTS ? lastVideoSeconds + (rungs.first?.frameDuration ?? 1.0 / 30) : decoder.seconds(stamp) - origin
-        if seconds < 0 { seconds = 0 }
+        let frameDuration = rungs.first?.frameDuration ?? 1.0 / 30
+        var seconds = stamp == noPTS ? lastVideoSeconds + frameDuration : decoder.seconds(stamp) - origin - videoTimelineShift
+        if !seconds.isFinite || seconds < 0 { seconds = max(0, lastVideoSeconds + frameDuration) }
+        if lastVideoSeconds >= 0 && seconds > lastVideoSeconds + Self.largestVideoGap {
+            // A damaged timestamp (or a splice) jumps far ahead: close the gap, count it, carry on.
+            decodeErrors += 1
+            logger.warning("Video timestamps jump \(Int(seconds - lastVideoSeconds)) s ahead; treating the jump as damage and continuing the timeline")
+            videoTimelineShift += seconds - (lastVideoSeconds + frameDuration)
+            seconds = lastVideoSeconds + frameDuration
+        } else if lastVideoSeconds < 0 && seconds > Self.largestVideoGap {
+            decodeErrors += 1
+            seconds = 0
+        }
         lastVideoSeconds = seconds
         var source = frame.clone()
         if frame.pointer.pointee.interlaced_frame != 0 { source = Uprighter.topField(of: source) }
@@ -297,7 +315,13 @@ final class TranscodeJob: @unchecked Sendable {
     private func handleAudio(_ frame: Frame, decoder: StreamDecoder, origin: Double) throws {
         guard let audio, !cancel.isCancelled else { return }
         let stamp = frame.pointer.pointee.best_effort_timestamp
-        let seconds = stamp == noPTS ? 0 : decoder.seconds(stamp) - origin
+        var seconds = stamp == noPTS ? 0 : decoder.seconds(stamp) - origin
+        // Only the first audio frame's time is used (to place the start); a damaged one must not
+        // turn into hours of silence or overflow a sample count.
+        if !seconds.isFinite || seconds > Self.latestAudioStart {
+            if audio.endSeconds == 0 { decodeErrors += 1 }
+            seconds = 0
+        }
         _ = try audio.accept(frame, seconds: seconds, output: output)
         if videoDecoder == nil { mediaMilliseconds.store(Int(audio.endSeconds * 1000), ordering: .relaxed) }
     }
