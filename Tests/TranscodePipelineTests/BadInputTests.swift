@@ -32,7 +32,7 @@ import VideoCore
     @Test func emptyFile() async throws {
         try await withTemporaryDirectory { directory in
             let empty = directory.appendingPathComponent("empty.mp4")
-            FileManager.default.createFile(atPath: empty.path, contents: Data())
+            try Data().write(to: empty)
             let error = try await probeError(empty)
             #expect(error.code == .invalidInput)
             #expect(error.message.contains("empty"))

@@ -1,5 +1,5 @@
 internal import CFFmpeg
-public import Logging
+import Logging
 import Synchronization
 internal import Foundation
 
