@@ -19,7 +19,9 @@ let package = Package(
     products: [
         .library(name: "VideoCore", targets: ["VideoCore"]),
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
+        .library(name: "SearchIndex", targets: ["SearchIndex"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "bench-search", targets: ["BenchSearch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -44,11 +46,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Full-text search (pure Swift; follows the store's change feed).
+        .target(
+            name: "SearchIndex",
+            dependencies: ["VideoCore"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "StoreDemo",
             dependencies: ["VideoCore", "SingleTableStore"],
             path: "Examples/StoreDemo",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks (`make bench-NAME` runs `swift run -c release bench-NAME`).
+        .executableTarget(
+            name: "BenchSearch",
+            dependencies: ["SearchIndex", "VideoCore", "CSQLite"],
+            path: "Benchmarks/search",
             swiftSettings: swiftSettings
         ),
 
@@ -61,6 +78,11 @@ let package = Package(
         .testTarget(
             name: "SingleTableStoreTests",
             dependencies: ["SingleTableStore", "VideoCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SearchIndexTests",
+            dependencies: ["SearchIndex", "VideoCore"],
             swiftSettings: swiftSettings
         ),
     ]

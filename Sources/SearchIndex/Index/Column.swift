@@ -1,0 +1,126 @@
+/// An immutable, heap-allocated array of plain values that hot loops read through a raw pointer.
+///
+/// Swift arrays would do, but reading them from tight decoding loops costs bounds and uniqueness
+/// checks, and their storage may not be held by pointer outside a closure. A column owns its
+/// memory for its whole life and never changes after `init`.
+final class Column<Element: BitwiseCopyable>: @unchecked Sendable {
+    // @unchecked: the memory is written only in `init` and freed only in `deinit`; in between it
+    // is read-only, so sharing it across threads is safe.
+    let base: UnsafeMutablePointer<Element>
+    let count: Int
+
+    init(_ array: [Element]) {
+        count = array.count
+        base = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
+        array.withUnsafeBufferPointer { source in
+            if let address = source.baseAddress { base.initialize(from: address, count: count) }
+        }
+    }
+
+    /// Copies `count` elements from raw bytes (used when loading a snapshot).
+    init(count: Int, copyingFrom raw: UnsafeRawPointer) {
+        self.count = count
+        base = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
+        UnsafeMutableRawPointer(base).copyMemory(from: raw, byteCount: count * MemoryLayout<Element>.stride)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    subscript(index: Int) -> Element { base[index] }
+
+    var byteCount: Int { count * MemoryLayout<Element>.stride }
+
+    var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+
+    func toArray() -> [Element] { Array(buffer) }
+}
+
+/// Hashes a byte string (FNV-1a, 64-bit): short terms are the common case, and it is stable
+/// across runs, which keeps snapshots deterministic.
+@inline(__always)
+func hashBytes(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes {
+        hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+    return hash ^ (hash >> 29)
+}
+
+/// Interns byte strings to dense ids `0..<count`, storing the bytes in one flat array.
+///
+/// Used while building a segment: a `Dictionary<[UInt8], Int>` would allocate an array per
+/// token looked up, which dominates indexing time at millions of tokens.
+struct ByteInterner {
+    private(set) var bytes: [UInt8] = []
+    private(set) var offsets: [UInt32] = [0]
+    private var slots: [UInt32] = Array(repeating: 0, count: 1024)  // id + 1, 0 = empty
+
+    var count: Int { offsets.count - 1 }
+
+    func bytes(of id: Int) -> ArraySlice<UInt8> {
+        bytes[Int(offsets[id])..<Int(offsets[id + 1])]
+    }
+
+    /// Returns the id of `key`, adding it if new.
+    mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Int {
+        var mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hashBytes(key)) & mask
+        while true {
+            let entry = slots[slot]
+            if entry == 0 { break }
+            let id = Int(entry - 1)
+            let start = Int(offsets[id])
+            let end = Int(offsets[id + 1])
+            if end - start == key.count {
+                let equal = bytes.withUnsafeBufferPointer { all in
+                    memcmpEqual(all.baseAddress! + start, key.baseAddress, key.count)
+                }
+                if equal { return id }
+            }
+            slot = (slot + 1) & mask
+        }
+        let id = count
+        bytes.append(contentsOf: key)
+        offsets.append(UInt32(bytes.count))
+        slots[slot] = UInt32(id + 1)
+        if count * 2 > slots.count {
+            grow()
+            mask = slots.count - 1
+        }
+        return id
+    }
+
+    private mutating func grow() {
+        var newSlots = [UInt32](repeating: 0, count: slots.count * 2)
+        let mask = newSlots.count - 1
+        bytes.withUnsafeBufferPointer { all in
+            for id in 0..<count {
+                let start = Int(offsets[id])
+                let key = UnsafeBufferPointer(rebasing: all[start..<Int(offsets[id + 1])])
+                var slot = Int(truncatingIfNeeded: hashBytes(key)) & mask
+                while newSlots[slot] != 0 { slot = (slot + 1) & mask }
+                newSlots[slot] = UInt32(id + 1)
+            }
+        }
+        slots = newSlots
+    }
+}
+
+@inline(__always)
+func memcmpEqual(_ a: UnsafePointer<UInt8>?, _ b: UnsafePointer<UInt8>?, _ count: Int) -> Bool {
+    guard count > 0 else { return true }
+    guard let a, let b else { return false }
+    for i in 0..<count where a[i] != b[i] { return false }
+    return true
+}
+
+/// Lexicographic comparison of two byte strings (the order of the term dictionary).
+@inline(__always)
+func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+    let n = min(a.count, b.count)
+    for i in 0..<n where a[i] != b[i] {
+        return a[i] < b[i] ? -1 : 1
+    }
+    return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+}

@@ -1,0 +1,202 @@
+internal import Foundation
+internal import VideoCore
+
+/// Accumulates documents and turns them into an immutable ``Segment``.
+///
+/// Per document it analyzes the three text fields once and keeps (term id, packed frequencies)
+/// pairs; `finish` sorts the dictionary and lays postings out with a counting sort, so memory
+/// stays proportional to the number of distinct (document, term) pairs.
+struct SegmentBuilder {
+    private var parts = Segment.Parts()
+    private var terms = ByteInterner()
+    private var uploaders = ByteInterner()
+    private var pairTerm: [UInt32] = []
+    private var pairFrequencies: [UInt8] = []
+    private var docPairStart: [UInt32] = [0]
+    private var lastDocOfTerm: [Int32] = []
+    private var slotOfTerm: [Int32] = []
+    private var tokens = TokenBuffer()
+    private(set) var count = 0
+
+    static let maxIDBytes = 256
+    /// Offsets are 32-bit; a segment refuses to grow past this many bytes of any one column.
+    static let maxColumnBytes = Int(UInt32.max) - 1
+
+    /// Adds one document (its id must not repeat within this builder).
+    mutating func add(_ document: SearchDocument) throws {
+        let idCount = document.id.utf8.count
+        guard idCount > 0, idCount <= SegmentBuilder.maxIDBytes else {
+            throw VideoStackError(.invalidInput, "A search document id must be 1 to \(SegmentBuilder.maxIDBytes) bytes of UTF-8; got \(idCount) bytes. Use the video id's text.")
+        }
+        guard parts.descriptionBytes.count + document.description.utf8.count < SegmentBuilder.maxColumnBytes,
+              parts.titleBytes.count + document.title.utf8.count < SegmentBuilder.maxColumnBytes,
+              parts.postings.count < SegmentBuilder.maxColumnBytes, count < Int(Int32.max) else {
+            throw VideoStackError(.limitExceeded, "One index segment holds at most 4 GiB of text; add documents in smaller batches.")
+        }
+        let ord = Int32(count)
+        let pairStart = pairTerm.count
+        var lengths: [Int] = [0, 0, 0]
+        func index(_ text: String, field: Field, into builder: inout SegmentBuilder) {
+            builder.tokens.removeAll()
+            TextAnalyzer.analyze(text, into: &builder.tokens)
+            lengths[field.rawValue] += builder.tokens.tokens.count
+            let tokenList = builder.tokens.tokens
+            builder.tokens.bytes.withUnsafeBufferPointer { all in
+                for token in tokenList {
+                    let key = UnsafeBufferPointer(start: all.baseAddress! + Int(token.termStart), count: Int(token.termLength))
+                    let term = builder.terms.intern(key)
+                    if term == builder.lastDocOfTerm.count {
+                        builder.lastDocOfTerm.append(-1)
+                        builder.slotOfTerm.append(0)
+                    }
+                    if builder.lastDocOfTerm[term] != ord {
+                        builder.lastDocOfTerm[term] = ord
+                        builder.slotOfTerm[term] = Int32(builder.pairTerm.count)
+                        builder.pairTerm.append(UInt32(term))
+                        builder.pairFrequencies.append(0)
+                    }
+                    let slot = Int(builder.slotOfTerm[term])
+                    builder.pairFrequencies[slot] = SegmentBuilder.increment(builder.pairFrequencies[slot], field)
+                }
+            }
+        }
+        index(document.title, field: .title, into: &self)
+        for tag in document.tags { index(tag, field: .tags, into: &self) }
+        index(document.description, field: .description, into: &self)
+        _ = pairStart
+        docPairStart.append(UInt32(pairTerm.count))
+
+        parts.idBytes.append(contentsOf: document.id.utf8); parts.idOffsets.append(UInt32(parts.idBytes.count))
+        parts.titleBytes.append(contentsOf: document.title.utf8); parts.titleOffsets.append(UInt32(parts.titleBytes.count))
+        parts.descriptionBytes.append(contentsOf: document.description.utf8)
+        parts.descriptionOffsets.append(UInt32(parts.descriptionBytes.count))
+        for (position, tag) in document.tags.enumerated() {
+            if position > 0 { parts.tagBytes.append(0x1F) }
+            parts.tagBytes.append(contentsOf: tag.utf8.lazy.map { $0 == 0x1F ? 0x20 : $0 })
+        }
+        parts.tagOffsets.append(UInt32(parts.tagBytes.count))
+        var uploader = document.uploader
+        parts.uploader.append(UInt32(uploader.withUTF8 { uploaders.intern($0) }))
+        parts.duration.append(Float(document.durationSeconds.isFinite ? document.durationSeconds : 0))
+        let millis = document.uploadedAt.timeIntervalSince1970 * 1000
+        parts.uploadedAt.append(millis.isFinite ? Int64(max(-9e15, min(9e15, millis))) : 0)
+        parts.views.append(document.views)
+        parts.ratingSum.append(document.ratingSum)
+        parts.ratingCount.append(document.ratingCount)
+        let visibility = Visibility.allCases.firstIndex(of: document.visibility) ?? 0
+        let status = VideoStatus.allCases.firstIndex(of: document.status) ?? 0
+        parts.flags.append(UInt8(visibility << 4 | status))
+        parts.fieldLengths.append(UInt32(min(lengths[0], 255) | min(lengths[1], 255) << 8 | min(lengths[2], 65535) << 16))
+        count += 1
+    }
+
+    @inline(__always)
+    static func increment(_ packed: UInt8, _ field: Field) -> UInt8 {
+        switch field {
+        case .title: return packed & 0x07 == 0x07 ? packed : packed + 1
+        case .tags: return packed & 0x18 == 0x18 ? packed : packed + 0x08
+        case .description: return packed & 0xE0 == 0xE0 ? packed : packed + 0x20
+        }
+    }
+
+    /// Builds the segment; the builder is consumed.
+    consuming func finish() throws -> Segment {
+        // Uploader dictionary, sorted so filters can binary-search it.
+        let uploaderOrder = SegmentBuilder.sortedOrder(uploaders)
+        var uploaderRank = [UInt32](repeating: 0, count: uploaders.count)
+        for (rank, old) in uploaderOrder.enumerated() {
+            uploaderRank[old] = UInt32(rank)
+            parts.uploaderNames.append(contentsOf: uploaders.bytes(of: old))
+            parts.uploaderNameOffsets.append(UInt32(parts.uploaderNames.count))
+        }
+        for index in parts.uploader.indices { parts.uploader[index] = uploaderRank[Int(parts.uploader[index])] }
+
+        // Term dictionary in byte order; postings renumbered to match.
+        let termOrder = SegmentBuilder.sortedOrder(terms)
+        let termCount = termOrder.count
+        var rank = [UInt32](repeating: 0, count: termCount)
+        for (newID, old) in termOrder.enumerated() {
+            rank[old] = UInt32(newID)
+            parts.termBytes.append(contentsOf: terms.bytes(of: old))
+            parts.termOffsets.append(UInt32(parts.termBytes.count))
+        }
+        terms = ByteInterner()
+        lastDocOfTerm = []
+        slotOfTerm = []
+
+        // Counting sort of (document, term) pairs into lists 2*term (+1 when description-only).
+        let listTotal = 2 * termCount
+        var listCount = [UInt32](repeating: 0, count: listTotal)
+        for index in pairTerm.indices {
+            let list = Int(rank[Int(pairTerm[index])]) * 2 + (pairFrequencies[index] & 0x1F == 0 ? 1 : 0)
+            pairTerm[index] = UInt32(list)
+            listCount[list] += 1
+        }
+        var position = [Int](repeating: 0, count: listTotal + 1)
+        for list in 0..<listTotal { position[list + 1] = position[list] + Int(listCount[list]) }
+        var sortedDocs = [UInt32](repeating: 0, count: pairTerm.count)
+        var sortedFrequencies = [UInt8](repeating: 0, count: pairTerm.count)
+        var cursor = position
+        for doc in 0..<count {
+            for index in Int(docPairStart[doc])..<Int(docPairStart[doc + 1]) {
+                let list = Int(pairTerm[index])
+                sortedDocs[cursor[list]] = UInt32(doc)
+                sortedFrequencies[cursor[list]] = pairFrequencies[index]
+                cursor[list] += 1
+            }
+        }
+        pairTerm = []
+        pairFrequencies = []
+        docPairStart = []
+
+        var postings: [UInt8] = []
+        postings.reserveCapacity(sortedDocs.count * 3)
+        var listStart: [UInt32] = [0]
+        listStart.reserveCapacity(listTotal + 1)
+        var skipStart: [UInt32] = [0]
+        skipStart.reserveCapacity(listTotal + 1)
+        var skipLastDoc: [UInt32] = []
+        var skipEndOffset: [UInt32] = []
+        for list in 0..<listTotal {
+            var previous: UInt32 = 0
+            for (n, index) in (position[list]..<position[list + 1]).enumerated() {
+                let doc = sortedDocs[index]
+                var delta = n % Segment.blockSize == 0 ? doc : doc - previous
+                while delta >= 0x80 {
+                    postings.append(UInt8(delta & 0x7F) | 0x80)
+                    delta >>= 7
+                }
+                postings.append(UInt8(delta))
+                postings.append(sortedFrequencies[index])
+                previous = doc
+                if n % Segment.blockSize == Segment.blockSize - 1 {
+                    skipLastDoc.append(doc)
+                    skipEndOffset.append(UInt32(postings.count))
+                }
+            }
+            guard postings.count < SegmentBuilder.maxColumnBytes else {
+                throw VideoStackError(.limitExceeded, "One index segment holds at most 4 GiB of postings; add documents in smaller batches.")
+            }
+            listStart.append(UInt32(postings.count))
+            skipStart.append(UInt32(skipLastDoc.count))
+        }
+        parts.postings = postings
+        parts.listStart = listStart
+        parts.listCount = listCount
+        parts.skipStart = skipStart
+        parts.skipLastDoc = skipLastDoc
+        parts.skipEndOffset = skipEndOffset
+        return Segment(parts)
+    }
+
+    private static func sortedOrder(_ interner: ByteInterner) -> [Int] {
+        interner.bytes.withUnsafeBufferPointer { all in
+            let offsets = interner.offsets
+            func slice(_ id: Int) -> UnsafeBufferPointer<UInt8> {
+                let start = Int(offsets[id])
+                return UnsafeBufferPointer(start: all.baseAddress.map { $0 + start }, count: Int(offsets[id + 1]) - start)
+            }
+            return (0..<interner.count).sorted { compareBytes(slice($0), slice($1)) < 0 }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+internal import Foundation
+internal import VideoCore
+
+/// The filter of a query, resolved against one segment's doc values.
+struct SegmentFilter {
+    let matchesNothing: Bool
+    let uploader: UInt32?
+    let duration: ClosedRange<Float>?
+    let uploadedAt: ClosedRange<Int64>?
+    let visibilityMask: UInt32
+    let statusMask: UInt32
+    let segment: Segment
+    let deleted: Bitset
+
+    init(_ filter: SearchFilter, segment: Segment, deleted: Bitset) {
+        self.segment = segment
+        self.deleted = deleted
+        var nothing = false
+        if let name = filter.uploader {
+            uploader = segment.uploaderIndex(name)
+            if uploader == nil { nothing = true }
+        } else {
+            uploader = nil
+        }
+        duration = filter.duration.map { Float($0.lowerBound)...Float($0.upperBound) }
+        uploadedAt = filter.uploadedAt.map {
+            Int64(($0.lowerBound.timeIntervalSince1970 * 1000).rounded(.up))...Int64(($0.upperBound.timeIntervalSince1970 * 1000).rounded(.down))
+        }
+        var visibilityMask: UInt32 = 0
+        for (index, visibility) in Visibility.allCases.enumerated() where filter.visibilities.contains(visibility) {
+            visibilityMask |= 1 << UInt32(index)
+        }
+        var statusMask: UInt32 = 0
+        for (index, status) in VideoStatus.allCases.enumerated() where filter.statuses.contains(status) {
+            statusMask |= 1 << UInt32(index)
+        }
+        self.visibilityMask = visibilityMask
+        self.statusMask = statusMask
+        if let range = uploadedAt, range.isEmpty { nothing = true }
+        matchesNothing = nothing || visibilityMask == 0 || statusMask == 0
+    }
+
+    @inline(__always)
+    func admits(_ ord: Int) -> Bool {
+        if deleted.contains(ord) { return false }
+        let flag = UInt32(segment.flags[ord])
+        if visibilityMask & (1 << (flag >> 4)) == 0 || statusMask & (1 << (flag & 0x0F)) == 0 { return false }
+        if let uploader, segment.uploader[ord] != uploader { return false }
+        if let duration, !duration.contains(segment.duration[ord]) { return false }
+        if let uploadedAt, !uploadedAt.contains(segment.uploadedAt[ord]) { return false }
+        return true
+    }
+}
+
+/// BM25F scoring of one expansion in one segment.
+struct ExpansionScorer {
+    let weight: (Double, Double, Double)
+    let b: (Double, Double, Double)
+    let inverseAverage: (Double, Double, Double)
+    let k1: Double
+    let scale: Double   // idf * multiplier * (k1 + 1)
+
+    init(_ expansion: Expansion, plan: QueryPlan, configuration c: SearchIndexConfiguration) {
+        weight = (c.titleWeight, c.tagsWeight, c.descriptionWeight)
+        b = (c.titleB, c.tagsB, c.descriptionB)
+        inverseAverage = (1 / plan.averageLengths[0], 1 / plan.averageLengths[1], 1 / plan.averageLengths[2])
+        k1 = c.k1
+        scale = expansion.idf * expansion.multiplier * (c.k1 + 1)
+    }
+
+    @inline(__always)
+    func score(tf: UInt8, lengths: UInt32) -> Double {
+        var x = 0.0
+        let title = tf & 0x07
+        if title != 0 {
+            x += weight.0 * Double(title) / (1 - b.0 + b.0 * Double(lengths & 0xFF) * inverseAverage.0)
+        }
+        let tags = (tf >> 3) & 0x03
+        if tags != 0 {
+            x += weight.1 * Double(tags) / (1 - b.1 + b.1 * Double(lengths >> 8 & 0xFF) * inverseAverage.1)
+        }
+        let description = tf >> 5
+        if description != 0 {
+            x += weight.2 * Double(description) / (1 - b.2 + b.2 * Double(lengths >> 16) * inverseAverage.2)
+        }
+        return scale * x / (k1 + x)
+    }
+}
+
+/// Matches of one term group in one segment: sorted ordinals, best contribution, and whether a
+/// title/tag (hot) list produced it.
+struct GroupMatches {
+    var docs: [UInt32] = []
+    var scores: [Double] = []
+    var hot: [Bool] = []
+}
+
+/// Runs one tier of a query over one segment.
+struct SegmentEvaluator {
+    let segment: Segment
+    let filter: SegmentFilter
+    let plan: QueryPlan
+    let configuration: SearchIndexConfiguration
+
+    struct List {
+        let index: Int
+        let scorer: ExpansionScorer
+        var isHot: Bool { index & 1 == 0 }
+    }
+
+    /// The postings lists of one group in this segment (hot only, or hot and cold).
+    func lists(group: Int, full: Bool) -> [List] {
+        var out: [List] = []
+        for expansion in plan.groups[group] {
+            guard let term = expansion.term.withUnsafeBufferPointer({ segment.termID($0) }) else { continue }
+            let scorer = ExpansionScorer(expansion, plan: plan, configuration: configuration)
+            if segment.listCount[2 * term] > 0 { out.append(List(index: 2 * term, scorer: scorer)) }
+            if full && segment.listCount[2 * term + 1] > 0 { out.append(List(index: 2 * term + 1, scorer: scorer)) }
+        }
+        return out
+    }
+
+    func cost(_ lists: [List]) -> Int { lists.reduce(0) { $0 + Int(segment.listCount[$1.index]) } }
+
+    /// Decodes every posting of one list.
+    func decode(_ list: List) -> GroupMatches {
+        var cursor = PostingCursor(segment: segment, list: list.index)
+        var out = GroupMatches()
+        out.docs.reserveCapacity(cursor.count)
+        out.scores.reserveCapacity(cursor.count)
+        let lengths = segment.fieldLengths.base
+        while cursor.doc != UInt32.max {
+            out.docs.append(cursor.doc)
+            out.scores.append(list.scorer.score(tf: cursor.tf, lengths: lengths[Int(cursor.doc)]))
+            cursor.next()
+        }
+        out.hot = [Bool](repeating: list.isHot, count: out.docs.count)
+        return out
+    }
+
+    /// Union of two sorted match sets, keeping the better score per document.
+    static func union(_ a: GroupMatches, _ b: GroupMatches) -> GroupMatches {
+        var out = GroupMatches()
+        out.docs.reserveCapacity(a.docs.count + b.docs.count)
+        out.scores.reserveCapacity(a.docs.count + b.docs.count)
+        out.hot.reserveCapacity(a.docs.count + b.docs.count)
+        var i = 0, j = 0
+        while i < a.docs.count || j < b.docs.count {
+            if j == b.docs.count || (i < a.docs.count && a.docs[i] < b.docs[j]) {
+                out.docs.append(a.docs[i]); out.scores.append(a.scores[i]); out.hot.append(a.hot[i]); i += 1
+            } else if i == a.docs.count || b.docs[j] < a.docs[i] {
+                out.docs.append(b.docs[j]); out.scores.append(b.scores[j]); out.hot.append(b.hot[j]); j += 1
+            } else {
+                out.docs.append(a.docs[i]); out.scores.append(max(a.scores[i], b.scores[j]))
+                out.hot.append(a.hot[i] || b.hot[j]); i += 1; j += 1
+            }
+        }
+        return out
+    }
+
+    func materialize(_ lists: [List]) -> GroupMatches {
+        var parts = lists.map(decode).sorted { $0.docs.count < $1.docs.count }
+        guard !parts.isEmpty else { return GroupMatches() }
+        // Merge smallest first so large lists are copied as few times as possible.
+        while parts.count > 1 {
+            let merged = SegmentEvaluator.union(parts[0], parts[1])
+            parts.removeFirst(2)
+            let position = parts.firstIndex { $0.docs.count >= merged.docs.count } ?? parts.count
+            parts.insert(merged, at: position)
+        }
+        return parts[0]
+    }
+
+    /// Candidates that survived every group so far, with per-group contributions (row-major,
+    /// `groupCount` wide, in group order so sums are computed identically on every page).
+    struct Candidates {
+        var docs: [UInt32]
+        var contributions: [Double]
+        var hotMask: [UInt32]
+    }
+
+    /// Evaluates groups `0..<groupCount` with AND semantics and calls `visit` for every admitted
+    /// document with its text score and whether every group matched in a hot list.
+    func evaluate(groupCount: Int, full: Bool, excludeGroup: Int?, visit: (Int, Double, Bool) -> Void) {
+        if filter.matchesNothing || groupCount == 0 { return }
+        var groupLists: [[List]] = []
+        for group in 0..<groupCount {
+            let lists = lists(group: group, full: full)
+            if lists.isEmpty { return }
+            groupLists.append(lists)
+        }
+        let order = (0..<groupCount).sorted { cost(groupLists[$0]) < cost(groupLists[$1]) }
+        let first = materialize(groupLists[order[0]])
+        var candidates = Candidates(docs: first.docs, contributions: [], hotMask: [])
+        candidates.contributions = [Double](repeating: 0, count: first.docs.count * groupCount)
+        candidates.hotMask = [UInt32](repeating: 0, count: first.docs.count)
+        for index in first.docs.indices {
+            candidates.contributions[index * groupCount + order[0]] = first.scores[index]
+            if first.hot[index] { candidates.hotMask[index] = 1 << UInt32(order[0]) }
+        }
+        for group in order.dropFirst() {
+            if candidates.docs.isEmpty { return }
+            candidates = intersect(candidates, group: group, lists: groupLists[group], groupCount: groupCount)
+        }
+        if let excludeGroup {
+            let lists = lists(group: excludeGroup, full: true)
+            if !lists.isEmpty { candidates = exclude(candidates, lists: lists, groupCount: groupCount) }
+        }
+        let allHot: UInt32 = groupCount >= 32 ? UInt32.max : (1 << UInt32(groupCount)) - 1
+        for index in candidates.docs.indices {
+            let ord = Int(candidates.docs[index])
+            guard filter.admits(ord) else { continue }
+            var text = 0.0
+            for group in 0..<groupCount { text += candidates.contributions[index * groupCount + group] }
+            visit(ord, text, candidates.hotMask[index] == allHot)
+        }
+    }
+
+    private func intersect(_ candidates: Candidates, group: Int, lists: [List], groupCount: Int) -> Candidates {
+        var out = Candidates(docs: [], contributions: [], hotMask: [])
+        out.docs.reserveCapacity(candidates.docs.count)
+        func keep(_ index: Int, score: Double, hot: Bool) {
+            out.docs.append(candidates.docs[index])
+            let row = index * groupCount
+            out.contributions.append(contentsOf: candidates.contributions[row..<(row + groupCount)])
+            out.contributions[out.contributions.count - groupCount + group] = score
+            out.hotMask.append(candidates.hotMask[index] | (hot ? 1 << UInt32(group) : 0))
+        }
+        let postings = cost(lists)
+        if postings <= candidates.docs.count * 4 {
+            // Comparable sizes: decoding the group outright and merging is cheapest.
+            let matches = materialize(lists)
+            var i = 0, j = 0
+            while i < candidates.docs.count && j < matches.docs.count {
+                let a = candidates.docs[i], b = matches.docs[j]
+                if a < b { i += 1 } else if b < a { j += 1 } else {
+                    keep(i, score: matches.scores[j], hot: matches.hot[j])
+                    i += 1; j += 1
+                }
+            }
+        } else {
+            // Few candidates against long lists: probe them, skipping whole blocks.
+            var cursors = lists.map { PostingCursor(segment: segment, list: $0.index) }
+            let lengths = segment.fieldLengths.base
+            for index in candidates.docs.indices {
+                let doc = candidates.docs[index]
+                var best = -1.0
+                var hot = false
+                for c in cursors.indices {
+                    cursors[c].advance(to: doc)
+                    if cursors[c].doc == doc {
+                        best = max(best, lists[c].scorer.score(tf: cursors[c].tf, lengths: lengths[Int(doc)]))
+                        hot = hot || lists[c].isHot
+                    }
+                }
+                if best >= 0 { keep(index, score: best, hot: hot) }
+            }
+        }
+        return out
+    }
+
+    private func exclude(_ candidates: Candidates, lists: [List], groupCount: Int) -> Candidates {
+        var out = Candidates(docs: [], contributions: [], hotMask: [])
+        var cursors = lists.map { PostingCursor(segment: segment, list: $0.index) }
+        for index in candidates.docs.indices {
+            let doc = candidates.docs[index]
+            var found = false
+            for c in cursors.indices {
+                cursors[c].advance(to: doc)
+                if cursors[c].doc == doc { found = true }
+            }
+            if !found {
+                out.docs.append(doc)
+                let row = index * groupCount
+                out.contributions.append(contentsOf: candidates.contributions[row..<(row + groupCount)])
+                out.hotMask.append(candidates.hotMask[index])
+            }
+        }
+        return out
+    }
+}

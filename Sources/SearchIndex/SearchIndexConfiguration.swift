@@ -1,0 +1,67 @@
+/// Ranking and matching settings of a ``SearchIndex``.
+///
+/// Changing them needs no rebuild: they are read per query (popularity is recomputed on load).
+public struct SearchIndexConfiguration: Sendable, Hashable {
+    /// BM25F weight of a title match. Defaults to 4.
+    public var titleWeight: Double
+    /// BM25F weight of a tag match. Defaults to 2.
+    public var tagsWeight: Double
+    /// BM25F weight of a description match. Defaults to 1.
+    public var descriptionWeight: Double
+    /// BM25 term-frequency saturation. Defaults to 1.2.
+    public var k1: Double
+    /// BM25 length normalization of the title, tags and description (0 = none, 1 = full).
+    public var titleB: Double
+    public var tagsB: Double
+    public var descriptionB: Double
+    /// How much popularity adds to the text score: `score = bm25f + popularityWeight * p`, with
+    /// `p` in 0...1 mixing views and rating (see ``ratingShare``). Defaults to 1; 0 ranks by text only.
+    public var popularityWeight: Double
+    /// The share of rating in `p` (the rest is views on a log scale up to 10⁹). Defaults to 0.3.
+    public var ratingShare: Double
+    /// Score multiplier of a prefix completion of the last query term (exact words score 1).
+    public var prefixMultiplier: Double
+    /// Score multipliers of one- and two-edit typo matches; below 1 so exact matches rank first.
+    public var oneTypoMultiplier: Double
+    public var twoTyposMultiplier: Double
+    /// Shortest query term, in characters, that may match with one typo. Defaults to 5 (as Meilisearch).
+    public var minLengthForOneTypo: Int
+    /// Shortest query term, in characters, that may match with two typos. Defaults to 9.
+    public var minLengthForTwoTypos: Int
+    /// How many completions of a prefix are searched (the most frequent ones). Defaults to 24.
+    public var maxPrefixExpansions: Int
+    /// How many typo variants of a term are searched (fewest edits, then most frequent). Defaults to 12.
+    public var maxTypoExpansions: Int
+    /// The last query term matches as a prefix (search as you type) unless the query ends in a space.
+    public var prefixSearch: Bool
+    /// Segments smaller than this share merge eagerly; see ``SearchIndex``. Defaults to 2.
+    public var mergeFactor: Int
+
+    /// Makes a configuration; every parameter has the default documented on its property.
+    public init(
+        titleWeight: Double = 4, tagsWeight: Double = 2, descriptionWeight: Double = 1, k1: Double = 1.2,
+        titleB: Double = 0.5, tagsB: Double = 0.3, descriptionB: Double = 0.75, popularityWeight: Double = 1,
+        ratingShare: Double = 0.3, prefixMultiplier: Double = 0.8, oneTypoMultiplier: Double = 0.5,
+        twoTyposMultiplier: Double = 0.3, minLengthForOneTypo: Int = 5, minLengthForTwoTypos: Int = 9,
+        maxPrefixExpansions: Int = 24, maxTypoExpansions: Int = 12, prefixSearch: Bool = true, mergeFactor: Int = 2
+    ) {
+        self.titleWeight = titleWeight
+        self.tagsWeight = tagsWeight
+        self.descriptionWeight = descriptionWeight
+        self.k1 = k1
+        self.titleB = titleB
+        self.tagsB = tagsB
+        self.descriptionB = descriptionB
+        self.popularityWeight = popularityWeight
+        self.ratingShare = ratingShare
+        self.prefixMultiplier = prefixMultiplier
+        self.oneTypoMultiplier = oneTypoMultiplier
+        self.twoTyposMultiplier = twoTyposMultiplier
+        self.minLengthForOneTypo = minLengthForOneTypo
+        self.minLengthForTwoTypos = minLengthForTwoTypos
+        self.maxPrefixExpansions = maxPrefixExpansions
+        self.maxTypoExpansions = maxTypoExpansions
+        self.prefixSearch = prefixSearch
+        self.mergeFactor = mergeFactor
+    }
+}
