@@ -80,6 +80,13 @@ struct QueryPlan: Sendable, Hashable {
                                                 kind: UInt8(1 + variant.distance)))
                 }
             }
+            // One IDF per word, from its most frequent expansion: otherwise a rare completion or
+            // typo variant would outscore the exact word just for being rare, and the
+            // multipliers could not keep exact > prefix > typo.
+            if let common = expansions.map({ QueryPlan.documentFrequency(of: $0.term, in: view) }).max() {
+                let shared = idf(common)
+                for index in expansions.indices { expansions[index].idf = shared }
+            }
             groups.append(expansions)
         }
     }
