@@ -269,7 +269,7 @@ func ftsQuery(_ text: String) -> String {
     guard !words.isEmpty else { return "\"\"" }
     return words.joined(separator: " ") + "*"
 }
-func runFTS(_ list: [Query]) -> Outcome {
+func runFTS(_ list: [Query], _ select: OpaquePointer?) -> Outcome {
     var outcome = Outcome()
     for query in list {
         let expression = ftsQuery(query.text)
@@ -288,11 +288,11 @@ func runFTS(_ list: [Query]) -> Outcome {
     }
     return outcome
 }
-_ = runFTS(Array(queries.prefix(200)))
+_ = runFTS(Array(queries.prefix(200)), select)
 start = now()
-let fts = runFTS(queries)
+let fts = runFTS(queries, select)
 let ftsQueryTime = now() - start
-let ftsCorrected = runFTS(corrected)
+let ftsCorrected = runFTS(corrected, select)
 sqlite3_finalize(select)
 
 // MARK: Report
