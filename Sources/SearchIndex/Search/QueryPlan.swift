@@ -182,8 +182,14 @@ enum TypoSearch {
                         let above = depth * width
                         rows[row] = depth + 1
                         var rowMin = rows[row]
-                        if m > 0 {
-                            for j in 1...m {
+                        // Only a band of 2k+1 cells around the diagonal can be within k edits;
+                        // cells outside it are saturated at k+1 and never recomputed.
+                        let low = max(1, depth + 1 - maxEdits)
+                        let high = min(m, depth + 1 + maxEdits)
+                        if low - 1 >= 1 { rows[row + low - 1] = maxEdits + 1 }
+                        if high + 1 <= m { rows[row + high + 1] = maxEdits + 1 }
+                        if low <= high {
+                            for j in low...high {
                                 var value = min(rows[above + j] + 1, rows[row + j - 1] + 1)
                                 value = min(value, rows[above + j - 1] + (c == q[j - 1] ? 0 : 1))
                                 if depth >= 1 && j >= 2 && c == q[j - 2] && w[depth - 1] == q[j - 1] {
@@ -215,7 +221,7 @@ enum TypoSearch {
                         t = low
                         continue
                     }
-                    if w.count <= maxDepth {
+                    if w.count <= maxDepth && abs(w.count - m) <= maxEdits {
                         let distance = rows[w.count * width + m]
                         if distance <= maxEdits { out.append((t, distance)) }
                     }

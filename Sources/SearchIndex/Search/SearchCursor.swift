@@ -45,9 +45,7 @@ struct SearchCursor {
                 out.append(expansion.kind)
             }
         }
-        return Data(out).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return SearchCursor.base64url(out)
     }
 
     init(fingerprint: UInt64, position: CursorPosition, plan: QueryPlan) {
@@ -61,10 +59,7 @@ struct SearchCursor {
             VideoStackError(.invalidCursor, "The search cursor is not valid (\(why)); pass the nextCursor of the previous page of the same query unchanged, or start again without a cursor.")
         }
         guard text.utf8.count < 1 << 16 else { throw bad("too long") }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.utf8.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64) else { throw bad("not base64url") }
-        let raw = [UInt8](data)
+        guard let raw = SearchCursor.decodeBase64url(text) else { throw bad("not base64url") }
         var offset = 0
         func u8() throws -> UInt8 {
             guard offset < raw.count else { throw bad("truncated") }
@@ -118,5 +113,54 @@ struct SearchCursor {
         }
         guard offset == raw.count else { throw bad("trailing bytes") }
         plan = QueryPlan(groups: groups, averageLengths: averages, prefix: hasPrefix ? prefix : nil, noSearchableTerms: false)
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// URL-safe base64 without padding, so a cursor can go in a query string as is.
+    static func base64url(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let b0 = UInt32(bytes[index])
+            let b1 = index + 1 < bytes.count ? UInt32(bytes[index + 1]) : 0
+            let b2 = index + 2 < bytes.count ? UInt32(bytes[index + 2]) : 0
+            let triple = b0 << 16 | b1 << 8 | b2
+            out.append(alphabet[Int(triple >> 18 & 63)])
+            out.append(alphabet[Int(triple >> 12 & 63)])
+            if index + 1 < bytes.count { out.append(alphabet[Int(triple >> 6 & 63)]) }
+            if index + 2 < bytes.count { out.append(alphabet[Int(triple & 63)]) }
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decodeBase64url(_ text: String) -> [UInt8]? {
+        var values: [UInt32] = []
+        values.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x41...0x5A: values.append(UInt32(byte - 0x41))
+            case 0x61...0x7A: values.append(UInt32(byte - 0x61 + 26))
+            case 0x30...0x39: values.append(UInt32(byte - 0x30 + 52))
+            case 0x2D: values.append(62)
+            case 0x5F: values.append(63)
+            default: return nil
+            }
+        }
+        guard values.count % 4 != 1 else { return nil }
+        var out: [UInt8] = []
+        var index = 0
+        while index < values.count {
+            let chunk = values[index..<min(index + 4, values.count)]
+            var triple: UInt32 = 0
+            for (position, value) in chunk.enumerated() { triple |= value << UInt32(18 - 6 * position) }
+            out.append(UInt8(triple >> 16 & 0xFF))
+            if chunk.count > 2 { out.append(UInt8(triple >> 8 & 0xFF)) }
+            if chunk.count > 3 { out.append(UInt8(triple & 0xFF)) }
+            index += 4
+        }
+        return out
     }
 }
