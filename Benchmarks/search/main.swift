@@ -19,12 +19,14 @@ var queriesPath: String?
 // Each query runs this many times per engine and its median latency counts: the machine is
 // shared, and a single preempted run would otherwise land in the p99.
 var rounds = 3
+var missesKind: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
     case "--scale": scale = arguments.popFirst() ?? scale
     case "--corpus": corpusPath = arguments.popFirst()
     case "--queries": queriesPath = arguments.popFirst()
+    case "--misses": missesKind = arguments.popFirst()
     case "--rounds": rounds = max(1, Int(arguments.popFirst() ?? "") ?? rounds)
     default:
         FileHandle.standardError.write(Data("usage: bench-search [--scale 1m|100k] [--corpus FILE] [--queries FILE] [--rounds N]\n".utf8))
@@ -54,6 +56,8 @@ func ensureCorpus() {
     }
 }
 
+let roundsPerQuery = rounds
+let showMisses = missesKind
 if corpusPath == nil || queriesPath == nil { ensureCorpus() }
 let corpusFile = corpusPath ?? "bench-data/corpus_\(scale).tsv"
 let queryFile = queriesPath ?? "bench-data/queries.txt"
@@ -187,14 +191,18 @@ func runOurs(_ list: [Query]) throws -> Outcome {
     var outcome = Outcome()
     for query in list {
         var times: [Double] = []
-        var results = SearchResults(hits: [], nextCursor: nil)
-        for _ in 0..<rounds {
+        var results: SearchResults? = nil
+        for _ in 0..<roundsPerQuery {
             let begin = now()
             results = try index.search(SearchQuery(query.text, limit: 10))
             times.append(now() - begin)
         }
         outcome.latencies.append(times.sorted()[times.count / 2])
-        let found = results.hits.contains { $0.id == String(query.target) }
+        let found = results!.hits.contains { $0.id == String(query.target) }
+        if !found, query.kind == showMisses {
+            let target = index.document(id: String(query.target))?.title ?? "?"
+            print("miss \(query.kind) '\(query.text)' (\(query.note)) target '\(target)'; got: " + results!.hits.prefix(3).map { "'\($0.title.text)' t\($0.tier) \(String(format: "%.2f", $0.score))" }.joined(separator: ", "))
+        }
         var entry = outcome.hitsByKind[query.kind] ?? (0, 0)
         entry.total += 1
         if found { entry.found += 1 }
@@ -283,7 +291,7 @@ func runFTS(_ list: [Query], _ select: OpaquePointer?) -> Outcome {
         let expression = ftsQuery(query.text)
         var times: [Double] = []
         var found = false
-        for _ in 0..<rounds {
+        for _ in 0..<roundsPerQuery {
             let begin = now()
             sqlite3_bind_text(select, 1, expression, -1, videostack_sqlite_transient())
             found = false
@@ -343,7 +351,7 @@ print(String(format: "%-16@ %6d %8.3f %8.3f", "all" as NSString, allOurs.1, Doub
 print("")
 print("memory: ours RSS \(mib(afterQueries.rss)) after build and queries (peak \(mib(afterBuild.peak)) during build); index columns \(mib(stats.memoryBytes))")
 print("disk: ours snapshot \(mib(snapshotSize)), fts5 database \(mib(ftsSize))")
-print(String(format: "RATIO search_qps %.2f (ours %.0f q/s vs fts5 %.0f q/s, one thread, %d queries, median of %d runs each, %@)", oursQPS / ftsQPS, oursQPS, ftsQPS, queries.count, rounds, corpusFile))
+print(String(format: "RATIO search_qps %.2f (ours %.0f q/s vs fts5 %.0f q/s, one thread, %d queries, median of %d runs each, %@)", oursQPS / ftsQPS, oursQPS, ftsQPS, queries.count, roundsPerQuery, corpusFile))
 print(String(format: "RATIO search_build %.2f (fts5 %.2f s / ours %.2f s)", ftsBuild / oursBuild, ftsBuild, oursBuild))
 print(String(format: "RATIO search_p99 %.2f (fts5 p99 %.3f ms / ours p99 %.3f ms)", percentile(fts.latencies, 0.99) / percentile(ours.latencies, 0.99), percentile(fts.latencies, 0.99) * 1000, percentile(ours.latencies, 0.99) * 1000))
 let typoRatio = recall(ours, "typo") / max(1e-9, recall(oursCorrected, "typo-corrected"))

@@ -212,7 +212,7 @@ public final class SearchIndex: Sendable {
         }
         let view = currentView
         let fingerprint = SearchCursor.fingerprint(of: query)
-        let plan: QueryPlan
+        var plan: QueryPlan
         var after: CursorPosition? = nil
         if let text = query.cursor {
             let cursor = try SearchCursor(decoding: text)
@@ -222,11 +222,47 @@ public final class SearchIndex: Sendable {
             plan = cursor.plan
             after = cursor.position
         } else {
-            plan = QueryPlan(text: query.text, view: view, configuration: configuration)
+            // Typo variants are looked for only when too few documents match the words as typed
+            // (as Typesense does) or a word is not in the dictionary at all: they cost a
+            // dictionary walk per word, and exact matches rank above them anyway.
+            plan = QueryPlan(text: query.text, view: view, configuration: configuration, typos: false)
         }
         if plan.noSearchableTerms { return SearchResults(hits: [], nextCursor: nil) }
+        var (top, strongMatches) = evaluate(plan: plan, query: query, view: view, after: after)
+        if query.cursor == nil && plan.hasTypoCandidates(configuration)
+            && (strongMatches < configuration.typoThreshold || plan.hasUnknownWord(configuration)) {
+            plan = QueryPlan(text: query.text, view: view, configuration: configuration, typos: true)
+            (top, strongMatches) = evaluate(plan: plan, query: query, view: view, after: after)
+        }
 
+        let ranked = top.sorted()
+        let page = ranked.prefix(query.limit)
+        var hits: [SearchHit] = []
+        hits.reserveCapacity(page.count)
+        let highlighter = query.highlights ? Highlighter(plan: plan) : nil
+        for item in page {
+            let segment = view.segments[Int(item.segment)]
+            let document = segment.document(Int(item.ordinal))
+            hits.append(SearchHit(
+                id: document.id, score: item.key, tier: Int(item.tier), document: document,
+                title: highlighter?.highlight(document.title) ?? HighlightedText(text: document.title, matches: []),
+                description: highlighter?.highlight(document.description) ?? HighlightedText(text: document.description, matches: [])))
+        }
+        var next: String? = nil
+        if ranked.count > query.limit, let last = page.last {
+            let id = Array(view.segments[Int(last.segment)].id(Int(last.ordinal)))
+            next = SearchCursor(fingerprint: fingerprint, position: CursorPosition(tier: last.tier, key: last.key, id: id), plan: plan).encoded()
+        }
+        return SearchResults(hits: hits, nextCursor: next)
+    }
+}
+
+extension SearchIndex {
+    /// Ranks the documents of `view` for `plan`; returns the best `limit + 1` after `after` and
+    /// how many documents matched every word (tiers 0 and 1).
+    func evaluate(plan: QueryPlan, query: SearchQuery, view: IndexView, after: CursorPosition?) -> (TopK, Int) {
         var top = TopK(capacity: query.limit + 1, after: after, segments: view.segments)
+        var strongMatches = 0
         let filters = view.segments.indices.map {
             SegmentFilter(query.filter, segment: view.segments[$0], deleted: view.deleted[$0])
         }
@@ -249,51 +285,44 @@ public final class SearchIndex: Sendable {
                     top.offer(RankedItem(tier: 0, key: key(segment, ord, text: 0), segment: Int32(s), ordinal: Int32(ord)))
                 }
             }
-        } else {
-            // (groups used, full lists, excluded group): tier 0 hot-only, tier 1 all fields,
-            // tiers 2+ drop trailing words. Other sorts rank every full match in one tier.
-            var tiers: [(Int, Bool, Int?)] = []
-            if query.sort == .relevance {
-                tiers.append((groupCount, false, nil))
-                tiers.append((groupCount, true, nil))
-                if groupCount > 1 {
-                    for dropped in 1..<groupCount { tiers.append((groupCount - dropped, true, groupCount - dropped)) }
-                }
-            } else {
-                tiers.append((groupCount, true, nil))
+            return (top, 0)
+        }
+        // (groups used, full lists, excluded group): tier 0 hot-only, tier 1 all fields,
+        // tiers 2+ drop trailing words. Other sorts rank every full match in one tier.
+        var tiers: [(Int, Bool, Int?)] = []
+        if query.sort == .relevance {
+            tiers.append((groupCount, false, nil))
+            tiers.append((groupCount, true, nil))
+            if groupCount > 1 {
+                for dropped in 1..<groupCount { tiers.append((groupCount - dropped, true, groupCount - dropped)) }
             }
-            for (tier, (used, full, excluded)) in tiers.enumerated() {
-                if let after, tier < Int(after.tier) { continue }
-                for (s, segment) in view.segments.enumerated() {
-                    let evaluator = SegmentEvaluator(segment: segment, filter: filters[s], plan: plan, configuration: configuration)
-                    let isAllFieldsTier = query.sort == .relevance && tier == 1
-                    evaluator.evaluate(groupCount: used, full: full, excludeGroup: excluded) { ord, text, allHot in
-                        if isAllFieldsTier && allHot { return }  // already ranked in tier 0
+        } else {
+            tiers.append((groupCount, true, nil))
+        }
+        for (tier, (used, full, excluded)) in tiers.enumerated() {
+            if let after, tier < Int(after.tier) { continue }
+            for (s, segment) in view.segments.enumerated() {
+                let evaluator = SegmentEvaluator(segment: segment, filter: filters[s], plan: plan, configuration: configuration)
+                if used == 1 && query.sort == .relevance && popularity.isFinite {
+                    let scan: SegmentEvaluator.SingleGroupScan = tier == 0 ? .hot : tier == 1 ? .coldOutsideHot : .all
+                    evaluator.evaluateSingleGroup(
+                        scan: scan, excludeGroup: excluded, popularityBound: max(0, popularity),
+                        threshold: { top.threshold(tier: Int32(tier)) }
+                    ) { ord, text in
+                        if tier <= 1 { strongMatches += 1 }
                         top.offer(RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord)))
                     }
+                    continue
                 }
-                if top.isFull { break }
+                let isAllFieldsTier = query.sort == .relevance && tier == 1
+                evaluator.evaluate(groupCount: used, full: full, excludeGroup: excluded) { ord, text, allHot in
+                    if isAllFieldsTier && allHot { return }  // already ranked in tier 0
+                    if tier <= 1 { strongMatches += 1 }
+                    top.offer(RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord)))
+                }
             }
+            if top.isFull { break }
         }
-
-        let ranked = top.sorted()
-        let page = ranked.prefix(query.limit)
-        var hits: [SearchHit] = []
-        hits.reserveCapacity(page.count)
-        let highlighter = query.highlights ? Highlighter(plan: plan) : nil
-        for item in page {
-            let segment = view.segments[Int(item.segment)]
-            let document = segment.document(Int(item.ordinal))
-            hits.append(SearchHit(
-                id: document.id, score: item.key, tier: Int(item.tier), document: document,
-                title: highlighter?.highlight(document.title) ?? HighlightedText(text: document.title, matches: []),
-                description: highlighter?.highlight(document.description) ?? HighlightedText(text: document.description, matches: [])))
-        }
-        var next: String? = nil
-        if ranked.count > query.limit, let last = page.last {
-            let id = Array(view.segments[Int(last.segment)].id(Int(last.ordinal)))
-            next = SearchCursor(fingerprint: fingerprint, position: CursorPosition(tier: last.tier, key: last.key, id: id), plan: plan).encoded()
-        }
-        return SearchResults(hits: hits, nextCursor: next)
+        return (top, strongMatches)
     }
 }

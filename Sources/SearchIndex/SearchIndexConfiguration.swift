@@ -32,6 +32,10 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
     public var maxPrefixExpansions: Int
     /// How many typo variants of a term are searched (fewest edits, then most frequent). Defaults to 12.
     public var maxTypoExpansions: Int
+    /// Typo variants are searched only when fewer documents than this match every word as typed
+    /// (Typesense's `typo_tokens_threshold`). Defaults to 1: only when nothing matches. Raise it
+    /// (up to the page size) to mix typo matches, ranked below exact ones, into thin pages.
+    public var typoThreshold: Int
     /// The last query term matches as a prefix (search as you type) unless the query ends in a space.
     public var prefixSearch: Bool
     /// Segments smaller than this share merge eagerly; see ``SearchIndex``. Defaults to 2.
@@ -43,7 +47,7 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
         titleB: Double = 0.5, tagsB: Double = 0.3, descriptionB: Double = 0.75, popularityWeight: Double = 1,
         ratingShare: Double = 0.3, prefixMultiplier: Double = 0.8, oneTypoMultiplier: Double = 0.5,
         twoTyposMultiplier: Double = 0.3, minLengthForOneTypo: Int = 5, minLengthForTwoTypos: Int = 9,
-        maxPrefixExpansions: Int = 24, maxTypoExpansions: Int = 12, prefixSearch: Bool = true, mergeFactor: Int = 2
+        maxPrefixExpansions: Int = 24, maxTypoExpansions: Int = 12, typoThreshold: Int = 1, prefixSearch: Bool = true, mergeFactor: Int = 2
     ) {
         self.titleWeight = titleWeight
         self.tagsWeight = tagsWeight
@@ -61,6 +65,7 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
         self.minLengthForTwoTypos = minLengthForTwoTypos
         self.maxPrefixExpansions = maxPrefixExpansions
         self.maxTypoExpansions = maxTypoExpansions
+        self.typoThreshold = typoThreshold
         self.prefixSearch = prefixSearch
         self.mergeFactor = mergeFactor
     }

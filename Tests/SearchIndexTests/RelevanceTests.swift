@@ -85,7 +85,7 @@ struct RelevanceTests {
 
     @Test("an exact match ranks above a typo match")
     func exactBeatsTypo() throws {
-        let index = SearchIndex()
+        let index = SearchIndex(configuration: SearchIndexConfiguration(typoThreshold: 10))
         try index.upsert([
             doc("mitten", "mitten tour", views: 1_000_000),
             doc("kitten", "kitten tour", views: 10),
@@ -93,6 +93,15 @@ struct RelevanceTests {
         // "kitten" and "mitten" are one edit apart; the exact one wins despite the views.
         #expect(try index.ids("kitten ") == ["kitten", "mitten"])
         #expect(try index.ids("mitten ") == ["mitten", "kitten"])
+    }
+
+    @Test("by default typo variants are searched only when the words as typed match nothing")
+    func typoThreshold() throws {
+        let index = SearchIndex()
+        try index.upsert([doc("mitten", "mitten tour"), doc("kitten", "kitten tour")])
+        #expect(try index.ids("kitten ") == ["kitten"])
+        #expect(try index.ids("kittan ") == ["kitten", "mitten"] || (try index.ids("kittan ")) == ["kitten"])
+        #expect(try index.ids("kittem ").first == "kitten")
     }
 
     @Test("Unicode: é/e, ß/ss and CJK find each other")

@@ -70,20 +70,27 @@ final class Segment: Sendable {
         var skipLastDoc: [UInt32] = [], skipEndOffset: [UInt32] = [], postings: [UInt8] = []
     }
 
-    convenience init(_ parts: Parts) {
+    /// Moves the builder's arrays into columns one at a time, freeing each array as soon as it
+    /// is copied, so building a million-document segment never holds two copies of its text.
+    convenience init(taking parts: inout Parts) {
+        func take<T: BitwiseCopyable>(_ array: inout [T]) -> Column<T> {
+            let column = Column(array)
+            array = []
+            return column
+        }
         self.init(
-            idBytes: Column(parts.idBytes), idOffsets: Column(parts.idOffsets),
-            titleBytes: Column(parts.titleBytes), titleOffsets: Column(parts.titleOffsets),
-            descriptionBytes: Column(parts.descriptionBytes), descriptionOffsets: Column(parts.descriptionOffsets),
-            tagBytes: Column(parts.tagBytes), tagOffsets: Column(parts.tagOffsets),
-            uploaderNames: Column(parts.uploaderNames), uploaderNameOffsets: Column(parts.uploaderNameOffsets),
-            uploader: Column(parts.uploader), duration: Column(parts.duration), uploadedAt: Column(parts.uploadedAt),
-            views: Column(parts.views), ratingSum: Column(parts.ratingSum), ratingCount: Column(parts.ratingCount),
-            flags: Column(parts.flags), fieldLengths: Column(parts.fieldLengths),
-            termBytes: Column(parts.termBytes), termOffsets: Column(parts.termOffsets),
-            listStart: Column(parts.listStart), listCount: Column(parts.listCount), skipStart: Column(parts.skipStart),
-            skipLastDoc: Column(parts.skipLastDoc), skipEndOffset: Column(parts.skipEndOffset),
-            postings: Column(parts.postings))
+            idBytes: take(&parts.idBytes), idOffsets: take(&parts.idOffsets),
+            titleBytes: take(&parts.titleBytes), titleOffsets: take(&parts.titleOffsets),
+            descriptionBytes: take(&parts.descriptionBytes), descriptionOffsets: take(&parts.descriptionOffsets),
+            tagBytes: take(&parts.tagBytes), tagOffsets: take(&parts.tagOffsets),
+            uploaderNames: take(&parts.uploaderNames), uploaderNameOffsets: take(&parts.uploaderNameOffsets),
+            uploader: take(&parts.uploader), duration: take(&parts.duration), uploadedAt: take(&parts.uploadedAt),
+            views: take(&parts.views), ratingSum: take(&parts.ratingSum), ratingCount: take(&parts.ratingCount),
+            flags: take(&parts.flags), fieldLengths: take(&parts.fieldLengths),
+            termBytes: take(&parts.termBytes), termOffsets: take(&parts.termOffsets),
+            listStart: take(&parts.listStart), listCount: take(&parts.listCount), skipStart: take(&parts.skipStart),
+            skipLastDoc: take(&parts.skipLastDoc), skipEndOffset: take(&parts.skipEndOffset),
+            postings: take(&parts.postings))
     }
 
     init(

@@ -180,13 +180,16 @@ struct SegmentBuilder {
             listStart.append(UInt32(postings.count))
             skipStart.append(UInt32(skipLastDoc.count))
         }
+        sortedDocs = []
+        sortedFrequencies = []
         parts.postings = postings
+        postings = []
         parts.listStart = listStart
         parts.listCount = listCount
         parts.skipStart = skipStart
         parts.skipLastDoc = skipLastDoc
         parts.skipEndOffset = skipEndOffset
-        return Segment(parts)
+        return Segment(taking: &parts)
     }
 
     private static func sortedOrder(_ interner: ByteInterner) -> [Int] {

@@ -278,4 +278,57 @@ struct SegmentEvaluator {
         }
         return out
     }
+
+    enum SingleGroupScan {
+        /// Tier 0: title and tag lists.
+        case hot
+        /// Tier 1: description-only lists, minus documents a hot list of the word holds.
+        case coldOutsideHot
+        /// Tiers 2+: every list.
+        case all
+    }
+
+    /// Evaluates a one-word query list by list, best possible score first, skipping every list
+    /// whose best possible key cannot beat the current page (MaxScore at list granularity).
+    ///
+    /// Tier 0 (`full == false`) reads the hot lists; tier 1 reads the cold lists and skips
+    /// documents that some hot list of the word holds (they ranked in tier 0). `threshold`
+    /// returns the key to beat, `popularityBound` the most popularity can add.
+    func evaluateSingleGroup(
+        scan: SingleGroupScan, excludeGroup: Int?, popularityBound: Double?, threshold: () -> Double?,
+        visit: (Int, Double) -> Void
+    ) {
+        if filter.matchesNothing || plan.groups.isEmpty { return }
+        let full = scan != .hot
+        let all = lists(group: 0, full: full)
+        let hotLists = scan == .coldOutsideHot ? all.filter(\.isHot) : []
+        let scanned = (scan == .coldOutsideHot ? all.filter { !$0.isHot } : all).sorted { $0.scorer.scale > $1.scorer.scale }
+        let excluded = excludeGroup.map { lists(group: $0, full: true) } ?? []
+        let lengths = segment.fieldLengths.base
+        for list in scanned {
+            // BM25's saturation keeps a term's score below idf * multiplier * (k1 + 1).
+            if let bound = popularityBound, let needed = threshold(), list.scorer.scale + bound <= needed { break }
+            var cursor = PostingCursor(segment: segment, list: list.index)
+            var hotCursors = hotLists.map { PostingCursor(segment: segment, list: $0.index) }
+            var excludedCursors = excluded.map { PostingCursor(segment: segment, list: $0.index) }
+            while cursor.doc != UInt32.max {
+                let doc = cursor.doc
+                let tf = cursor.tf
+                cursor.next()
+                let ord = Int(doc)
+                guard filter.admits(ord) else { continue }
+                var skip = false
+                for c in hotCursors.indices {
+                    hotCursors[c].advance(to: doc)
+                    if hotCursors[c].doc == doc { skip = true }
+                }
+                for c in excludedCursors.indices where !skip {
+                    excludedCursors[c].advance(to: doc)
+                    if excludedCursors[c].doc == doc { skip = true }
+                }
+                if skip { continue }
+                visit(ord, list.scorer.score(tf: tf, lengths: lengths[ord]))
+            }
+        }
+    }
 }

@@ -33,7 +33,25 @@ struct QueryPlan: Sendable, Hashable {
         self.noSearchableTerms = noSearchableTerms
     }
 
-    init(text: String, view: IndexView, configuration: SearchIndexConfiguration) {
+    /// Whether some word is long enough to match with a typo.
+    func hasTypoCandidates(_ configuration: SearchIndexConfiguration) -> Bool {
+        configuration.maxTypoExpansions > 0 && words.contains(where: { isTypoEligible($0, configuration) })
+    }
+
+    /// Whether a typo-eligible word matches nothing in the dictionary (so it is likely
+    /// misspelled). A word being typed that has completions is not unknown: it is unfinished.
+    func hasUnknownWord(_ configuration: SearchIndexConfiguration) -> Bool {
+        zip(words, groups).contains { word, group in isTypoEligible(word, configuration) && group.isEmpty }
+    }
+
+    private func isTypoEligible(_ word: [UInt8], _ configuration: SearchIndexConfiguration) -> Bool {
+        String(decoding: word, as: UTF8.self).unicodeScalars.count >= configuration.minLengthForOneTypo
+    }
+
+    /// The analyzed query words (not carried in cursors).
+    var words: [[UInt8]] = []
+
+    init(text: String, view: IndexView, configuration: SearchIndexConfiguration, typos: Bool) {
         var buffer = TokenBuffer()
         TextAnalyzer.analyze(text, into: &buffer)
         var words: [[UInt8]] = []
@@ -42,6 +60,7 @@ struct QueryPlan: Sendable, Hashable {
             if !words.contains(word) { words.append(word) }
             if words.count == QueryPlan.maxGroups { break }
         }
+        self.words = words
         averageLengths = view.averageLengths
         noSearchableTerms = words.isEmpty && !text.allSatisfy(\.isWhitespace)
         // Search as you type: the word being typed is a prefix unless the user ended it.
@@ -69,7 +88,7 @@ struct QueryPlan: Sendable, Hashable {
             let characters = String(decoding: word, as: UTF8.self).unicodeScalars.count
             let maxEdits = characters >= configuration.minLengthForTwoTypos ? 2
                 : characters >= configuration.minLengthForOneTypo ? 1 : 0
-            if maxEdits > 0 && configuration.maxTypoExpansions > 0 {
+            if typos && maxEdits > 0 && configuration.maxTypoExpansions > 0 {
                 let variants = QueryPlan.typoVariants(of: word, maxEdits: maxEdits, in: view)
                     .filter { !seen.contains($0.term) }
                     .prefix(configuration.maxTypoExpansions)
@@ -128,14 +147,20 @@ struct QueryPlan: Sendable, Hashable {
     /// `word`, fewest edits first, then most frequent.
     static func typoVariants(of word: [UInt8], maxEdits: Int, in view: IndexView) -> [(term: [UInt8], distance: Int, df: Int)] {
         var found: [[UInt8]: (distance: Int, df: Int)] = [:]
-        for segment in view.segments {
-            for (term, distance) in TypoSearch.search(segment: segment, word: word, maxEdits: maxEdits) where distance > 0 {
-                let bytes = Array(segment.term(term))
-                let df = segment.documentFrequency(term)
-                if let old = found[bytes] {
-                    found[bytes] = (min(old.distance, distance), old.df + df)
-                } else {
-                    found[bytes] = (distance, df)
+        // Fewest edits first: a two-edit walk visits every two-letter prefix and far more
+        // terms, so it runs only when no term is one edit away.
+        var budgets = [min(1, maxEdits)]
+        if maxEdits >= 2 { budgets.append(maxEdits) }
+        for budget in budgets where found.isEmpty {
+            for segment in view.segments {
+                for (term, distance) in TypoSearch.search(segment: segment, word: word, maxEdits: budget) where distance > 0 {
+                    let bytes = Array(segment.term(term))
+                    let df = segment.documentFrequency(term)
+                    if let old = found[bytes] {
+                        found[bytes] = (min(old.distance, distance), old.df + df)
+                    } else {
+                        found[bytes] = (distance, df)
+                    }
                 }
             }
         }

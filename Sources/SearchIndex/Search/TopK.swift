@@ -51,8 +51,28 @@ struct TopK {
         return after.id.withUnsafeBufferPointer { compareBytes(id(item), $0) > 0 }
     }
 
+    /// The key an item of `tier` must beat to enter, or nil while there is room. Infinity when
+    /// the worst kept item is in a better tier (nothing of this tier can enter).
+    func threshold(tier: Int32) -> Double? {
+        guard isFull, let worst = heap.first else { return nil }
+        if worst.tier < tier { return .infinity }
+        if worst.tier > tier { return nil }
+        return worst.key
+    }
+
+    /// Offers an item; a document offered again keeps its better ranking (a word group can reach
+    /// one document through several expansions).
     mutating func offer(_ item: RankedItem) {
         guard isAfterCursor(item) else { return }
+        let accepted = heap.count < capacity || (capacity > 0 && precedes(item, heap[0]))
+        guard accepted else { return }
+        if let existing = heap.firstIndex(where: { $0.segment == item.segment && $0.ordinal == item.ordinal }) {
+            if precedes(item, heap[existing]) {
+                heap[existing] = item
+                rebuild()
+            }
+            return
+        }
         if heap.count < capacity {
             heap.append(item)
             var child = heap.count - 1
@@ -76,6 +96,24 @@ struct TopK {
                 heap.swapAt(parent, worst)
                 parent = worst
             }
+        }
+    }
+
+    private mutating func rebuild() {
+        let items = heap
+        heap.removeAll(keepingCapacity: true)
+        for item in items { insert(item) }
+    }
+
+    private mutating func insert(_ item: RankedItem) {
+        heap.append(item)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            if precedes(heap[parent], heap[child]) {
+                heap.swapAt(parent, child)
+                child = parent
+            } else { break }
         }
     }
 
