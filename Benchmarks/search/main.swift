@@ -173,7 +173,15 @@ let rowSequence = AnySequence<SearchDocument> { () -> AnyIterator<SearchDocument
     }
 }
 
-let index = SearchIndex()
+// Tuning knobs for experiments, e.g. BENCH_TYPO_EXPONENT=1; the defaults are the library's.
+var configuration = SearchIndexConfiguration()
+let environment = ProcessInfo.processInfo.environment
+if let value = environment["BENCH_TYPO_EXPONENT"].flatMap(Double.init) { configuration.typoFrequencyExponent = value }
+if let value = environment["BENCH_TYPO_THRESHOLD"].flatMap(Int.init) { configuration.typoThreshold = value }
+if let value = environment["BENCH_TYPO_EXPANSIONS"].flatMap(Int.init) { configuration.maxTypoExpansions = value }
+if let value = environment["BENCH_ONE_TYPO_MIN"].flatMap(Int.init) { configuration.minLengthForOneTypo = value }
+if let value = environment["BENCH_POPULARITY"].flatMap(Double.init) { configuration.popularityWeight = value }
+let index = SearchIndex(configuration: configuration)
 var start = now()
 try index.add(contentsOf: rowSequence)
 let oursBuild = now() - start
@@ -199,7 +207,7 @@ func runOurs(_ list: [Query]) throws -> Outcome {
         }
         outcome.latencies.append(times.sorted()[times.count / 2])
         let found = results!.hits.contains { $0.id == String(query.target) }
-        if !found, query.kind == showMisses {
+        if !found, let kinds = showMisses, kinds.split(separator: ",").contains(Substring(query.kind)) {
             let target = index.document(id: String(query.target))?.title ?? "?"
             print("miss \(query.kind) '\(query.text)' (\(query.note)) target '\(target)'; got: " + results!.hits.prefix(3).map { "'\($0.title.text)' t\($0.tier) \(String(format: "%.2f", $0.score))" }.joined(separator: ", "))
         }

@@ -24,6 +24,10 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
     /// Score multipliers of one- and two-edit typo matches; below 1 so exact matches rank first.
     public var oneTypoMultiplier: Double
     public var twoTyposMultiplier: Double
+    /// How strongly a typo variant's score follows its frequency: each variant's multiplier is
+    /// scaled by `(df / df of the most frequent variant) ^ exponent`, so the likeliest intended
+    /// word ranks first. 0 treats all variants alike. Defaults to 0.5.
+    public var typoFrequencyExponent: Double
     /// Shortest query term, in characters, that may match with one typo. Defaults to 5 (as Meilisearch).
     public var minLengthForOneTypo: Int
     /// Shortest query term, in characters, that may match with two typos. Defaults to 9.
@@ -46,7 +50,7 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
         titleWeight: Double = 4, tagsWeight: Double = 2, descriptionWeight: Double = 1, k1: Double = 1.2,
         titleB: Double = 0.5, tagsB: Double = 0.3, descriptionB: Double = 0.75, popularityWeight: Double = 1,
         ratingShare: Double = 0.3, prefixMultiplier: Double = 0.8, oneTypoMultiplier: Double = 0.5,
-        twoTyposMultiplier: Double = 0.3, minLengthForOneTypo: Int = 5, minLengthForTwoTypos: Int = 9,
+        twoTyposMultiplier: Double = 0.3, typoFrequencyExponent: Double = 0.5, minLengthForOneTypo: Int = 5, minLengthForTwoTypos: Int = 9,
         maxPrefixExpansions: Int = 24, maxTypoExpansions: Int = 12, typoThreshold: Int = 1, prefixSearch: Bool = true, mergeFactor: Int = 2
     ) {
         self.titleWeight = titleWeight
@@ -61,6 +65,7 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
         self.prefixMultiplier = prefixMultiplier
         self.oneTypoMultiplier = oneTypoMultiplier
         self.twoTyposMultiplier = twoTyposMultiplier
+        self.typoFrequencyExponent = typoFrequencyExponent
         self.minLengthForOneTypo = minLengthForOneTypo
         self.minLengthForTwoTypos = minLengthForTwoTypos
         self.maxPrefixExpansions = maxPrefixExpansions

@@ -92,9 +92,13 @@ struct QueryPlan: Sendable, Hashable {
                 let variants = QueryPlan.typoVariants(of: word, maxEdits: maxEdits, in: view)
                     .filter { !seen.contains($0.term) }
                     .prefix(configuration.maxTypoExpansions)
+                // The word the user meant is most likely the most frequent neighbour (a noisy-channel
+                // prior), so rarer variants are scaled down by their share of its frequency.
+                let mostFrequent = Double(variants.map(\.df).max() ?? 1)
                 for variant in variants {
                     seen.insert(variant.term)
-                    let multiplier = variant.distance == 1 ? configuration.oneTypoMultiplier : configuration.twoTyposMultiplier
+                    let prior = pow(Double(variant.df) / max(1, mostFrequent), configuration.typoFrequencyExponent)
+                    let multiplier = prior * (variant.distance == 1 ? configuration.oneTypoMultiplier : configuration.twoTyposMultiplier)
                     expansions.append(Expansion(term: variant.term, multiplier: multiplier, idf: idf(variant.df),
                                                 kind: UInt8(1 + variant.distance)))
                 }
