@@ -20,7 +20,9 @@ let package = Package(
         .library(name: "VideoCore", targets: ["VideoCore"]),
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
         .library(name: "SearchIndex", targets: ["SearchIndex"]),
+        .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "bench-store", targets: ["BenchStore"]),
         .executable(name: "bench-search", targets: ["BenchSearch"]),
     ],
     dependencies: [
@@ -46,22 +48,35 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Full-text search (pure Swift; follows the store's change feed).
+        // MARK: Full-text search (pure Swift, no CSQLite; follows the store's change feed).
         .target(
             name: "SearchIndex",
-            dependencies: ["VideoCore"],
+            dependencies: ["VideoCore", "SingleTableStore"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Services: catalog (the source design's access patterns), and more to come.
+        .target(
+            name: "VideoPlatform",
+            dependencies: ["VideoCore", "SingleTableStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "StoreDemo",
-            dependencies: ["VideoCore", "SingleTableStore"],
+            dependencies: ["VideoCore", "SingleTableStore", "VideoPlatform"],
             path: "Examples/StoreDemo",
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Benchmarks (`make bench-NAME` runs `swift run -c release bench-NAME`).
+        // MARK: Benchmarks (run with `make bench`; release builds)
+        .executableTarget(
+            name: "BenchStore",
+            dependencies: ["SingleTableStore", "CSQLite"],
+            path: "Benchmarks/store",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "BenchSearch",
             dependencies: ["SearchIndex", "VideoCore", "CSQLite"],
@@ -75,14 +90,25 @@ let package = Package(
             dependencies: ["VideoCore"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "StoreCrashWriter",
+            dependencies: ["SingleTableStore"],
+            path: "Tests/StoreCrashWriter",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SingleTableStoreTests",
-            dependencies: ["SingleTableStore", "VideoCore"],
+            dependencies: ["SingleTableStore", "VideoCore", "StoreCrashWriter"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoPlatformTests",
+            dependencies: ["VideoPlatform", "SingleTableStore", "VideoCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SearchIndexTests",
-            dependencies: ["SearchIndex", "VideoCore"],
+            dependencies: ["SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore"],
             swiftSettings: swiftSettings
         ),
     ]

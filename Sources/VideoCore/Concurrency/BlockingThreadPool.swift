@@ -26,7 +26,7 @@ package final class BlockingThreadPool<Context>: @unchecked Sendable {
         nonisolated(unsafe) var failure: (any Error)?
         for index in 0..<threads {
             let thread = Thread { [self] in
-                let context: Context
+                var context: Context?
                 do {
                     context = try makeContext(index)
                 } catch {
@@ -44,7 +44,14 @@ package final class BlockingThreadPool<Context>: @unchecked Sendable {
                 started += 1
                 startup.broadcast()
                 startup.unlock()
-                self.loop(context)
+                self.loop(context!)
+                // Release the context on its own thread, before `shutdown` returns, so that a
+                // shut-down pool has closed its files and connections.
+                context = nil
+                condition.lock()
+                running -= 1
+                condition.broadcast()
+                condition.unlock()
             }
             thread.name = "\(name)-\(index)"
             thread.stackSize = 4 << 20
@@ -111,10 +118,12 @@ package final class BlockingThreadPool<Context>: @unchecked Sendable {
 
     private static var threadKey: String { "VideoStack.BlockingThreadPool" }
 
+    /// Runs jobs until the pool stops and the queue is empty.
     private func loop(_ context: Context) {
-        var context: Context? = context
         Thread.current.threadDictionary[Self.threadKey] = self
+        defer { Thread.current.threadDictionary.removeObject(forKey: Self.threadKey) }
         condition.lock()
+        defer { condition.unlock() }
         while true {
             if head < queue.count {
                 let job = queue[head]
@@ -124,19 +133,13 @@ package final class BlockingThreadPool<Context>: @unchecked Sendable {
                     head = 0
                 }
                 condition.unlock()
-                job(context!)
+                job(context)
                 condition.lock()
             } else if stopping {
-                break
+                return
             } else {
                 condition.wait()
             }
         }
-        running -= 1
-        condition.broadcast()
-        condition.unlock()
-        // Release the context on its own thread.
-        context = nil
-        Thread.current.threadDictionary.removeObject(forKey: Self.threadKey)
     }
 }

@@ -1,0 +1,194 @@
+internal import CSQLite
+internal import VideoCore
+
+/// One SQLite connection, owned by exactly one thread of the store's pools.
+final class SQLiteConnection {
+    let handle: OpaquePointer
+    let path: String
+    private var statements: [String: SQLiteStatement] = [:]
+
+    enum Mode { case writer, reader }
+
+    init(path: String, mode: Mode) throws {
+        var db: OpaquePointer?
+        let flags = (mode == .writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE)
+            | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw VideoStackError(.io, "Cannot open the database '\(path)': \(message). Check that the directory exists and is writable.",
+                                  cause: SQLiteResult(code: rc, message: message))
+        }
+        handle = db
+        self.path = path
+        sqlite3_busy_timeout(db, 10_000)
+        sqlite3_extended_result_codes(db, 1)
+        do {
+            try execute("PRAGMA journal_mode = WAL")
+            try execute("PRAGMA foreign_keys = OFF")
+            if mode == .reader { try execute("PRAGMA query_only = ON") }
+        } catch {
+            statements.removeAll()
+            sqlite3_close_v2(db)
+            throw error
+        }
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs SQL that returns no rows (several statements allowed).
+    func execute(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if rc != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(errorMessage)
+            throw SQLiteConnection.error(rc, message, sql: sql)
+        }
+    }
+
+    /// Runs one fixed statement that returns no rows through the statement cache, so hot
+    /// control statements (BEGIN, SAVEPOINT, COMMIT) are compiled once, not on every call.
+    func run(_ sql: String) throws {
+        let statement = try statement(sql)
+        defer { statement.reset() }
+        _ = try statement.step()
+    }
+
+    /// A cached prepared statement for `sql`, reset and with bindings cleared.
+    func statement(_ sql: String) throws -> SQLiteStatement {
+        if let cached = statements[sql] {
+            return cached
+        }
+        var raw: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard rc == SQLITE_OK, let raw else {
+            throw SQLiteConnection.error(rc, String(cString: sqlite3_errmsg(handle)), sql: sql)
+        }
+        let statement = SQLiteStatement(raw, connection: self)
+        statements[sql] = statement
+        return statement
+    }
+
+    var changes: Int { Int(sqlite3_changes(handle)) }
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Turns an SQLite result code into the module's error. Every C return code goes through here.
+    static func error(_ rc: Int32, _ message: String, sql: String? = nil) -> VideoStackError {
+        let primary = rc & 0xFF
+        let code: VideoStackError.Code
+        let text: String
+        switch primary {
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            code = .corrupt
+            text = "The database file is damaged or is not an SQLite database: \(message). Restore it from a backup."
+        case SQLITE_FULL:
+            code = .io
+            text = "The disk is full: \(message)."
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            code = .io
+            text = "The database stayed locked by another process for too long: \(message)."
+        case SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_READONLY, SQLITE_PERM:
+            code = .io
+            text = "SQLite could not read or write the database file: \(message)."
+        case SQLITE_TOOBIG:
+            code = .limitExceeded
+            text = "A value is too large for SQLite: \(message)."
+        default:
+            code = .internal
+            text = "SQLite failed: \(message)" + (sql.map { " (in \($0.prefix(120)))" } ?? "") + "."
+        }
+        return VideoStackError(code, text, cause: SQLiteResult(code: rc, message: message))
+    }
+}
+
+/// An SQLite result code kept as the cause of an error.
+public struct SQLiteResult: Error, Sendable, CustomStringConvertible {
+    /// The extended result code.
+    public let code: Int32
+    public let message: String
+    public var description: String { "SQLite result \(code): \(message)" }
+}
+
+/// A prepared statement. Blob parameters are bound with SQLITE_STATIC from buffers the caller keeps
+/// alive until `reset()`, so binding copies nothing.
+final class SQLiteStatement {
+    let handle: OpaquePointer
+    unowned let connection: SQLiteConnection
+
+    init(_ handle: OpaquePointer, connection: SQLiteConnection) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// Binds a blob that must stay valid until `reset()`.
+    func bind(_ index: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+        // A zero-length blob still needs a non-null pointer, or SQLite binds NULL.
+        let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        try check(sqlite3_bind_blob(handle, index, base, Int32(bytes.count), videostack_sqlite_static()))
+    }
+
+    /// Binds a copy of `bytes`.
+    func bind(_ index: Int32, copying bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+            try check(sqlite3_bind_blob(handle, index, base, Int32(raw.count), videostack_sqlite_transient()))
+        }
+    }
+
+    func bind(_ index: Int32, _ value: Int64) throws {
+        try check(sqlite3_bind_int64(handle, index, value))
+    }
+
+    func bind(_ index: Int32, _ value: Double) throws {
+        try check(sqlite3_bind_double(handle, index, value))
+    }
+
+    func bind(_ index: Int32, _ text: String) throws {
+        try check(sqlite3_bind_text(handle, index, text, -1, videostack_sqlite_transient()))
+    }
+
+    /// Steps once; true when a row is available.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw SQLiteConnection.error(rc, String(cString: sqlite3_errmsg(connection.handle)), sql: sqlite3_sql(handle).map { String(cString: $0) })
+    }
+
+    /// The blob in `column` of the current row, valid until the next step or reset.
+    func blob(_ column: Int32) -> UnsafeRawBufferPointer {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let pointer = sqlite3_column_blob(handle, column) else {
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+        return UnsafeRawBufferPointer(start: pointer, count: count)
+    }
+
+    func bytes(_ column: Int32) -> [UInt8] { Array(blob(column)) }
+
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    func text(_ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(handle, column) else { return "" }
+        return String(cString: pointer)
+    }
+
+    private func check(_ rc: Int32) throws {
+        guard rc == SQLITE_OK else {
+            throw SQLiteConnection.error(rc, String(cString: sqlite3_errmsg(connection.handle)))
+        }
+    }
+}

@@ -1,0 +1,359 @@
+internal import Foundation
+internal import VideoCore
+
+/// A reader thread's state: its connection and the logic of every read.
+final class SQLiteReader {
+    let connection: SQLiteConnection
+    let layout: TableLayout
+    private let cache: DecodedItemCache
+
+    init(connection: SQLiteConnection, layout: TableLayout, cacheBudget: Int) {
+        self.connection = connection
+        self.layout = layout
+        self.cache = DecodedItemCache(budget: cacheBudget)
+    }
+
+    func get(_ key: TableLayout.PrimaryKey) throws -> Item? {
+        let statement = try connection.statement("SELECT item FROM items WHERE pk = ? AND sk = ?")
+        defer { statement.reset() }
+        return try key.pk.withUnsafeBytes { pk in
+            try key.sk.withUnsafeBytes { sk in
+                try statement.bind(1, pk)
+                try statement.bind(2, sk)
+                guard try statement.step() else { return nil }
+                return try cache.item(pk: pk, sk: sk, blob: statement.blob(0))
+            }
+        }
+    }
+
+    /// Reads in one read transaction, so the batch sees one consistent state.
+    func batchGet(_ keys: [TableLayout.PrimaryKey]) throws -> [Item] {
+        try connection.run("BEGIN")
+        defer { try? connection.run("COMMIT") }
+        return try keys.compactMap { try get($0) }
+    }
+
+    // MARK: Query and scan
+
+    private enum Parameter {
+        case blob([UInt8])
+        case int(Int64)
+    }
+
+    func query(_ query: Query) throws -> Page {
+        let index = try query.index.map { try layout.schema.index(named: $0) }
+        let partitionAttribute = index?.partitionKey ?? layout.schema.partitionKey
+        let sortAttribute = index == nil ? layout.schema.sortKey : index!.sortKey
+        let partition = try layout.encodeKeyValue(query.partitionKey, partitionAttribute, limit: StoreLimits.maximumPartitionKeySize, role: "partition key")
+        try query.filter?.validate()
+        let limit = try checkedLimit(query.limit)
+
+        // Columns: the sort column, then the tie-breakers that make the order total.
+        let sortColumn = index == nil ? "sk" : "e.isk"
+        var sql: String
+        var parameters: [Parameter] = []
+        if let index {
+            sql = "SELECT i.pk, i.sk, i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ? AND e.ipk = ?"
+            parameters = [.int(layout.indexIDs[index.name]!), .blob(partition)]
+        } else {
+            sql = "SELECT pk, sk, item FROM items WHERE pk = ?"
+            parameters = [.blob(partition)]
+        }
+
+        if let condition = query.sortKey {
+            guard let sortAttribute else {
+                throw VideoStackError(.invalidInput, "A sort key condition was given, but the \(index.map { "index \($0.name)" } ?? "table") has no sort key.")
+            }
+            func encode(_ value: AttributeValue) throws -> [UInt8] {
+                try layout.encodeKeyValue(value, sortAttribute, limit: StoreLimits.maximumSortKeySize, role: "sort key")
+            }
+            switch condition {
+            case .equal(let v): sql += " AND \(sortColumn) = ?"; parameters.append(.blob(try encode(v)))
+            case .less(let v): sql += " AND \(sortColumn) < ?"; parameters.append(.blob(try encode(v)))
+            case .lessOrEqual(let v): sql += " AND \(sortColumn) <= ?"; parameters.append(.blob(try encode(v)))
+            case .greater(let v): sql += " AND \(sortColumn) > ?"; parameters.append(.blob(try encode(v)))
+            case .greaterOrEqual(let v): sql += " AND \(sortColumn) >= ?"; parameters.append(.blob(try encode(v)))
+            case .between(let a, let b):
+                let (low, high) = (try encode(a), try encode(b))
+                guard !high.lexicographicallyPrecedes(low) else {
+                    throw VideoStackError(.invalidInput, "BETWEEN needs its lower bound first; \(a) is greater than \(b).")
+                }
+                sql += " AND \(sortColumn) BETWEEN ? AND ?"
+                parameters += [.blob(low), .blob(high)]
+            case .beginsWith(let v):
+                guard sortAttribute.type != .number else {
+                    throw VideoStackError(.invalidInput, "begins_with works on string and binary sort keys; '\(sortAttribute.name)' is a number.")
+                }
+                let prefix: [UInt8]
+                switch v {
+                case .s(let s) where sortAttribute.type == .string: prefix = Array(s.utf8)
+                case .b(let b) where sortAttribute.type == .binary: prefix = b
+                default:
+                    throw VideoStackError(.invalidInput, "begins_with on '\(sortAttribute.name)' needs a \(sortAttribute.type.rawValue) prefix; got \(v.typeName).")
+                }
+                sql += " AND \(sortColumn) >= ?"
+                parameters.append(.blob(prefix))
+                if let upper = KeyEncoding.prefixSuccessor(prefix) {
+                    sql += " AND \(sortColumn) < ?"
+                    parameters.append(.blob(upper))
+                }
+            }
+        }
+
+        let comparison = query.ascending ? ">" : "<"
+        if let token = query.startToken {
+            let start = try decodeToken(token, kind: index == nil ? .tableQuery : .indexQuery, index: index)
+            guard start.partition == partition else {
+                throw VideoStackError(.invalidInput, "The page token belongs to a query of another partition; pass the token only to the query that returned it.")
+            }
+            if index == nil {
+                sql += " AND sk \(comparison) ?"
+                parameters.append(.blob(start.tableKey.sk))
+            } else {
+                sql += " AND (e.isk, e.pk, e.sk) \(comparison) (?, ?, ?)"
+                parameters += [.blob(start.sort), .blob(start.tableKey.pk), .blob(start.tableKey.sk)]
+            }
+        }
+        let direction = query.ascending ? "ASC" : "DESC"
+        sql += index == nil ? " ORDER BY sk \(direction)" : " ORDER BY e.isk \(direction), e.pk \(direction), e.sk \(direction)"
+        sql += " LIMIT ?"
+        parameters.append(.int(Int64(limit + 1)))
+
+        return try page(sql: sql, parameters: parameters, limit: limit, filter: query.filter, index: index) { item in
+            let key = try layout.primaryKey(of: item)
+            let sort = try index.flatMap { try layout.indexKey(of: item, in: $0)?.isk } ?? key.sk
+            return Token(kind: index == nil ? .tableQuery : .indexQuery, index: index?.name ?? "", partition: partition, sort: sort, tableKey: key)
+        }
+    }
+
+    func scan(_ scan: Scan) throws -> Page {
+        let index = try scan.index.map { try layout.schema.index(named: $0) }
+        try scan.filter?.validate()
+        let limit = try checkedLimit(scan.limit)
+        var sql: String
+        var parameters: [Parameter] = []
+        if let index {
+            sql = "SELECT i.pk, i.sk, i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ?"
+            parameters.append(.int(layout.indexIDs[index.name]!))
+            if let token = scan.startToken {
+                let start = try decodeToken(token, kind: .indexScan, index: index)
+                sql += " AND (e.ipk, e.isk, e.pk, e.sk) > (?, ?, ?, ?)"
+                parameters += [.blob(start.partition), .blob(start.sort), .blob(start.tableKey.pk), .blob(start.tableKey.sk)]
+            }
+            sql += " ORDER BY e.ipk, e.isk, e.pk, e.sk LIMIT ?"
+        } else {
+            sql = "SELECT pk, sk, item FROM items"
+            if let token = scan.startToken {
+                let start = try decodeToken(token, kind: .tableScan, index: nil)
+                sql += " WHERE (pk, sk) > (?, ?)"
+                parameters += [.blob(start.tableKey.pk), .blob(start.tableKey.sk)]
+            }
+            sql += " ORDER BY pk, sk LIMIT ?"
+        }
+        parameters.append(.int(Int64(limit + 1)))
+        return try page(sql: sql, parameters: parameters, limit: limit, filter: scan.filter, index: index) { item in
+            let key = try layout.primaryKey(of: item)
+            let entry = try index.flatMap { try layout.indexKey(of: item, in: $0) }
+            return Token(kind: index == nil ? .tableScan : .indexScan, index: index?.name ?? "", partition: entry?.ipk ?? [], sort: entry?.isk ?? [], tableKey: key)
+        }
+    }
+
+    private func checkedLimit(_ limit: Int?) throws -> Int {
+        guard let limit else { return 10_000 }
+        guard limit > 0 else {
+            throw VideoStackError(.invalidInput, "A limit must be at least 1; got \(limit).")
+        }
+        return min(limit, 10_000)
+    }
+
+    /// Runs the statement (whose columns are pk, sk, item), evaluating at most `limit` rows and at most 1 MB of items; fetches
+    /// one row more than it evaluates to know whether another page exists.
+    private func page(sql: String, parameters: [Parameter], limit: Int, filter: Condition?, index: SecondaryIndex?,
+                      token: (Item) throws -> Token) throws -> Page {
+        let statement = try connection.statement(sql)
+        defer { statement.reset() }
+        for (offset, parameter) in parameters.enumerated() {
+            switch parameter {
+            case .blob(let bytes): try statement.bind(Int32(offset + 1), copying: bytes)
+            case .int(let value): try statement.bind(Int32(offset + 1), value)
+            }
+        }
+        var items: [Item] = []
+        var scanned = 0
+        var bytes = 0
+        var last: Item?
+        var more = false
+        while try statement.step() {
+            if scanned == limit || bytes >= StoreLimits.maximumPageBytes {
+                more = true
+                break
+            }
+            let blob = statement.blob(2)
+            bytes += blob.count
+            let item = try cache.item(pk: statement.blob(0), sk: statement.blob(1), blob: blob)
+            scanned += 1
+            last = item
+            if filter?.evaluate(item) ?? true {
+                items.append(index.map { layout.project(item, for: $0) } ?? item)
+            }
+        }
+        let next = try more ? last.map { try token($0).encoded() } : nil
+        return Page(items: items, scannedCount: scanned, nextToken: next.map(PageToken.init))
+    }
+
+    // MARK: Page tokens
+
+    struct Token {
+        enum Kind: UInt8 { case tableQuery = 1, indexQuery, tableScan, indexScan }
+        var kind: Kind
+        var index: String
+        /// Encoded partition key value (the index's for index queries and scans).
+        var partition: [UInt8]
+        /// Encoded sort key value (the index's for index queries and scans).
+        var sort: [UInt8]
+        var tableKey: TableLayout.PrimaryKey
+
+        func encoded() -> String {
+            var out: [UInt8] = [0x56, kind.rawValue]
+            for field in [Array(index.utf8), partition, sort, tableKey.pk, tableKey.sk] {
+                ItemCodec.writeVarint(UInt64(field.count), into: &out)
+                out += field
+            }
+            // A checksum so that edited tokens are caught rather than silently misread.
+            let checksum = Token.checksum(out)
+            out += [UInt8(checksum >> 24), UInt8(checksum >> 16 & 0xFF), UInt8(checksum >> 8 & 0xFF), UInt8(checksum & 0xFF)]
+            return Base64URL.encode(out)
+        }
+
+        static func checksum(_ bytes: [UInt8]) -> UInt32 {
+            var hash: UInt32 = 2_166_136_261
+            for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+            return hash
+        }
+    }
+
+    private func decodeToken(_ token: PageToken, kind: Token.Kind, index: SecondaryIndex?) throws -> Token {
+        let malformed = VideoStackError(.invalidInput, "The page token is malformed; pass back exactly the nextToken a previous page returned.")
+        guard token.text.utf8.count <= 16_384, let bytes = Base64URL.decode(token.text), bytes.count >= 3 else { throw malformed }
+        return try bytes.withUnsafeBytes { raw in
+            var reader = ItemCodec.Reader(bytes: raw)
+            do {
+                guard try reader.byte() == 0x56, let decodedKind = Token.Kind(rawValue: try reader.byte()) else { throw malformed }
+                var fields: [[UInt8]] = []
+                for _ in 0..<5 { fields.append(Array(try reader.slice())) }
+                let bodyEnd = reader.offset
+                guard raw.count == bodyEnd + 4 else { throw malformed }
+                let checksum = bytes[bodyEnd...].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                guard checksum == Token.checksum(Array(bytes[..<bodyEnd])) else { throw malformed }
+                let name = String(decoding: fields[0], as: UTF8.self)
+                guard decodedKind == kind, name == (index?.name ?? "") else {
+                    throw VideoStackError(.invalidInput, "The page token belongs to another query or scan; pass it only to the request that returned it.")
+                }
+                return Token(kind: decodedKind, index: name, partition: fields[1], sort: fields[2], tableKey: .init(pk: fields[3], sk: fields[4]))
+            } catch let error as VideoStackError where error.code == .corrupt {
+                throw malformed
+            }
+        }
+    }
+
+    // MARK: Change feed
+
+    func changes(after cursor: ChangeCursor?, limit: Int) throws -> [Change] {
+        guard (1...10_000).contains(limit) else {
+            throw VideoStackError(.invalidInput, "A change feed read takes a limit of 1 to 10,000; got \(limit).")
+        }
+        var after: Int64 = 0
+        if let cursor {
+            guard let seq = Int64(cursor.text), seq >= 0 else {
+                throw VideoStackError(.invalidInput, "'\(cursor.text.prefix(40))' is not a change cursor of this store.")
+            }
+            after = seq
+        }
+        try connection.run("BEGIN")
+        defer { try? connection.run("COMMIT") }
+        let trimmed = try connection.statement("SELECT value FROM meta WHERE name = 'trimmedThrough'")
+        let trimmedThrough = try trimmed.step() ? Int64(String(decoding: trimmed.blob(0), as: UTF8.self)) ?? 0 : 0
+        trimmed.reset()
+        if cursor != nil && after < trimmedThrough {
+            throw VideoStackError(.outOfRange, "The change feed no longer holds changes after cursor \(after): changes through \(trimmedThrough) were trimmed by the retention window. Rebuild from a scan, then follow from latestChangeCursor().")
+        }
+        let statement = try connection.statement("SELECT seq, at, kind, key, old, new FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
+        defer { statement.reset() }
+        try statement.bind(1, after)
+        try statement.bind(2, Int64(limit))
+        var result: [Change] = []
+        while try statement.step() {
+            let kind: Change.Kind = switch statement.int64(2) { case 0: .insert; case 1: .modify; default: .remove }
+            result.append(Change(
+                cursor: SQLiteReader.cursor(statement.int64(0)), kind: kind,
+                key: try ItemCodec.decode(statement.blob(3)),
+                oldImage: statement.isNull(4) ? nil : try ItemCodec.decode(statement.blob(4)),
+                newImage: statement.isNull(5) ? nil : try ItemCodec.decode(statement.blob(5)),
+                date: Date(timeIntervalSince1970: statement.double(1))))
+        }
+        return result
+    }
+
+    func latestChangeCursor() throws -> ChangeCursor? {
+        // sqlite_sequence remembers the last number even when trimming emptied the feed.
+        let statement = try connection.statement("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+        defer { statement.reset() }
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return SQLiteReader.cursor(statement.int64(0))
+    }
+
+    /// Zero-padded so that cursors compare in feed order as text too.
+    static func cursor(_ seq: Int64) -> ChangeCursor {
+        let digits = String(seq)
+        return ChangeCursor(String(repeating: "0", count: max(0, 19 - digits.count)) + digits)
+    }
+}
+
+/// Unpadded URL-safe base64 (RFC 4648 §5), so page tokens travel in URLs unescaped.
+enum Base64URL {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+        return table
+    }()
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)]]
+            if rest == 2 { out.append(alphabet[Int(n >> 6 & 63)]) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Nil for any character outside the alphabet or an impossible length.
+    static func decode(_ text: String) -> [UInt8]? {
+        let input = Array(text.utf8)
+        guard input.count % 4 != 1 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count * 3 / 4)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in input {
+            let value = values[Int(byte)]
+            guard value != 0xFF else { return nil }
+            buffer = buffer << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        return out
+    }
+}

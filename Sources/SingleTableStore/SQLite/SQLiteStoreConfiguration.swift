@@ -1,0 +1,35 @@
+/// Settings of an ``SQLiteItemStore``.
+public struct SQLiteStoreConfiguration: Sendable {
+    /// How hard a commit works to survive failures.
+    public enum Durability: Sendable {
+        /// Every commit is fsynced: acknowledged writes survive power loss (`synchronous=FULL`).
+        case full
+        /// Commits survive a crash of the process but not of the machine (`synchronous=NORMAL`).
+        case normal
+    }
+
+    /// Threads (each with its own connection) serving reads concurrently with the writer.
+    public var readerCount: Int
+    public var durability: Durability
+    /// How long the change feed keeps changes; nil keeps them forever. DynamoDB Streams keep 24 hours.
+    public var changeRetention: Duration?
+    /// SQLite page cache per connection, in KiB.
+    public var cacheSizeKiB: Int
+    /// How much of the file readers map into memory, in MiB (0 turns memory mapping off).
+    public var mmapSizeMiB: Int
+    /// Memory for decoded items, in MiB, shared out among the readers (0 turns the cache off).
+    ///
+    /// Every hit is checked against the bytes SQLite returns, so the cache never serves a stale
+    /// item; it saves decoding hot items (a popular video's record, a busy user's list) again.
+    public var decodedItemCacheMiB: Int
+
+    public init(readerCount: Int = 2, durability: Durability = .full, changeRetention: Duration? = .seconds(24 * 3600),
+                cacheSizeKiB: Int = 16 * 1024, mmapSizeMiB: Int = 256, decodedItemCacheMiB: Int = 64) {
+        self.readerCount = readerCount
+        self.durability = durability
+        self.changeRetention = changeRetention
+        self.cacheSizeKiB = cacheSizeKiB
+        self.mmapSizeMiB = mmapSizeMiB
+        self.decodedItemCacheMiB = decodedItemCacheMiB
+    }
+}
