@@ -126,6 +126,28 @@ public final class SearchIndex: Sendable {
         try commit(newSegment: segment, removing: [], alsoRemovingIDsOf: segment)
     }
 
+    /// Replaces everything in the index with `documents`, atomically for searches.
+    ///
+    /// For rebuilding from the store. Later duplicates of an id win. Throws like ``apply(_:)``;
+    /// on error the index is unchanged.
+    public func replaceAll<S: Sequence>(with documents: S) throws where S.Element == SearchDocument {
+        var builder = SegmentBuilder()
+        for document in documents { try builder.add(document) }
+        let segment = builder.count > 0 ? try builder.finish() : nil
+        writer.withLock { state in
+            state.segments = []
+            state.deleted = []
+            if let segment {
+                state.segments = [segment]
+                var dead = Bitset(capacity: segment.docCount)
+                for ord in segment.shadowedOrdinals { dead.insert(ord) }
+                state.deleted = [dead]
+            }
+            let view = IndexView(segments: state.segments, deleted: state.deleted)
+            published.withLock { $0 = view }
+        }
+    }
+
     private func commit(newSegment: Segment?, removing ids: [String], alsoRemovingIDsOf added: Segment? = nil) throws {
         try writer.withLock { state in
             func tombstone(_ key: UnsafeBufferPointer<UInt8>) {
