@@ -20,12 +20,15 @@ var queriesPath: String?
 // shared, and a single preempted run would otherwise land in the p99.
 var rounds = 3
 var missesKind: String?
+// For tuning runs only: skips FTS5 (no comparison ratios are printed).
+var skipReference = false
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
     case "--scale": scale = arguments.popFirst() ?? scale
     case "--corpus": corpusPath = arguments.popFirst()
     case "--queries": queriesPath = arguments.popFirst()
+    case "--no-reference": skipReference = true
     case "--misses": missesKind = arguments.popFirst()
     case "--rounds": rounds = max(1, Int(arguments.popFirst() ?? "") ?? rounds)
     default:
@@ -237,6 +240,17 @@ let snapshotLoad = now() - start
 let reloadedSame = try reloaded.search(SearchQuery(queries[0].text)).hits.map(\.id) == index.search(SearchQuery(queries[0].text)).hits.map(\.id)
 print(String(format: "ours: snapshot %@ on disk, written in %.2f s, loaded in %.2f s (same results after load: %@)",
              mib(snapshotSize), snapshotWrite, snapshotLoad, reloadedSame ? "yes" : "NO"))
+
+if skipReference {
+    print("ours: qps \(Int(Double(queries.count) / ours.latencies.reduce(0, +))), p50 \(percentile(ours.latencies, 0.5) * 1000) ms, p99 \(percentile(ours.latencies, 0.99) * 1000) ms")
+    for kind in ["one", "two", "prefix", "typo"] {
+        let entry = ours.hitsByKind[kind] ?? (0, 0)
+        print("recall \(kind) \(Double(entry.found) / Double(max(1, entry.total)))")
+    }
+    let corrected = oursCorrected.hitsByKind["typo-corrected"] ?? (0, 0)
+    print("recall typo-corrected \(Double(corrected.found) / Double(max(1, corrected.total)))")
+    exit(0)
+}
 
 // MARK: SQLite FTS5
 

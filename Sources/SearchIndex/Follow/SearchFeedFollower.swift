@@ -110,10 +110,22 @@ public struct SearchFeedFollower: Sendable {
 
     /// Follows the feed until the task is cancelled (then returns normally), calling `onBatch`
     /// with the new position after each applied batch so the caller can persist it.
+    ///
+    /// When the store has already trimmed the changes after `cursor` (a follower that was down
+    /// longer than the store's change retention), it rebuilds the index from a scan and goes on.
+    /// Other errors (an unreadable video item, a closed store) end the call.
     public func follow(after cursor: ChangeCursor?, onBatch: @Sendable (ChangeCursor) async -> Void = { _ in }) async throws {
         var position = cursor
         while !Task.isCancelled {
-            let batch = try await store.changes(after: position, limit: batchSize)
+            let batch: [Change]
+            do {
+                batch = try await store.changes(after: position, limit: batchSize)
+            } catch let error as VideoStackError where error.code == .outOfRange {
+                // The feed was trimmed past our position: changes were lost, so start over.
+                position = try await rebuild()
+                if let position { await onBatch(position) }
+                continue
+            }
             if let last = batch.last {
                 try apply(batch)
                 position = last.cursor
