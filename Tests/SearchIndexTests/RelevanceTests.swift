@@ -151,9 +151,13 @@ struct RelevanceTests {
         #expect(throws: VideoStackError.self) { try index.search(SearchQuery("x", cursor: "not a cursor!")) }
     }
 
-    @Test("document ids are validated")
+    @Test("document ids and sizes are validated; absurd filter values do not trap")
     func badIDs() throws {
         let index = SearchIndex()
+        #expect { try index.upsert([doc("huge", "t", description: String(repeating: "word ", count: 300_000))]) }
+            throws: { ($0 as? VideoStackError)?.code == .limitExceeded }
+        let far = Date(timeIntervalSince1970: 1e300)
+        #expect(try index.ids("x", filter: SearchFilter(duration: -1e300...1e300, uploadedAt: far...far)) == [])
         #expect(throws: VideoStackError.self) { try index.upsert([doc("", "empty id")]) }
         #expect(throws: VideoStackError.self) { try index.upsert([doc(String(repeating: "i", count: 300), "long id")]) }
         #expect(index.count == 0)

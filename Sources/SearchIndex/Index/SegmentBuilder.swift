@@ -19,6 +19,8 @@ struct SegmentBuilder {
     private(set) var count = 0
 
     static let maxIDBytes = 256
+    /// Title, tags and description together; far above any real video's text.
+    static let maxDocumentTextBytes = 1 << 20
     /// Offsets are 32-bit; a segment refuses to grow past this many bytes of any one column.
     static let maxColumnBytes = Int(UInt32.max) - 1
 
@@ -27,6 +29,10 @@ struct SegmentBuilder {
         let idCount = document.id.utf8.count
         guard idCount > 0, idCount <= SegmentBuilder.maxIDBytes else {
             throw VideoStackError(.invalidInput, "A search document id must be 1 to \(SegmentBuilder.maxIDBytes) bytes of UTF-8; got \(idCount) bytes. Use the video id's text.")
+        }
+        let textBytes = document.title.utf8.count + document.description.utf8.count + document.tags.reduce(0) { $0 + $1.utf8.count }
+        guard textBytes <= SegmentBuilder.maxDocumentTextBytes else {
+            throw VideoStackError(.limitExceeded, "Search document \(document.id.prefix(64)) has \(textBytes) bytes of title, tags and description; at most \(SegmentBuilder.maxDocumentTextBytes) are indexed. Shorten the description.")
         }
         guard parts.descriptionBytes.count + document.description.utf8.count < SegmentBuilder.maxColumnBytes,
               parts.titleBytes.count + document.title.utf8.count < SegmentBuilder.maxColumnBytes,

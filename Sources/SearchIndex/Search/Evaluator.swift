@@ -23,8 +23,15 @@ struct SegmentFilter {
             uploader = nil
         }
         duration = filter.duration.map { Float($0.lowerBound)...Float($0.upperBound) }
-        uploadedAt = filter.uploadedAt.map {
-            Int64(($0.lowerBound.timeIntervalSince1970 * 1000).rounded(.up))...Int64(($0.upperBound.timeIntervalSince1970 * 1000).rounded(.down))
+        // Clamped so that absurd dates (Date.distantFuture × 10⁹) cannot trap the conversion.
+        func millis(_ date: Date, _ rule: FloatingPointRoundingRule) -> Int64 {
+            let value = (date.timeIntervalSince1970 * 1000).rounded(rule)
+            if value.isNaN { return 0 }
+            return Int64(max(-9e15, min(9e15, value)))
+        }
+        uploadedAt = filter.uploadedAt.flatMap {
+            let low = millis($0.lowerBound, .up), high = millis($0.upperBound, .down)
+            return low <= high ? low...high : nil
         }
         var visibilityMask: UInt32 = 0
         for (index, visibility) in Visibility.allCases.enumerated() where filter.visibilities.contains(visibility) {
@@ -36,7 +43,9 @@ struct SegmentFilter {
         }
         self.visibilityMask = visibilityMask
         self.statusMask = statusMask
-        if let range = uploadedAt, range.isEmpty { nothing = true }
+        if let range = filter.uploadedAt, uploadedAt == nil, range.lowerBound <= range.upperBound {
+            nothing = true  // a range narrower than a millisecond holds no stored time
+        }
         matchesNothing = nothing || visibilityMask == 0 || statusMask == 0
     }
 
