@@ -10,9 +10,11 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
     public var descriptionWeight: Double
     /// BM25 term-frequency saturation. Defaults to 1.2.
     public var k1: Double
-    /// BM25 length normalization of the title, tags and description (0 = none, 1 = full).
+    /// BM25 length normalization of the title (0 = none, 1 = full). Defaults to 0.5.
     public var titleB: Double
+    /// BM25 length normalization of the tags. Defaults to 0.3.
     public var tagsB: Double
+    /// BM25 length normalization of the description. Defaults to 0.75.
     public var descriptionB: Double
     /// How much popularity adds to the text score: `score = bm25f + popularityWeight * p`, with
     /// `p` in 0...1 mixing views and rating (see ``ratingShare``). Defaults to 1; 0 ranks by text only.
@@ -21,8 +23,9 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
     public var ratingShare: Double
     /// Score multiplier of a prefix completion of the last query term (exact words score 1).
     public var prefixMultiplier: Double
-    /// Score multipliers of one- and two-edit typo matches; below 1 so exact matches rank first.
+    /// Score multiplier of a one-edit typo match; below 1 so exact matches rank first. Defaults to 0.5.
     public var oneTypoMultiplier: Double
+    /// Score multiplier of a two-edit typo match. Defaults to 0.3.
     public var twoTyposMultiplier: Double
     /// How strongly a typo variant's score follows its frequency: each variant's multiplier is
     /// scaled by `(df / df of the most frequent variant) ^ exponent`, so the likeliest intended

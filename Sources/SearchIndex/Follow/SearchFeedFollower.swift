@@ -25,11 +25,14 @@ public struct VideoItemMapping: SearchDocumentMapping {
     /// Makes the mapping.
     public init() {}
 
+    /// The video id of a `VIDEO#<id>` item key; nil for other items.
     public func documentID(forKey key: Item) -> String? {
         guard case .s(let pk)? = key["PK"], case .s(let sk)? = key["SK"], pk == sk, pk.hasPrefix("VIDEO#") else { return nil }
         return String(pk.dropFirst("VIDEO#".count))
     }
 
+    /// The video's document; nil for other items. Throws ``VideoCore/VideoStackError/Code/corrupt``
+    /// for a video item that does not decode as a ``VideoCore/Video``.
     public func document(for item: Item) throws -> SearchDocument? {
         guard documentID(forKey: item) != nil else { return nil }
         do {

@@ -44,7 +44,9 @@ public struct SearchQuery: Sendable, Hashable {
     /// What the user typed. Empty (or only spaces) browses every document that passes the filter.
     /// At most ``maxTextBytes`` bytes of UTF-8.
     public var text: String
+    /// Which documents may be returned; by default public, ready videos.
     public var filter: SearchFilter
+    /// The order of results; by default relevance.
     public var sort: SearchSort
     /// Hits per page, 1...``maxLimit``.
     public var limit: Int
