@@ -138,56 +138,71 @@ struct SegmentBuilder {
             pairTerm[index] = UInt32(list)
             listCount[list] += 1
         }
-        var position = [Int](repeating: 0, count: listTotal + 1)
-        for list in 0..<listTotal { position[list + 1] = position[list] + Int(listCount[list]) }
-        var sortedDocs = [UInt32](repeating: 0, count: pairTerm.count)
-        var sortedFrequencies = [UInt8](repeating: 0, count: pairTerm.count)
-        var cursor = position
+        // Postings are written straight from the per-document pairs in two passes: the first
+        // sizes every list (varint widths depend on the deltas), the second writes each posting
+        // at its list's running offset. No sorted copy of the pairs is ever made, which keeps
+        // the peak memory of a million-document build well below 1 GiB.
+        func varintWidth(_ value: UInt32) -> Int {
+            value < 1 << 7 ? 1 : value < 1 << 14 ? 2 : value < 1 << 21 ? 3 : value < 1 << 28 ? 4 : 5
+        }
+        var listBytes = [Int](repeating: 0, count: listTotal)
+        var seen = [UInt32](repeating: 0, count: listTotal)       // postings placed so far
+        var previousDoc = [UInt32](repeating: 0, count: listTotal)
         for doc in 0..<count {
             for index in Int(docPairStart[doc])..<Int(docPairStart[doc + 1]) {
                 let list = Int(pairTerm[index])
-                sortedDocs[cursor[list]] = UInt32(doc)
-                sortedFrequencies[cursor[list]] = pairFrequencies[index]
-                cursor[list] += 1
+                let delta = seen[list] % UInt32(Segment.blockSize) == 0 ? UInt32(doc) : UInt32(doc) - previousDoc[list]
+                listBytes[list] += varintWidth(delta) + 1
+                previousDoc[list] = UInt32(doc)
+                seen[list] += 1
+            }
+        }
+        var listStart = [UInt32](repeating: 0, count: listTotal + 1)
+        var skipStart = [UInt32](repeating: 0, count: listTotal + 1)
+        var total = 0
+        for list in 0..<listTotal {
+            total += listBytes[list]
+            guard total < SegmentBuilder.maxColumnBytes else {
+                throw VideoStackError(.limitExceeded, "One index segment holds at most 4 GiB of postings; add documents in smaller batches.")
+            }
+            listStart[list + 1] = UInt32(total)
+            skipStart[list + 1] = skipStart[list] + listCount[list] / UInt32(Segment.blockSize)
+        }
+        listBytes = []
+        var postings = [UInt8](repeating: 0, count: total)
+        var skipLastDoc = [UInt32](repeating: 0, count: Int(skipStart[listTotal]))
+        var skipEndOffset = [UInt32](repeating: 0, count: Int(skipStart[listTotal]))
+        var writeOffset = listStart.map(Int.init)
+        for list in 0..<listTotal { seen[list] = 0 }
+        postings.withUnsafeMutableBufferPointer { out in
+            for doc in 0..<count {
+                for index in Int(docPairStart[doc])..<Int(docPairStart[doc + 1]) {
+                    let list = Int(pairTerm[index])
+                    let n = Int(seen[list])
+                    var delta = n % Segment.blockSize == 0 ? UInt32(doc) : UInt32(doc) - previousDoc[list]
+                    var offset = writeOffset[list]
+                    while delta >= 0x80 {
+                        out[offset] = UInt8(delta & 0x7F) | 0x80
+                        offset += 1
+                        delta >>= 7
+                    }
+                    out[offset] = UInt8(delta)
+                    out[offset + 1] = pairFrequencies[index]
+                    offset += 2
+                    writeOffset[list] = offset
+                    previousDoc[list] = UInt32(doc)
+                    seen[list] += 1
+                    if n % Segment.blockSize == Segment.blockSize - 1 {
+                        let skip = Int(skipStart[list]) + n / Segment.blockSize
+                        skipLastDoc[skip] = UInt32(doc)
+                        skipEndOffset[skip] = UInt32(offset)
+                    }
+                }
             }
         }
         pairTerm = []
         pairFrequencies = []
         docPairStart = []
-
-        var postings: [UInt8] = []
-        postings.reserveCapacity(sortedDocs.count * 3)
-        var listStart: [UInt32] = [0]
-        listStart.reserveCapacity(listTotal + 1)
-        var skipStart: [UInt32] = [0]
-        skipStart.reserveCapacity(listTotal + 1)
-        var skipLastDoc: [UInt32] = []
-        var skipEndOffset: [UInt32] = []
-        for list in 0..<listTotal {
-            var previous: UInt32 = 0
-            for (n, index) in (position[list]..<position[list + 1]).enumerated() {
-                let doc = sortedDocs[index]
-                var delta = n % Segment.blockSize == 0 ? doc : doc - previous
-                while delta >= 0x80 {
-                    postings.append(UInt8(delta & 0x7F) | 0x80)
-                    delta >>= 7
-                }
-                postings.append(UInt8(delta))
-                postings.append(sortedFrequencies[index])
-                previous = doc
-                if n % Segment.blockSize == Segment.blockSize - 1 {
-                    skipLastDoc.append(doc)
-                    skipEndOffset.append(UInt32(postings.count))
-                }
-            }
-            guard postings.count < SegmentBuilder.maxColumnBytes else {
-                throw VideoStackError(.limitExceeded, "One index segment holds at most 4 GiB of postings; add documents in smaller batches.")
-            }
-            listStart.append(UInt32(postings.count))
-            skipStart.append(UInt32(skipLastDoc.count))
-        }
-        sortedDocs = []
-        sortedFrequencies = []
         parts.postings = postings
         postings = []
         parts.listStart = listStart
