@@ -79,7 +79,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "BenchSearch",
-            dependencies: ["SearchIndex", "VideoCore", "CSQLite"],
+            dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "CSQLite"],
             path: "Benchmarks/search",
             swiftSettings: swiftSettings
         ),

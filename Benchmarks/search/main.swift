@@ -9,6 +9,7 @@ import CSQLite
 import Foundation
 import Glibc
 import SearchIndex
+import SingleTableStore
 import VideoCore
 
 // MARK: Arguments and data
@@ -337,6 +338,36 @@ let ftsQueryTime = fts.latencies.reduce(0, +)
 let ftsCorrected = runFTS(corrected, select)
 sqlite3_finalize(select)
 
+// MARK: Freshness: from a committed store write to a search hit, through the change feed
+
+let freshnessPath = "bench-data/freshness.sqlite"
+for suffix in ["", "-wal", "-shm"] { unlink(freshnessPath + suffix) }
+let feedStore = try await SQLiteItemStore(path: freshnessPath, schema: .singleTable)
+let freshIndex = SearchIndex()
+let follower = SearchFeedFollower(index: freshIndex, store: feedStore)  // default 100 ms poll
+let feedStart = try await follower.rebuild()
+let followTask = Task { try await follower.follow(after: feedStart) }
+var freshness: [Double] = []
+let itemEncoder = ItemEncoder()
+for n in 0..<60 {
+    var video = Video(owner: "bench", title: "Fresh upload \(n) zqfresh\(n)", description: "freshness probe")
+    video.status = .ready
+    var item = try itemEncoder.encode(video)
+    item["PK"] = .s("VIDEO#\(video.id)")
+    item["SK"] = .s("VIDEO#\(video.id)")
+    try await feedStore.putItem(item)
+    let written = now()
+    while try freshIndex.search(SearchQuery("zqfresh\(n) ", highlights: false)).hits.isEmpty {
+        try await Task.sleep(for: .milliseconds(1))
+        if now() - written > 10 { break }
+    }
+    freshness.append(now() - written)
+}
+followTask.cancel()
+_ = try? await followTask.value
+feedStore.close()
+for suffix in ["", "-wal", "-shm"] { unlink(freshnessPath + suffix) }
+
 // MARK: Report
 
 let oursQPS = Double(queries.count) / oursQueryTime
@@ -372,6 +403,8 @@ let allFTS = fts.hitsByKind.values.reduce((0, 0)) { ($0.0 + $1.found, $0.1 + $1.
 print(String(format: "%-16@ %6d %8.3f %8.3f", "all" as NSString, allOurs.1, Double(allOurs.0) / Double(max(1, allOurs.1)), Double(allFTS.0) / Double(max(1, allFTS.1))))
 print("")
 print("memory: ours RSS \(mib(afterQueries.rss)) after build and queries (peak \(mib(afterBuild.peak)) during build); index columns \(mib(stats.memoryBytes))")
+print(String(format: "freshness: store write to search hit via the change feed (100 ms poll), %d videos: p50 %.0f ms, p99 %.0f ms, max %.0f ms",
+             freshness.count, percentile(freshness, 0.5) * 1000, percentile(freshness, 0.99) * 1000, (freshness.max() ?? 0) * 1000))
 print("disk: ours snapshot \(mib(snapshotSize)), fts5 database \(mib(ftsSize))")
 print(String(format: "RATIO search_qps %.2f (ours %.0f q/s vs fts5 %.0f q/s, one thread, %d queries, median of %d runs each, %@)", oursQPS / ftsQPS, oursQPS, ftsQPS, queries.count, roundsPerQuery, corpusFile))
 print(String(format: "RATIO search_build %.2f (fts5 %.2f s / ours %.2f s)", ftsBuild / oursBuild, ftsBuild, oursBuild))

@@ -17,6 +17,12 @@ final class Column<Element: BitwiseCopyable>: @unchecked Sendable {
         }
     }
 
+    /// Allocates `count` elements for the caller to fill before sharing the column.
+    init(uninitializedCount count: Int) {
+        self.count = count
+        base = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
+    }
+
     /// Copies `count` elements from raw bytes (used when loading a snapshot).
     init(count: Int, copyingFrom raw: UnsafeRawPointer) {
         self.count = count
@@ -123,4 +129,61 @@ func compareBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt
         return a[i] < b[i] ? -1 : 1
     }
     return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+}
+
+/// A growable array stored in chunks of 64 MiB.
+///
+/// A segment builder appends hundreds of MB of text and tens of millions of (document, term)
+/// pairs. A plain array doubles its buffer as it grows and briefly holds the old and the new
+/// copy, which set the peak memory of a million-document build. Here only the last chunk grows
+/// (by doubling, so small builds stay small); full chunks are never copied, and chunks of this
+/// size are mapped memory that returns to the system when freed.
+struct ChunkedArray<Element: BitwiseCopyable> {
+    private static var shift: Int { 26 - MemoryLayout<Element>.stride.trailingZeroBitCount }
+    private static var chunkSize: Int { 1 << shift }
+    private static var mask: Int { chunkSize - 1 }
+    private var chunks: [[Element]] = []
+    private(set) var count = 0
+
+    var indices: Range<Int> { 0..<count }
+
+    mutating func append(_ element: Element) {
+        if count & ChunkedArray.mask == 0 { chunks.append([]) }
+        chunks[chunks.count - 1].append(element)
+        count += 1
+    }
+
+    mutating func append<C: Collection>(contentsOf elements: C) where C.Element == Element {
+        var rest = elements[...]
+        while !rest.isEmpty {
+            if count & ChunkedArray.mask == 0 { chunks.append([]) }
+            let room = ChunkedArray.chunkSize - (count & ChunkedArray.mask)
+            let piece = rest.prefix(room)
+            chunks[chunks.count - 1].append(contentsOf: piece)
+            count += piece.count
+            rest = rest.dropFirst(piece.count)
+        }
+    }
+
+    @inline(__always)
+    subscript(index: Int) -> Element {
+        get { chunks[index >> ChunkedArray.shift][index & ChunkedArray.mask] }
+        set { chunks[index >> ChunkedArray.shift][index & ChunkedArray.mask] = newValue }
+    }
+
+    /// Moves the contents into a column, freeing each chunk as soon as it is copied.
+    mutating func takeColumn() -> Column<Element> {
+        let column = Column<Element>(uninitializedCount: count)
+        var offset = 0
+        for index in chunks.indices {
+            chunks[index].withUnsafeBufferPointer { chunk in
+                if let base = chunk.baseAddress { (column.base + offset).initialize(from: base, count: chunk.count) }
+                offset += chunk.count
+            }
+            chunks[index] = []
+        }
+        chunks = []
+        count = 0
+        return column
+    }
 }

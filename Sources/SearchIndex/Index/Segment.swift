@@ -59,20 +59,20 @@ final class Segment: Sendable {
 
     struct Parts {
         var idBytes: [UInt8] = [], idOffsets: [UInt32] = [0]
-        var titleBytes: [UInt8] = [], titleOffsets: [UInt32] = [0]
-        var descriptionBytes: [UInt8] = [], descriptionOffsets: [UInt32] = [0]
+        var titleOffsets: [UInt32] = [0]
+        var descriptionOffsets: [UInt32] = [0]
         var tagBytes: [UInt8] = [], tagOffsets: [UInt32] = [0]
         var uploaderNames: [UInt8] = [], uploaderNameOffsets: [UInt32] = [0]
         var uploader: [UInt32] = [], duration: [Float] = [], uploadedAt: [Int64] = [], views: [Int64] = []
         var ratingSum: [Int64] = [], ratingCount: [Int64] = [], flags: [UInt8] = [], fieldLengths: [UInt32] = []
         var termBytes: [UInt8] = [], termOffsets: [UInt32] = [0]
         var listStart: [UInt32] = [0], listCount: [UInt32] = [], skipStart: [UInt32] = [0]
-        var skipLastDoc: [UInt32] = [], skipEndOffset: [UInt32] = [], postings: [UInt8] = []
+        var skipLastDoc: [UInt32] = [], skipEndOffset: [UInt32] = []
     }
 
     /// Moves the builder's arrays into columns one at a time, freeing each array as soon as it
     /// is copied, so building a million-document segment never holds two copies of its text.
-    convenience init(taking parts: inout Parts) {
+    convenience init(taking parts: inout Parts, titleBytes: Column<UInt8>, descriptionBytes: Column<UInt8>, postings: Column<UInt8>) {
         func take<T: BitwiseCopyable>(_ array: inout [T]) -> Column<T> {
             let column = Column(array)
             array = []
@@ -80,8 +80,8 @@ final class Segment: Sendable {
         }
         self.init(
             idBytes: take(&parts.idBytes), idOffsets: take(&parts.idOffsets),
-            titleBytes: take(&parts.titleBytes), titleOffsets: take(&parts.titleOffsets),
-            descriptionBytes: take(&parts.descriptionBytes), descriptionOffsets: take(&parts.descriptionOffsets),
+            titleBytes: titleBytes, titleOffsets: take(&parts.titleOffsets),
+            descriptionBytes: descriptionBytes, descriptionOffsets: take(&parts.descriptionOffsets),
             tagBytes: take(&parts.tagBytes), tagOffsets: take(&parts.tagOffsets),
             uploaderNames: take(&parts.uploaderNames), uploaderNameOffsets: take(&parts.uploaderNameOffsets),
             uploader: take(&parts.uploader), duration: take(&parts.duration), uploadedAt: take(&parts.uploadedAt),
@@ -90,7 +90,7 @@ final class Segment: Sendable {
             termBytes: take(&parts.termBytes), termOffsets: take(&parts.termOffsets),
             listStart: take(&parts.listStart), listCount: take(&parts.listCount), skipStart: take(&parts.skipStart),
             skipLastDoc: take(&parts.skipLastDoc), skipEndOffset: take(&parts.skipEndOffset),
-            postings: take(&parts.postings))
+            postings: postings)
     }
 
     init(

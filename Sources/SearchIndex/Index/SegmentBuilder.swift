@@ -10,8 +10,10 @@ struct SegmentBuilder {
     private var parts = Segment.Parts()
     private var terms = ByteInterner()
     private var uploaders = ByteInterner()
-    private var pairTerm: [UInt32] = []
-    private var pairFrequencies: [UInt8] = []
+    private var titleBytes = ChunkedArray<UInt8>()
+    private var descriptionBytes = ChunkedArray<UInt8>()
+    private var pairTerm = ChunkedArray<UInt32>()
+    private var pairFrequencies = ChunkedArray<UInt8>()
     private var docPairStart: [UInt32] = [0]
     private var lastDocOfTerm: [Int32] = []
     private var slotOfTerm: [Int32] = []
@@ -34,13 +36,12 @@ struct SegmentBuilder {
         guard textBytes <= SegmentBuilder.maxDocumentTextBytes else {
             throw VideoStackError(.limitExceeded, "Search document \(document.id.prefix(64)) has \(textBytes) bytes of title, tags and description; at most \(SegmentBuilder.maxDocumentTextBytes) are indexed. Shorten the description.")
         }
-        guard parts.descriptionBytes.count + document.description.utf8.count < SegmentBuilder.maxColumnBytes,
-              parts.titleBytes.count + document.title.utf8.count < SegmentBuilder.maxColumnBytes,
-              parts.postings.count < SegmentBuilder.maxColumnBytes, count < Int(Int32.max) else {
+        guard descriptionBytes.count + document.description.utf8.count < SegmentBuilder.maxColumnBytes,
+              titleBytes.count + document.title.utf8.count < SegmentBuilder.maxColumnBytes,
+              pairTerm.count < Int(UInt32.max) - 65_536, count < Int(Int32.max) else {
             throw VideoStackError(.limitExceeded, "One index segment holds at most 4 GiB of text; add documents in smaller batches.")
         }
         let ord = Int32(count)
-        let pairStart = pairTerm.count
         var lengths: [Int] = [0, 0, 0]
         func index(_ text: String, field: Field, into builder: inout SegmentBuilder) {
             builder.tokens.removeAll()
@@ -69,13 +70,12 @@ struct SegmentBuilder {
         index(document.title, field: .title, into: &self)
         for tag in document.tags { index(tag, field: .tags, into: &self) }
         index(document.description, field: .description, into: &self)
-        _ = pairStart
         docPairStart.append(UInt32(pairTerm.count))
 
         parts.idBytes.append(contentsOf: document.id.utf8); parts.idOffsets.append(UInt32(parts.idBytes.count))
-        parts.titleBytes.append(contentsOf: document.title.utf8); parts.titleOffsets.append(UInt32(parts.titleBytes.count))
-        parts.descriptionBytes.append(contentsOf: document.description.utf8)
-        parts.descriptionOffsets.append(UInt32(parts.descriptionBytes.count))
+        titleBytes.append(contentsOf: document.title.utf8); parts.titleOffsets.append(UInt32(titleBytes.count))
+        descriptionBytes.append(contentsOf: document.description.utf8)
+        parts.descriptionOffsets.append(UInt32(descriptionBytes.count))
         for (position, tag) in document.tags.enumerated() {
             if position > 0 { parts.tagBytes.append(0x1F) }
             parts.tagBytes.append(contentsOf: tag.utf8.lazy.map { $0 == 0x1F ? 0x20 : $0 })
@@ -133,11 +133,12 @@ struct SegmentBuilder {
         // Counting sort of (document, term) pairs into lists 2*term (+1 when description-only).
         let listTotal = 2 * termCount
         var listCount = [UInt32](repeating: 0, count: listTotal)
-        for index in pairTerm.indices {
-            let list = Int(rank[Int(pairTerm[index])]) * 2 + (pairFrequencies[index] & 0x1F == 0 ? 1 : 0)
-            pairTerm[index] = UInt32(list)
-            listCount[list] += 1
+        // A pair's list is recomputed where needed rather than stored: rewriting the pairs in
+        // place made a copy of them at a million documents.
+        @inline(__always) func listOf(_ index: Int) -> Int {
+            Int(rank[Int(pairTerm[index])]) * 2 + (pairFrequencies[index] & 0x1F == 0 ? 1 : 0)
         }
+        for index in pairTerm.indices { listCount[listOf(index)] += 1 }
         // Postings are written straight from the per-document pairs in two passes: the first
         // sizes every list (varint widths depend on the deltas), the second writes each posting
         // at its list's running offset. No sorted copy of the pairs is ever made, which keeps
@@ -150,7 +151,7 @@ struct SegmentBuilder {
         var previousDoc = [UInt32](repeating: 0, count: listTotal)
         for doc in 0..<count {
             for index in Int(docPairStart[doc])..<Int(docPairStart[doc + 1]) {
-                let list = Int(pairTerm[index])
+                let list = listOf(index)
                 let delta = seen[list] % UInt32(Segment.blockSize) == 0 ? UInt32(doc) : UInt32(doc) - previousDoc[list]
                 listBytes[list] += varintWidth(delta) + 1
                 previousDoc[list] = UInt32(doc)
@@ -169,15 +170,18 @@ struct SegmentBuilder {
             skipStart[list + 1] = skipStart[list] + listCount[list] / UInt32(Segment.blockSize)
         }
         listBytes = []
-        var postings = [UInt8](repeating: 0, count: total)
+        // Written straight into the final column: copying an array of this size would double it.
+        let postings = Column<UInt8>(uninitializedCount: total)
+        postings.base.initialize(repeating: 0, count: total)
         var skipLastDoc = [UInt32](repeating: 0, count: Int(skipStart[listTotal]))
         var skipEndOffset = [UInt32](repeating: 0, count: Int(skipStart[listTotal]))
         var writeOffset = listStart.map(Int.init)
         for list in 0..<listTotal { seen[list] = 0 }
-        postings.withUnsafeMutableBufferPointer { out in
+        do {
+            let out = postings.base
             for doc in 0..<count {
                 for index in Int(docPairStart[doc])..<Int(docPairStart[doc + 1]) {
-                    let list = Int(pairTerm[index])
+                    let list = listOf(index)
                     let n = Int(seen[list])
                     var delta = n % Segment.blockSize == 0 ? UInt32(doc) : UInt32(doc) - previousDoc[list]
                     var offset = writeOffset[list]
@@ -200,17 +204,16 @@ struct SegmentBuilder {
                 }
             }
         }
-        pairTerm = []
-        pairFrequencies = []
+        pairTerm = ChunkedArray()
+        pairFrequencies = ChunkedArray()
         docPairStart = []
-        parts.postings = postings
-        postings = []
         parts.listStart = listStart
         parts.listCount = listCount
         parts.skipStart = skipStart
         parts.skipLastDoc = skipLastDoc
         parts.skipEndOffset = skipEndOffset
-        return Segment(taking: &parts)
+        return Segment(taking: &parts, titleBytes: titleBytes.takeColumn(), descriptionBytes: descriptionBytes.takeColumn(),
+                       postings: postings)
     }
 
     private static func sortedOrder(_ interner: ByteInterner) -> [Int] {
