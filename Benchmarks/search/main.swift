@@ -355,9 +355,11 @@ for n in 0..<60 {
     var item = try itemEncoder.encode(video)
     item["PK"] = .s("VIDEO#\(video.id)")
     item["SK"] = .s("VIDEO#\(video.id)")
+    // Writes land at varying points of the follower's poll cycle.
+    try await Task.sleep(for: .milliseconds(n * 37 % 100))
     try await feedStore.putItem(item)
     let written = now()
-    while try freshIndex.search(SearchQuery("zqfresh\(n) ", highlights: false)).hits.isEmpty {
+    while try !freshIndex.search(SearchQuery("zqfresh\(n) ", highlights: false)).hits.contains(where: { $0.id == video.id.description }) {
         try await Task.sleep(for: .milliseconds(1))
         if now() - written > 10 { break }
     }
