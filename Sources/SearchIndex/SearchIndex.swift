@@ -29,22 +29,28 @@ public final class SearchIndex: Sendable {
     private struct WriterState: ~Copyable {
         var segments: [Segment]
         var deleted: [Bitset]
+        var feedPosition: String?
     }
 
     /// Makes an empty index.
     public init(configuration: SearchIndexConfiguration = SearchIndexConfiguration()) {
         self.configuration = configuration
-        published = Mutex(IndexView(segments: [], deleted: []))
-        writer = Mutex(WriterState(segments: [], deleted: []))
+        published = Mutex(IndexView(segments: [], deleted: [], feedPosition: nil))
+        writer = Mutex(WriterState(segments: [], deleted: [], feedPosition: nil))
     }
 
-    init(configuration: SearchIndexConfiguration, segments: [Segment], deleted: [Bitset]) {
+    init(configuration: SearchIndexConfiguration, segments: [Segment], deleted: [Bitset], feedPosition: String?) {
         self.configuration = configuration
-        published = Mutex(IndexView(segments: segments, deleted: deleted))
-        writer = Mutex(WriterState(segments: segments, deleted: deleted))
+        published = Mutex(IndexView(segments: segments, deleted: deleted, feedPosition: feedPosition))
+        writer = Mutex(WriterState(segments: segments, deleted: deleted, feedPosition: feedPosition))
     }
 
     var currentView: IndexView { published.withLock { $0 } }
+
+    /// The position in the store's change feed that the index reflects, as recorded by the last
+    /// ``apply(_:feedPosition:)`` that passed one (``SearchFeedFollower`` does). Saved in
+    /// snapshots, so a loaded index resumes following exactly where its contents end.
+    public var feedPosition: String? { currentView.feedPosition }
 
     /// The number of live documents.
     public var count: Int { currentView.liveCount }
@@ -83,9 +89,10 @@ public final class SearchIndex: Sendable {
 
     /// Applies changes in order as one batch, visible to searches atomically when this returns.
     ///
+    /// `feedPosition`, when given, is recorded with the batch (see ``feedPosition``).
     /// Throws ``VideoCore/VideoStackError/Code/invalidInput`` for an id that is empty or longer than
     /// 256 bytes; then nothing of the batch is applied.
-    public func apply(_ changes: [SearchChange]) throws {
+    public func apply(_ changes: [SearchChange], feedPosition: String? = nil) throws {
         var latest: [String: Int] = [:]  // id → index of its last change
         for (index, change) in changes.enumerated() {
             switch change {
@@ -100,7 +107,7 @@ public final class SearchIndex: Sendable {
             }
         }
         let newSegment = builder.count > 0 ? try builder.finish() : nil
-        try commit(newSegment: newSegment, removing: Array(latest.keys))
+        try commit(newSegment: newSegment, removing: Array(latest.keys), feedPosition: feedPosition)
     }
 
     /// Adds or replaces documents.
@@ -130,26 +137,28 @@ public final class SearchIndex: Sendable {
     ///
     /// For rebuilding from the store. Later duplicates of an id win. Throws like ``apply(_:)``;
     /// on error the index is unchanged.
-    public func replaceAll<S: Sequence>(with documents: S) throws where S.Element == SearchDocument {
+    public func replaceAll<S: Sequence>(with documents: S, feedPosition: String? = nil) throws where S.Element == SearchDocument {
         var builder = SegmentBuilder()
         for document in documents { try builder.add(document) }
         let segment = builder.count > 0 ? try builder.finish() : nil
         writer.withLock { state in
             state.segments = []
             state.deleted = []
+            state.feedPosition = feedPosition
             if let segment {
                 state.segments = [segment]
                 var dead = Bitset(capacity: segment.docCount)
                 for ord in segment.shadowedOrdinals { dead.insert(ord) }
                 state.deleted = [dead]
             }
-            let view = IndexView(segments: state.segments, deleted: state.deleted)
+            let view = IndexView(segments: state.segments, deleted: state.deleted, feedPosition: state.feedPosition)
             published.withLock { $0 = view }
         }
     }
 
-    private func commit(newSegment: Segment?, removing ids: [String], alsoRemovingIDsOf added: Segment? = nil) throws {
+    private func commit(newSegment: Segment?, removing ids: [String], alsoRemovingIDsOf added: Segment? = nil, feedPosition: String? = nil) throws {
         try writer.withLock { state in
+            if let feedPosition { state.feedPosition = feedPosition }
             func tombstone(_ key: UnsafeBufferPointer<UInt8>) {
                 for index in state.segments.indices {
                     if let ord = state.segments[index].ordinal(of: key) { state.deleted[index].insert(ord) }
@@ -169,7 +178,7 @@ public final class SearchIndex: Sendable {
                 state.deleted.append(dead)
             }
             try mergeIfNeeded(&state)
-            let view = IndexView(segments: state.segments, deleted: state.deleted)
+            let view = IndexView(segments: state.segments, deleted: state.deleted, feedPosition: state.feedPosition)
             published.withLock { $0 = view }
         }
     }

@@ -80,4 +80,37 @@ struct FollowerTests {
         task.cancel()
         try await task.value
     }
+
+    @Test("a snapshot records the feed position, so a loaded index resumes where it ended")
+    func resumeFromSnapshot() async throws {
+        let directory = try TemporaryDirectory()
+        let (store, catalog) = try await makeCatalog(directory)
+        defer { store.close() }
+        var video = Video(owner: "ann", title: "Harbour seals at dawn")
+        video.status = .ready
+        try await catalog.create(video)
+        let index = SearchIndex()
+        let follower = SearchFeedFollower(index: index, store: store)
+        let cursor = try await follower.catchUp(after: try await follower.rebuild())
+        #expect(index.feedPosition != nil)
+        #expect(index.feedPosition == cursor?.text)
+        let url = directory.url.appendingPathComponent("search.snapshot")
+        try index.writeSnapshot(to: url)
+
+        // While the index is "down", the video is renamed and another is published.
+        video.title = "Harbour seals at dusk"
+        try await catalog.update(video)
+        var other = Video(owner: "ann", title: "Lighthouse keepers")
+        other.status = .ready
+        try await catalog.create(other)
+
+        let loaded = try SearchIndex.loadSnapshot(from: url)
+        #expect(loaded.feedPosition == cursor?.text)
+        #expect(try loaded.ids("dawn ") == [video.id.description])
+        let resumed = SearchFeedFollower(index: loaded, store: store)
+        _ = try await resumed.catchUp(after: resumed.resumePosition)
+        #expect(try loaded.ids("dawn ") == [])
+        #expect(try loaded.ids("dusk ") == [video.id.description])
+        #expect(try loaded.ids("lighthouse ") == [other.id.description])
+    }
 }

@@ -48,8 +48,8 @@ public struct VideoItemMapping: SearchDocumentMapping {
 ///
 /// ```swift
 /// let follower = SearchFeedFollower(index: index, store: store)
-/// var cursor = try await follower.rebuild()                 // or a persisted cursor
-/// try await follower.follow(after: cursor) { cursor in save(cursor) }  // until cancelled
+/// let cursor = try await follower.rebuild()              // or follower.resumePosition after loading a snapshot
+/// try await follower.follow(after: cursor)               // until the task is cancelled
 /// ```
 ///
 /// Changes are applied in feed order, in batches of up to ``batchSize``, each batch becoming
@@ -94,9 +94,13 @@ public struct SearchFeedFollower: Sendable {
             }
             token = page.nextToken
         } while token != nil
-        try index.replaceAll(with: documents)
+        try index.replaceAll(with: documents, feedPosition: cursor?.text)
         return cursor
     }
+
+    /// Where a loaded or live index left off: its recorded ``SearchIndex/feedPosition``.
+    /// Pass it to ``follow(after:onBatch:)`` after ``SearchIndex/loadSnapshot(from:configuration:)``.
+    public var resumePosition: ChangeCursor? { index.feedPosition.map(ChangeCursor.init) }
 
     /// Applies every change committed after `cursor` and returns the new position (unchanged
     /// when there was nothing new).
@@ -105,7 +109,7 @@ public struct SearchFeedFollower: Sendable {
         while true {
             let batch = try await store.changes(after: position, limit: batchSize)
             guard let last = batch.last else { return position }
-            try apply(batch)
+            try apply(batch, position: last.cursor)
             position = last.cursor
             if batch.count < batchSize { return position }
         }
@@ -130,7 +134,7 @@ public struct SearchFeedFollower: Sendable {
                 continue
             }
             if let last = batch.last {
-                try apply(batch)
+                try apply(batch, position: last.cursor)
                 position = last.cursor
                 await onBatch(last.cursor)
                 if batch.count == batchSize { continue }
@@ -143,7 +147,7 @@ public struct SearchFeedFollower: Sendable {
         }
     }
 
-    private func apply(_ batch: [Change]) throws {
+    private func apply(_ batch: [Change], position: ChangeCursor) throws {
         var changes: [SearchChange] = []
         for change in batch {
             guard let id = mapping.documentID(forKey: change.key) else { continue }
@@ -153,6 +157,7 @@ public struct SearchFeedFollower: Sendable {
                 changes.append(.delete(id: id))
             }
         }
-        if !changes.isEmpty { try index.apply(changes) }
+        // Applied (and the position recorded) even when empty, so the index's feedPosition moves.
+        try index.apply(changes, feedPosition: position.text)
     }
 }

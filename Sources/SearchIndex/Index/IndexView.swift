@@ -32,9 +32,13 @@ final class IndexView: Sendable {
     /// Average token count of title, tags and description over all stored documents.
     let averageLengths: [Double]
 
-    init(segments: [Segment], deleted: [Bitset]) {
+    /// The change-feed position the view reflects, if its writer tracked one.
+    let feedPosition: String?
+
+    init(segments: [Segment], deleted: [Bitset], feedPosition: String?) {
         self.segments = segments
         self.deleted = deleted
+        self.feedPosition = feedPosition
         var live = 0
         var docs = 0
         var totals = [0, 0, 0]

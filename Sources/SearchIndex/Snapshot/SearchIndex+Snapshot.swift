@@ -2,7 +2,8 @@ public import Foundation
 internal import VideoCore
 
 /// The snapshot file format (little-endian, version 1):
-/// `"VSSRCH01"`, UInt32 version, UInt32 segment count; per segment its columns, each as
+/// `"VSSRCH01"`, UInt32 version, UInt32 segment count, the feed position (a column of UTF-8
+/// bytes, UInt64 count 2⁶⁴−1 for none); per segment its columns, each as
 /// UInt64 element count then the raw elements padded to 8 bytes, then its tombstone words;
 /// finally a UInt64 checksum of everything before it.
 extension SearchIndex {
@@ -26,6 +27,13 @@ extension SearchIndex {
             try writer.write(SearchIndex.magic)
             try writer.write(UInt32(SearchIndex.formatVersion))
             try writer.write(UInt32(view.segments.count))
+            if let position = view.feedPosition {
+                try Array(position.utf8).withUnsafeBytes {
+                    try writer.writeColumn($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count: $0.count, stride: 1)
+                }
+            } else {
+                try writer.write(UInt64.max)
+            }
             for (segment, deleted) in zip(view.segments, view.deleted) {
                 for column in segment.rawColumns { try writer.writeColumn(column.pointer, count: column.count, stride: column.stride) }
                 try deleted.words.withUnsafeBufferPointer {
@@ -75,6 +83,7 @@ extension SearchIndex {
                 throw VideoStackError(.unsupported, "The search snapshot at \(url.path) has format version \(version); this build reads version \(formatVersion). Rebuild the index from the store.")
             }
             let segmentCount: UInt32 = try reader.value()
+            let feedPosition = try reader.optionalString()
             var segments: [Segment] = []
             var deleted: [Bitset] = []
             for _ in 0..<segmentCount {
@@ -85,7 +94,7 @@ extension SearchIndex {
                 deleted.append(Bitset(words: words.toArray()))
             }
             guard reader.remainingBeforeChecksum == 0 else { throw reader.corrupt("it has trailing bytes") }
-            return SearchIndex(configuration: configuration, segments: segments, deleted: deleted)
+            return SearchIndex(configuration: configuration, segments: segments, deleted: deleted, feedPosition: feedPosition)
         }
     }
 }
@@ -196,6 +205,18 @@ struct SnapshotReader {
         guard size <= remainingBeforeChecksum else { throw corrupt("it ends early") }
         defer { offset += size }
         return T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    /// A length-prefixed UTF-8 string padded to 8 bytes, or nil for the count 2⁶⁴−1.
+    mutating func optionalString() throws -> String? {
+        let count: UInt64 = try value()
+        if count == UInt64.max { return nil }
+        guard count <= 1 << 20 else { throw corrupt("a string is too long") }
+        let bytes = try self.bytes(Int(count))
+        let padding = (8 - Int(count) % 8) % 8
+        _ = try self.bytes(padding)
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw corrupt("a string is not UTF-8") }
+        return text
     }
 
     mutating func column<T: BitwiseCopyable>() throws -> Column<T> {
