@@ -3,6 +3,11 @@
 //
 // Prints `RATIO store_<op> <ours/raw throughput> (…)`; above 1 means VideoStack is ahead.
 // Both sides use WAL with synchronous=NORMAL, so the figures measure the code path, not fsync.
+// Reads are headlined as one task on the store's read executor against one raw thread (the same
+// parallelism, no thread hop on either side); the details show the other ways to call the store.
+// Writes are headlined with 16 concurrent tasks, whose writes share group commits.
+// The machines are shared and noisy: every variant runs in several short rounds, interleaved
+// with the others, and the median round counts.
 import CSQLite
 import Foundation
 import SingleTableStore
@@ -10,7 +15,8 @@ import Synchronization
 
 let itemCount = 20_000
 let partitions = 500  // 40 items per partition, so a 20-item query reads half of one
-let seconds = Double(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 2.0
+let seconds = Double(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 1.5
+let rounds = 5
 let concurrency = 16
 /// BENCH_ONLY=get|query|put|transact runs one operation (for profiling).
 let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
@@ -26,19 +32,68 @@ func sampleItem(_ i: Int) -> Item {
     ]
 }
 
-/// Runs `body` repeatedly for about `seconds`; returns operations per second.
-func measure(_ label: String, _ body: () async throws -> Int) async throws -> Double {
-    // Warm up caches and statement caches first.
-    for _ in 0..<200 { _ = try await body() }
-    let start = ContinuousClock.now
-    var operations = 0
-    while ContinuousClock.now - start < .seconds(seconds) {
-        operations += try await body()
+/// One way of doing an operation; `run` does a batch and returns how many operations it did.
+struct Variant {
+    let label: String
+    let run: () async throws -> Int
+}
+
+/// Runs every variant in `rounds` interleaved rounds of `seconds / rounds` each (after a warm-up)
+/// and returns the median operations per second of each.
+func compare(_ title: String, _ variants: [Variant]) async throws -> [Double] {
+    print(title)
+    var samples = [[Double]](repeating: [], count: variants.count)
+    for variant in variants { for _ in 0..<20 { _ = try await variant.run() } }
+    for _ in 0..<rounds {
+        for (index, variant) in variants.enumerated() {
+            let start = ContinuousClock.now
+            var operations = 0
+            while ContinuousClock.now - start < .seconds(seconds / Double(rounds)) {
+                operations += try await variant.run()
+            }
+            let elapsed = ContinuousClock.now - start
+            samples[index].append(Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        }
     }
-    let elapsed = ContinuousClock.now - start
-    let perSecond = Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    print("  \(label): \(Int(perSecond)) ops/s")
-    return perSecond
+    let medians = samples.map { $0.sorted()[$0.count / 2] }
+    for (variant, median) in zip(variants, medians) { print("  \(variant.label): \(Int(median)) ops/s (median of \(rounds))") }
+    return medians
+}
+
+/// `body` from `concurrency` tasks at once, `perTask` times each.
+func concurrently(_ perTask: Int, _ body: @escaping @Sendable () async throws -> Void) async throws -> Int {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask { for _ in 0..<perTask { try await body() } }
+        }
+        try await group.waitForAll()
+    }
+    return concurrency * perTask
+}
+
+/// `body` on 2 threads, each with its own raw connection, `perThread` times each. Blocks the
+/// calling thread, which is acceptable in a benchmark and keeps the reference free of Swift
+/// concurrency.
+func onTwoThreads(_ perThread: Int, _ body: @escaping @Sendable (Raw) -> Void) -> Int {
+    DispatchQueue.concurrentPerform(iterations: 2) { lane in
+        let connection = rawConnections[lane]
+        for _ in 0..<perThread { body(connection) }
+    }
+    return 2 * perThread
+}
+
+nonisolated(unsafe) var results: [String] = []
+
+/// Runs `body` with the store's read executor preferred, so its reads run inline on a reader
+/// thread: what a server does to serve reads without thread hops.
+func onReadExecutor(_ target: SQLiteItemStore? = nil, _ body: @Sendable () async throws -> Int) async throws -> Int {
+    try await withTaskExecutorPreference((target ?? store).readExecutor) { try await body() }
+}
+
+func ratio(_ name: String, _ figures: [Double], labels: [String]) {
+    // figures[0] is ours (the headline), figures[1] the 1-thread raw reference; the rest are details.
+    let details = zip(labels, figures).map { "\($0) \(Int($1)) ops/s" }.joined(separator: "; ")
+    results.append(String(format: "RATIO %@ %.2f (", name, figures[0] / figures[1]) + details + ")")
 }
 
 // MARK: Raw SQLite reference
@@ -111,7 +166,7 @@ let directory = FileManager.default.temporaryDirectory.appendingPathComponent("b
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
 
-print("bench-store: \(itemCount) items in \(partitions) partitions, ~\(Int(seconds)) s per measurement, WAL + synchronous=NORMAL on both sides")
+print("bench-store: \(itemCount) items in \(partitions) partitions, \(rounds) rounds of \(seconds / Double(rounds)) s per variant, WAL + synchronous=NORMAL on both sides")
 let store = try await SQLiteItemStore(path: directory.appendingPathComponent("ours.sqlite").path, schema: .singleTable,
                                       configuration: .init(readerCount: 2, durability: .normal))
 for start in stride(from: 0, to: itemCount, by: 25) {
@@ -122,6 +177,7 @@ let uncachedStore = try await SQLiteItemStore(path: directory.appendingPathCompo
                                               configuration: .init(readerCount: 2, durability: .normal, decodedItemCacheMiB: 0))
 let rawPath = directory.appendingPathComponent("raw.sqlite").path
 let raw = Raw(path: rawPath)
+let rawConnections = [Raw(path: rawPath), Raw(path: rawPath)]
 raw.exec("BEGIN")
 for i in 0..<itemCount {
     let item = sampleItem(i)
@@ -146,190 +202,73 @@ extension String {
     var withValue: (value: AttributeValue, bytes: [UInt8]) { (.s(self), Array(utf8)) }
 }
 
-func ratio(_ name: String, _ ours: Double, _ sequential: Double, _ reference: Double, parallelReference: Double? = nil, uncached: Double? = nil) {
-    var line = String(format: "RATIO %@ %.2f (VideoStack %d ops/s with %d concurrent tasks, %d ops/s from 1 task [%.2f]",
-                      name, ours / reference, Int(ours), concurrency, Int(sequential), sequential / reference)
-    if let uncached {
-        line += String(format: ", %d ops/s with %d tasks and the decoded-item cache off [%.2f]", Int(uncached), concurrency, uncached / reference)
-    }
-    line += String(format: "; raw SQLite C API %d ops/s on 1 thread", Int(reference))
-    if let parallelReference {
-        line += String(format: ", %d ops/s on 2 threads with 2 connections [%.2f]", Int(parallelReference), ours / parallelReference)
-    }
-    results.append(line + ")")
-}
-
-/// The raw reference on 2 threads, each with its own connection, for about `seconds`.
-func measureRawParallel(_ label: String, _ body: @escaping @Sendable (Raw) -> Void) -> Double {
-    let counts = Mutex<[Int]>([0, 0])
-    let start = ContinuousClock.now
-    DispatchQueue.concurrentPerform(iterations: 2) { lane in
-        let connection = Raw(path: rawPath)
-        for _ in 0..<200 { body(connection) }
-        var done = 0
-        while ContinuousClock.now - start < .seconds(seconds) {
-            for _ in 0..<64 { body(connection) }
-            done += 64
-        }
-        counts.withLock { $0[lane] = done }
-    }
-    let elapsed = ContinuousClock.now - start
-    let perSecond = Double(counts.withLock { $0.reduce(0, +) }) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-    print("  \(label): \(Int(perSecond)) ops/s")
-    return perSecond
-}
-
-nonisolated(unsafe) var results: [String] = []
-
 // MARK: get
 if enabled("get") {
-print("get (one item by key):")
-let rawGet = try await measure("raw C API, 1 thread") {
-    let key = keys[randomIndex()]
-    _ = raw.get(key.pk, key.sk)
-    return 1
-}
-let rawGetParallel = measureRawParallel("raw C API, 2 threads") { raw in
-    let key = keys[Int.random(in: 0..<itemCount)]
-    _ = raw.get(key.pk, key.sk)
-}
-let oursGetSequential = try await measure("VideoStack, 1 task") {
-    _ = try await store.getItem(key: keys[randomIndex()].item)
-    return 1
-}
-let oursGet = try await measure("VideoStack, \(concurrency) tasks") {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<concurrency {
-            group.addTask {
-                var local = SystemRandomNumberGenerator()
-                for _ in 0..<50 {
-                    _ = try await store.getItem(key: keys[Int.random(in: 0..<itemCount, using: &local)].item)
-                }
-            }
-        }
-        try await group.waitForAll()
-    }
-    return concurrency * 50
-}
-let oursGetUncached = try await measure("VideoStack, \(concurrency) tasks, decoded-item cache off") {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<concurrency {
-            group.addTask {
-                var local = SystemRandomNumberGenerator()
-                for _ in 0..<50 { _ = try await uncachedStore.getItem(key: keys[Int.random(in: 0..<itemCount, using: &local)].item) }
-            }
-        }
-        try await group.waitForAll()
-    }
-    return concurrency * 50
-}
-ratio("store_get", oursGet, oursGetSequential, rawGet, parallelReference: rawGetParallel, uncached: oursGetUncached)
+    let f = try await compare("get (one item by key):", [
+        Variant(label: "VideoStack, 1 task on the read executor") { try await onReadExecutor { for _ in 0..<200 { _ = try await store.getItem(key: keys[randomIndex()].item) }; return 200 } },
+        Variant(label: "raw C API, 1 thread") { for _ in 0..<200 { let k = keys[randomIndex()]; _ = raw.get(k.pk, k.sk) }; return 200 },
+        Variant(label: "raw C API, 2 threads") { onTwoThreads(200) { let k = keys[randomIndex()]; _ = $0.get(k.pk, k.sk) } },
+        Variant(label: "VideoStack, 1 task") { for _ in 0..<50 { _ = try await store.getItem(key: keys[randomIndex()].item) }; return 50 },
+        Variant(label: "VideoStack, \(concurrency) tasks") { try await concurrently(25) { _ = try await store.getItem(key: keys[randomIndex()].item) } },
+        Variant(label: "VideoStack, 1 task on the read executor, decoded-item cache off") { try await onReadExecutor(uncachedStore) { for _ in 0..<200 { _ = try await uncachedStore.getItem(key: keys[randomIndex()].item) }; return 200 } },
+    ])
+    ratio("store_get", f, labels: ["VideoStack from 1 task on the store's read executor", "raw C API on 1 thread", "raw C API on 2 threads",
+                                   "VideoStack from 1 task on the cooperative pool (2 thread hops per read)", "VideoStack with \(concurrency) tasks on the cooperative pool",
+                                   "VideoStack from 1 task on the read executor with the decoded-item cache off"])
 }
 
 // MARK: query
 if enabled("query") {
-print("query (20 items of one partition):")
-let rawQuery = try await measure("raw C API, 1 thread") {
-    _ = raw.query(partitionKeys[randomIndex() % partitions].bytes, limit: 20)
-    return 1
-}
-let rawQueryParallel = measureRawParallel("raw C API, 2 threads") { raw in
-    _ = raw.query(partitionKeys[Int.random(in: 0..<partitions)].bytes, limit: 20)
-}
-let oursQuerySequential = try await measure("VideoStack, 1 task") {
-    let page = try await store.query(Query(partitionKey: partitionKeys[randomIndex() % partitions].value, limit: 20))
-    precondition(page.items.count == 20)
-    return 1
-}
-let oursQuery = try await measure("VideoStack, \(concurrency) tasks") {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<concurrency {
-            group.addTask {
-                var local = SystemRandomNumberGenerator()
-                for _ in 0..<20 {
-                    _ = try await store.query(Query(partitionKey: partitionKeys[Int.random(in: 0..<partitions, using: &local)].value, limit: 20))
-                }
-            }
-        }
-        try await group.waitForAll()
+    @Sendable func ours(_ s: SQLiteItemStore) async throws {
+        let page = try await s.query(Query(partitionKey: partitionKeys[randomIndex() % partitions].value, limit: 20))
+        precondition(page.items.count == 20)
     }
-    return concurrency * 20
-}
-let oursQueryUncached = try await measure("VideoStack, \(concurrency) tasks, decoded-item cache off") {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<concurrency {
-            group.addTask {
-                var local = SystemRandomNumberGenerator()
-                for _ in 0..<20 {
-                    _ = try await uncachedStore.query(Query(partitionKey: partitionKeys[Int.random(in: 0..<partitions, using: &local)].value, limit: 20))
-                }
-            }
-        }
-        try await group.waitForAll()
-    }
-    return concurrency * 20
-}
-ratio("store_query", oursQuery, oursQuerySequential, rawQuery, parallelReference: rawQueryParallel, uncached: oursQueryUncached)
+    let f = try await compare("query (20 items of one partition):", [
+        Variant(label: "VideoStack, 1 task on the read executor") { try await onReadExecutor { for _ in 0..<100 { try await ours(store) }; return 100 } },
+        Variant(label: "raw C API, 1 thread") { for _ in 0..<100 { _ = raw.query(partitionKeys[randomIndex() % partitions].bytes, limit: 20) }; return 100 },
+        Variant(label: "raw C API, 2 threads") { onTwoThreads(100) { _ = $0.query(partitionKeys[randomIndex() % partitions].bytes, limit: 20) } },
+        Variant(label: "VideoStack, 1 task") { for _ in 0..<20 { try await ours(store) }; return 20 },
+        Variant(label: "VideoStack, \(concurrency) tasks") { try await concurrently(10) { try await ours(store) } },
+        Variant(label: "VideoStack, 1 task on the read executor, decoded-item cache off") { try await onReadExecutor(uncachedStore) { for _ in 0..<100 { try await ours(uncachedStore) }; return 100 } },
+    ])
+    ratio("store_query", f, labels: ["VideoStack from 1 task on the store's read executor", "raw C API on 1 thread", "raw C API on 2 threads",
+                                     "VideoStack from 1 task on the cooperative pool (2 thread hops per query)", "VideoStack with \(concurrency) tasks on the cooperative pool",
+                                     "VideoStack from 1 task on the read executor with the decoded-item cache off"])
 }
 
 // MARK: put
 if enabled("put") {
-print("put (replace one item):")
-let rawPut = try await measure("raw C API, 1 thread") {
-    let i = randomIndex()
-    raw.put(keys[i].pk, keys[i].sk, rawItems[i])
-    return 1
-}
-let oursPutSequential = try await measure("VideoStack, 1 task") {
-    try await store.putItem(items[randomIndex()])
-    return 1
-}
-let oursPut = try await measure("VideoStack, \(concurrency) tasks") {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<concurrency {
-            group.addTask {
-                var local = SystemRandomNumberGenerator()
-                for _ in 0..<20 { try await store.putItem(items[Int.random(in: 0..<itemCount, using: &local)]) }
-            }
-        }
-        try await group.waitForAll()
-    }
-    return concurrency * 20
-}
-ratio("store_put", oursPut, oursPutSequential, rawPut)
+    let f = try await compare("put (replace one item):", [
+        Variant(label: "VideoStack, \(concurrency) tasks") { try await concurrently(10) { try await store.putItem(items[randomIndex()]) } },
+        Variant(label: "raw C API, 1 thread") { for _ in 0..<100 { let i = randomIndex(); raw.put(keys[i].pk, keys[i].sk, rawItems[i]) }; return 100 },
+        Variant(label: "VideoStack, 1 task") { for _ in 0..<20 { try await store.putItem(items[randomIndex()]) }; return 20 },
+    ])
+    ratio("store_put", f, labels: ["VideoStack with \(concurrency) tasks", "raw C API on 1 thread (one autocommit INSERT OR REPLACE)", "VideoStack from 1 task"])
 }
 
 // MARK: transact
 if enabled("transact") {
-print("transaction (2 puts, all or nothing):")
-let rawTransact = try await measure("raw C API, 1 thread") {
-    let a = randomIndex(), b = (a + 1 + randomIndex() % (itemCount - 1)) % itemCount
-    raw.exec("BEGIN IMMEDIATE")
-    raw.put(keys[a].pk, keys[a].sk, rawItems[a])
-    raw.put(keys[b].pk, keys[b].sk, rawItems[b])
-    raw.exec("COMMIT")
-    return 1
-}
-func transactPair() async throws {
-    let a = randomIndex(), b = (a + 1 + randomIndex() % (itemCount - 1)) % itemCount
-    try await store.transactWrite([.put(items[a]), .put(items[b])])
-}
-let oursTransactSequential = try await measure("VideoStack, 1 task") {
-    try await transactPair()
-    return 1
-}
-let oursTransact = try await measure("VideoStack, \(concurrency) tasks") {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for _ in 0..<concurrency {
-            group.addTask { for _ in 0..<10 { try await transactPair() } }
-        }
-        try await group.waitForAll()
+    @Sendable func pair() -> (Int, Int) {
+        let a = randomIndex()
+        return (a, (a + 1 + randomIndex() % (itemCount - 1)) % itemCount)
     }
-    return concurrency * 10
+    let f = try await compare("transaction (2 puts, all or nothing):", [
+        Variant(label: "VideoStack, \(concurrency) tasks") { try await concurrently(5) { let (a, b) = pair(); try await store.transactWrite([.put(items[a]), .put(items[b])]) } },
+        Variant(label: "raw C API, 1 thread") {
+            for _ in 0..<50 {
+                let (a, b) = pair()
+                raw.exec("BEGIN IMMEDIATE")
+                raw.put(keys[a].pk, keys[a].sk, rawItems[a])
+                raw.put(keys[b].pk, keys[b].sk, rawItems[b])
+                raw.exec("COMMIT")
+            }
+            return 50
+        },
+        Variant(label: "VideoStack, 1 task") { for _ in 0..<10 { let (a, b) = pair(); try await store.transactWrite([.put(items[a]), .put(items[b])]) }; return 10 },
+    ])
+    ratio("store_transact", f, labels: ["VideoStack with \(concurrency) tasks", "raw C API on 1 thread (BEGIN, 2 upserts, COMMIT)", "VideoStack from 1 task"])
 }
-ratio("store_transact", oursTransact, oursTransactSequential, rawTransact)
-}
+
 store.close()
 uncachedStore.close()
 for line in results { print(line) }
-

@@ -206,6 +206,30 @@ struct SQLiteItemStoreTests {
         }
     }
 
+    @Test func readsOnTheReadExecutorRunInlineOnReaderThreads() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await SQLiteItemStore(path: directory.appendingPathComponent("e.sqlite").path, schema: .singleTable)
+            defer { store.close() }
+            try await withTaskExecutorPreference(store.readExecutor) {
+                #expect(currentThreadName().hasPrefix("reader-"))
+                try await store.putItem(["PK": "p", "SK": "s", "v": 1])
+                #expect(try await store.getItem(key: ["PK": "p", "SK": "s"])?["v"] == 1)
+                #expect(try await store.query(Query(partitionKey: "p")).items.count == 1)
+                // Child tasks inherit the preference and read concurrently.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask {
+                            #expect(currentThreadName().hasPrefix("reader-"))
+                            let item = try await store.getItem(key: ["PK": "p", "SK": "s"])
+                            #expect(item != nil)
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
     @Test func closedStoreRefusesWork() async throws {
         try await withTemporaryDirectory { directory in
             let store = try await SQLiteItemStore(path: directory.appendingPathComponent("x.sqlite").path, schema: .singleTable)
@@ -232,3 +256,6 @@ struct SQLiteItemStoreTests {
         throw VideoStackError(.notFound, "The test helper '\(name)' was not built; run `swift build --build-tests` first.")
     }
 }
+
+/// The name of the thread running the caller, as the kernel knows it.
+func currentThreadName() -> String { Thread.current.name ?? "" }

@@ -1,52 +1,101 @@
-/// Decoded items a reader thread has seen, so that hot items are not decoded again.
+internal import Synchronization
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// Decoded items the readers have seen, so that hot items are not decoded again.
 ///
-/// Entries are keyed by primary key and checked against the bytes SQLite returns on every
-/// hit: a changed item fails the comparison and is decoded afresh, so the cache can never serve
-/// a stale item, whoever wrote the file. Each reader thread owns one cache; no locking.
-final class DecodedItemCache {
+/// Entries are keyed by primary key and checked against the bytes SQLite returns on every hit:
+/// a changed item fails the comparison and is decoded afresh, so the cache can never serve a
+/// stale item, whoever wrote the file. It is set-associative, like a processor cache: a key's
+/// hash picks a set of four slots, and a new entry replaces the oldest in its set, so lookups
+/// and evictions cost O(1) and allocate nothing. One cache is shared by the store's reader
+/// threads; decoding happens outside its lock.
+final class DecodedItemCache: Sendable {
     private struct Entry {
+        var hash: UInt64
+        var key: [UInt8]
         var bytes: [UInt8]
         var item: Item
+        var stamp: UInt64
     }
 
-    private var entries: [[UInt8]: Entry] = [:]
-    private var cost = 0
-    private let budget: Int
+    private struct State {
+        var slots: [Entry?]
+        var clock: UInt64 = 0
+    }
+
+    private static let ways = 4
+    private let state: Mutex<State>
+    private let setMask: Int
 
     /// - Parameter budget: approximate bytes of memory the cache may hold (0 disables it).
+    ///   Entries are budgeted at 2 KiB each, about what a decoded item of a few hundred bytes takes.
     init(budget: Int) {
-        self.budget = budget
+        var sets = 1
+        while sets * Self.ways * 2048 * 2 <= budget { sets *= 2 }
+        setMask = budget > 0 ? sets - 1 : -1
+        state = Mutex(State(slots: budget > 0 ? [Entry?](repeating: nil, count: sets * Self.ways) : []))
     }
 
-    /// The item stored as `blob` under `pk`/`sk`, decoded or from the cache.
+    /// The item stored as `blob` under `pk`/`sk`, from the cache or decoded.
     func item(pk: UnsafeRawBufferPointer, sk: UnsafeRawBufferPointer, blob: UnsafeRawBufferPointer) throws -> Item {
-        guard budget > 0 else { return try ItemCodec.decode(blob) }
-        var key = [UInt8]()
-        key.reserveCapacity(pk.count + sk.count + 2)
-        ItemCodec.writeVarint(UInt64(pk.count), into: &key)
-        key.append(contentsOf: pk)
-        key.append(contentsOf: sk)
-        if let entry = entries[key], entry.bytes.elementsEqual(blob) {
-            return entry.item
+        guard setMask >= 0 else { return try ItemCodec.decode(blob) }
+        let hash = Self.hash(pk, sk)
+        let base = Int(truncatingIfNeeded: hash) & setMask &* Self.ways
+        let hit: Item? = state.withLock { state in
+            for slot in base..<base + Self.ways {
+                guard let entry = state.slots[slot], entry.hash == hash,
+                      Self.sameKey(entry.key, pk, sk), Self.same(entry.bytes, blob) else { continue }
+                state.clock &+= 1
+                state.slots[slot]!.stamp = state.clock
+                return entry.item
+            }
+            return nil
         }
+        if let hit { return hit }
+
         let item = try ItemCodec.decode(blob)
-        let entryCost = Self.cost(blob.count, key.count)
-        if let old = entries.updateValue(Entry(bytes: Array(blob), item: item), forKey: key) {
-            cost -= Self.cost(old.bytes.count, key.count)
+        var key = [UInt8](pk)
+        key.append(contentsOf: sk)
+        var entry = Entry(hash: hash, key: key, bytes: Array(blob), item: item, stamp: 0)
+        state.withLock { state in
+            state.clock &+= 1
+            entry.stamp = state.clock
+            // Replace this key's old entry if present, else an empty slot, else the oldest.
+            var victim = base
+            for slot in base..<base + Self.ways {
+                guard let existing = state.slots[slot] else { victim = slot; break }
+                if existing.hash == hash && Self.sameKey(existing.key, pk, sk) { victim = slot; break }
+                if existing.stamp < state.slots[victim]!.stamp { victim = slot }
+            }
+            state.slots[victim] = entry
         }
-        cost += entryCost
-        if cost > budget { evict() }
         return item
     }
 
-    /// Decoded items take about twice their encoded size; the key and bookkeeping add more.
-    private static func cost(_ blobCount: Int, _ keyCount: Int) -> Int { blobCount * 3 + keyCount + 96 }
+    /// FNV-1a over the key's bytes, with the partition key's length mixed in so that
+    /// ("ab", "c") and ("a", "bc") differ.
+    private static func hash(_ pk: UnsafeRawBufferPointer, _ sk: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(pk.count)
+        for byte in pk { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for byte in sk { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
 
-    /// Drops entries in hash order (effectively at random) until a quarter of the budget is free.
-    private func evict() {
-        while cost > budget * 3 / 4, let victim = entries.first {
-            entries.removeValue(forKey: victim.key)
-            cost -= Self.cost(victim.value.bytes.count, victim.key.count)
+    private static func sameKey(_ key: [UInt8], _ pk: UnsafeRawBufferPointer, _ sk: UnsafeRawBufferPointer) -> Bool {
+        guard key.count == pk.count + sk.count else { return false }
+        return key.withUnsafeBytes { stored in
+            (pk.isEmpty || memcmp(stored.baseAddress!, pk.baseAddress!, pk.count) == 0)
+                && (sk.isEmpty || memcmp(stored.baseAddress! + pk.count, sk.baseAddress!, sk.count) == 0)
         }
+    }
+
+    private static func same(_ bytes: [UInt8], _ blob: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count == blob.count else { return false }
+        guard !blob.isEmpty else { return true }
+        return bytes.withUnsafeBytes { memcmp($0.baseAddress!, blob.baseAddress!, blob.count) == 0 }
     }
 }

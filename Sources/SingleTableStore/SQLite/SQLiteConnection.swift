@@ -74,7 +74,22 @@ final class SQLiteConnection {
         return statement
     }
 
-    var changes: Int { Int(sqlite3_changes(handle)) }
+    /// Looks up one item row and hands its key and stored bytes to `body` (valid only inside it);
+    /// nil when there is no such item.
+    func withStoredItem<T>(_ key: TableLayout.PrimaryKey,
+                           _ body: (_ pk: UnsafeRawBufferPointer, _ sk: UnsafeRawBufferPointer, _ blob: UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        let statement = try statement("SELECT item FROM items WHERE pk = ? AND sk = ?")
+        defer { statement.reset() }
+        return try key.pk.withUnsafeBytes { pk in
+            try key.sk.withUnsafeBytes { sk in
+                try statement.bind(1, pk)
+                try statement.bind(2, sk)
+                guard try statement.step() else { return nil }
+                return try body(pk, sk, statement.blob(0))
+            }
+        }
+    }
+
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Turns an SQLite result code into the module's error. Every C return code goes through here.

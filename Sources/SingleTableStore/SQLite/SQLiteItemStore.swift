@@ -40,7 +40,7 @@ public final class SQLiteItemStore: ItemStore {
         let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
         let cache = configuration.cacheSizeKiB
         let mmap = configuration.mmapSizeMiB << 20
-        let cacheBudget = (configuration.decodedItemCacheMiB << 20) / max(1, configuration.readerCount)
+        let itemCache = DecodedItemCache(budget: configuration.decodedItemCacheMiB << 20)
         let retention = configuration.changeRetention
         // The writer opens first: it creates the file, runs migrations and learns the index ids.
         let layoutBox = Mutex<TableLayout?>(nil)
@@ -60,7 +60,7 @@ public final class SQLiteItemStore: ItemStore {
                 let connection = try SQLiteConnection(path: path, mode: .reader)
                 // Memory-mapped reads skip a pread and a copy for every page.
                 try connection.execute("PRAGMA cache_size = -\(cache); PRAGMA mmap_size = \(mmap)")
-                return SQLiteReader(connection: connection, layout: layout, cacheBudget: cacheBudget)
+                return SQLiteReader(connection: connection, layout: layout, cache: itemCache)
             }
         } catch {
             writer.shutdown()
@@ -68,6 +68,15 @@ public final class SQLiteItemStore: ItemStore {
         }
         logger.debug("opened item store", metadata: ["path": "\(path)", "indexes": "\(schema.indexes.map(\.name))"])
     }
+
+    /// The executor of the store's reader threads.
+    ///
+    /// Code that runs under `withTaskExecutorPreference(store.readExecutor) { … }` executes on
+    /// those threads, and its reads (gets, queries, scans, the change feed) then run inline
+    /// with the thread's own connection instead of hopping to a reader and back: the lowest
+    /// latency the store offers, with SQLite still kept off Swift's cooperative pool. Writes
+    /// still go to the writer thread.
+    public var readExecutor: any TaskExecutor { readers }
 
     /// Finishes queued work and closes every connection. Later calls fail with `cancelled`.
     public func close() {

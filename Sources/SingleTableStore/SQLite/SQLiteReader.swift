@@ -7,23 +7,14 @@ final class SQLiteReader {
     let layout: TableLayout
     private let cache: DecodedItemCache
 
-    init(connection: SQLiteConnection, layout: TableLayout, cacheBudget: Int) {
+    init(connection: SQLiteConnection, layout: TableLayout, cache: DecodedItemCache) {
         self.connection = connection
         self.layout = layout
-        self.cache = DecodedItemCache(budget: cacheBudget)
+        self.cache = cache
     }
 
     func get(_ key: TableLayout.PrimaryKey) throws -> Item? {
-        let statement = try connection.statement("SELECT item FROM items WHERE pk = ? AND sk = ?")
-        defer { statement.reset() }
-        return try key.pk.withUnsafeBytes { pk in
-            try key.sk.withUnsafeBytes { sk in
-                try statement.bind(1, pk)
-                try statement.bind(2, sk)
-                guard try statement.step() else { return nil }
-                return try cache.item(pk: pk, sk: sk, blob: statement.blob(0))
-            }
-        }
+        try connection.withStoredItem(key) { pk, sk, blob in try cache.item(pk: pk, sk: sk, blob: blob) }
     }
 
     /// Reads in one read transaction, so the batch sees one consistent state.

@@ -19,17 +19,7 @@ final class SQLiteWriter {
 
     /// The current item and its stored bytes.
     func current(_ key: TableLayout.PrimaryKey) throws -> (item: Item, bytes: [UInt8])? {
-        let statement = try connection.statement("SELECT item FROM items WHERE pk = ? AND sk = ?")
-        defer { statement.reset() }
-        return try key.pk.withUnsafeBytes { pk in
-            try key.sk.withUnsafeBytes { sk in
-                try statement.bind(1, pk)
-                try statement.bind(2, sk)
-                guard try statement.step() else { return nil }
-                let blob = statement.blob(0)
-                return (try ItemCodec.decode(blob), Array(blob))
-            }
-        }
+        try connection.withStoredItem(key) { _, _, blob in (try ItemCodec.decode(blob), Array(blob)) }
     }
 
     // MARK: Writing

@@ -115,7 +115,7 @@ public enum CancellationReason: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The cause of a ``VideoStackError/Code/transactionCanceled`` error: one reason per action,
+/// The cause of a `VideoStackError/Code/transactionCanceled` error: one reason per action,
 /// in the order the actions were given.
 public struct TransactionCancellation: Error, Sendable, CustomStringConvertible {
     public let reasons: [CancellationReason]
@@ -175,8 +175,8 @@ public struct Change: Sendable {
 /// secondary indexes. Every backend conforms to this protocol and passes the same conformance
 /// suite; ``SQLiteItemStore`` is the embedded default.
 ///
-/// Errors are ``VideoStackError``s: `invalidInput` for malformed requests, `conditionFailed` when a
-/// write's condition does not hold, `transactionCanceled` (with ``VideoStackError/cancellationReasons``),
+/// Errors are `VideoStackError`s: `invalidInput` for malformed requests, `conditionFailed` when a
+/// write's condition does not hold, `transactionCanceled` (with `VideoStackError/cancellationReasons`),
 /// `limitExceeded` for DynamoDB's limits (400 KB items, key sizes, 100 actions per transaction).
 public protocol ItemStore: Sendable {
     /// The table's key design.

@@ -25,7 +25,9 @@ public final class FileBlobStore: BlobStore {
     static let temporaryDirectory = ".videostack-tmp"
 
     /// Opens (creating if needed) a store rooted at `root`.
-    /// - Parameter ioThreads: threads for blocking file I/O.
+    /// - Parameters:
+    ///   - root: the directory that holds the objects; created if missing.
+    ///   - ioThreads: threads for blocking file I/O.
     public init(root: URL, ioThreads: Int = 2) throws {
         self.root = root.standardizedFileURL
         self.rootPath = self.root.path

@@ -2,7 +2,7 @@ public import Foundation
 public import SingleTableStore
 public import VideoCore
 
-/// The source design's access patterns, typed, over one ``ItemStore`` in the single-table layout:
+/// The source design's access patterns, typed, over one `ItemStore` in the single-table layout:
 ///
 /// | entity | PK | SK |
 /// |---|---|---|
@@ -19,7 +19,7 @@ public struct Catalog: Sendable {
     private let encoder = ItemEncoder()
     private let decoder = ItemDecoder()
 
-    /// The store must use ``TableSchema/singleTable`` (or another schema with `PK`/`SK` strings and
+    /// The store must use `TableSchema/singleTable` (or another schema with `PK`/`SK` strings and
     /// a `GSI1` over `GSI1PK`/`GSI1SK`).
     public init(store: any ItemStore) throws {
         let schema = store.schema
@@ -35,7 +35,7 @@ public struct Catalog: Sendable {
 
     /// Registers a user, unique on both username and email, in one transaction.
     ///
-    /// Throws ``VideoStackError/Code/conflict`` saying which of the two is taken.
+    /// Throws `VideoStackError/Code/conflict` saying which of the two is taken.
     public func register(_ user: User) async throws {
         var user = user
         user.username = try User.normalizedUsername(user.username)
