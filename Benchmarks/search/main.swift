@@ -230,6 +230,23 @@ let oursCorrected = try runOurs(corrected)
 let afterQueries = memoryStatus()
 print("ours: RSS after queries \(mib(afterQueries.rss))")
 
+// Incremental updates on the built index: each upsert replaces an existing document (a new small
+// segment plus a tombstone; small segments merge as they pile up).
+var updateLatencies: [Double] = []
+for n in 0..<300 {
+    let id = String(queries[n % queries.count].target)
+    guard var document = index.document(id: id) else { continue }
+    document.title += " updated\(n)"
+    document.views += 1
+    let begin = now()
+    try index.upsert([document])
+    updateLatencies.append(now() - begin)
+}
+let updatedFound = try index.search(SearchQuery("updated299 ", highlights: false)).hits.count
+print(String(format: "ours: %d single-document updates: p50 %.3f ms, p99 %.3f ms; %d segments after; last update searchable: %@",
+             updateLatencies.count, percentile(updateLatencies, 0.5) * 1000, percentile(updateLatencies, 0.99) * 1000,
+             index.statistics.segments, updatedFound == 1 ? "yes" : "NO"))
+
 let snapshotURL = URL(fileURLWithPath: "bench-data/search-\(URL(fileURLWithPath: corpusFile).deletingPathExtension().lastPathComponent).snapshot")
 start = now()
 try index.writeSnapshot(to: snapshotURL)
