@@ -92,6 +92,28 @@ struct FilterSortPaginationTests {
         #expect(Set(seenOriginal) == original.subtracting(removed))
     }
 
+    @Test("pages walk through every tier without repeating a document")
+    func paginationAcrossTiers() throws {
+        let index = SearchIndex()
+        var documents: [SearchDocument] = []
+        for n in 0..<12 { documents.append(doc("both\(n)", "alpha beta \(n)", views: Int64(n))) }
+        for n in 0..<12 { documents.append(doc("split\(n)", "alpha \(n)", description: "beta", views: Int64(n * 3))) }
+        for n in 0..<12 { documents.append(doc("first\(n)", "alpha only \(n)", views: Int64(n * 7))) }
+        for n in 0..<5 { documents.append(doc("second\(n)", "beta only \(n)")) }
+        try index.upsert(documents)
+        var seen: [SearchHit] = []
+        var cursor: String? = nil
+        repeat {
+            let page = try index.search(SearchQuery("alpha beta ", limit: 5, cursor: cursor))
+            seen += page.hits
+            cursor = page.nextCursor
+        } while cursor != nil && seen.count < 100
+        #expect(seen.count == 36)
+        #expect(Set(seen.map(\.id)).count == 36)
+        #expect(seen.map(\.tier) == Array(repeating: 0, count: 12) + Array(repeating: 1, count: 12) + Array(repeating: 2, count: 12))
+        #expect(Set(seen.filter { $0.tier == 2 }.map(\.id)) == Set((0..<12).map { "first\($0)" }))
+    }
+
     @Test("a cursor is bound to its query")
     func cursorMismatch() throws {
         let index = SearchIndex()

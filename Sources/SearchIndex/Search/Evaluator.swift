@@ -305,7 +305,7 @@ struct SegmentEvaluator {
     /// returns the key to beat, `popularityBound` the most popularity can add.
     func evaluateSingleGroup(
         scan: SingleGroupScan, excludeGroup: Int?, popularityBound: Double?, threshold: () -> Double?,
-        visit: (Int, Double) -> Void
+        wouldAccept: (Int, Double) -> Bool, visit: (Int, Double) -> Void
     ) {
         if filter.matchesNothing || plan.groups.isEmpty { return }
         let full = scan != .hot
@@ -326,6 +326,12 @@ struct SegmentEvaluator {
                 cursor.next()
                 let ord = Int(doc)
                 guard filter.admits(ord) else { continue }
+                let score = list.scorer.score(tf: tf, lengths: lengths[ord])
+                // Whether a better tier already holds the document is asked only of documents
+                // that could enter the page: probing dozens of lists for every posting of a
+                // common word dominated dropped-word tiers. The cursors only move forward, and
+                // skip whole blocks between the rare probes.
+                guard wouldAccept(ord, score) else { continue }
                 var skip = false
                 for c in hotCursors.indices {
                     hotCursors[c].advance(to: doc)
@@ -336,7 +342,7 @@ struct SegmentEvaluator {
                     if excludedCursors[c].doc == doc { skip = true }
                 }
                 if skip { continue }
-                visit(ord, list.scorer.score(tf: tf, lengths: lengths[ord]))
+                visit(ord, score)
             }
         }
     }

@@ -60,6 +60,12 @@ struct TopK {
         return worst.key
     }
 
+    /// Whether `item` would be kept if offered now (it is after the cursor and the page has
+    /// room or it beats the worst kept item).
+    func wouldAccept(_ item: RankedItem) -> Bool {
+        isAfterCursor(item) && (heap.count < capacity || (capacity > 0 && precedes(item, heap[0])))
+    }
+
     /// Offers an item; a document offered again keeps its better ranking (a word group can reach
     /// one document through several expansions).
     mutating func offer(_ item: RankedItem) {
