@@ -65,4 +65,27 @@ struct OracleTests {
             }
         }
     }
+
+    @Test("pruned top-k equals the head of the exhaustive ranking")
+    func pruningIsExact() throws {
+        var random = Random(state: 7)
+        let words = ["river", "rivers", "riverside", "rival", "road", "roads", "roadside", "rock", "rocket", "rocky"]
+        var documents: [SearchDocument] = []
+        for id in 0..<2500 {
+            let title = (0..<(1 + random.below(3))).map { _ in words[random.below(words.count)] }.joined(separator: " ")
+            let description = (0..<random.below(8)).map { _ in words[random.below(words.count)] }.joined(separator: " ")
+            let tags = random.below(4) == 0 ? [words[random.below(words.count)]] : []
+            documents.append(doc("d\(id)", title, description: description, tags: tags, views: Int64(random.below(1_000_000))))
+        }
+        let index = SearchIndex()
+        try index.upsert(Array(documents[0..<1800]))
+        try index.upsert(Array(documents[1800...]))
+        for text in ["river", "riv", "road ", "rock", "ro", "rocket ", "river road", "roads riv"] {
+            for limit in [1, 5, 10] {
+                let top = try index.search(SearchQuery(text, limit: limit, highlights: false)).hits.map(\.id)
+                let all = try index.search(SearchQuery(text, limit: 1000, highlights: false)).hits.map(\.id)
+                #expect(top == Array(all.prefix(limit)), "query '\(text)' limit \(limit)")
+            }
+        }
+    }
 }
