@@ -265,6 +265,8 @@ if skipReference {
         let entry = ours.hitsByKind[kind] ?? (0, 0)
         print("recall \(kind) \(Double(entry.found) / Double(max(1, entry.total)))")
     }
+    print("ours, slowest queries: " + zip(queries, ours.latencies).sorted { $0.1 > $1.1 }.prefix(8)
+        .map { String(format: "%@ '%@' %.2f ms", $0.0.kind, $0.0.text, $0.1 * 1000) }.joined(separator: "; "))
     let corrected = oursCorrected.hitsByKind["typo-corrected"] ?? (0, 0)
     print("recall typo-corrected \(Double(corrected.found) / Double(max(1, corrected.total)))")
     exit(0)

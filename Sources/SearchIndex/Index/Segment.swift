@@ -48,6 +48,12 @@ final class Segment: Sendable {
     let skipStart: Column<UInt32>       // 2 * termCount + 1 indices into the skip columns
     let skipLastDoc: Column<UInt32>, skipEndOffset: Column<UInt32>
     let postings: Column<UInt8>
+    // Block-max data, one entry per block of 128 postings (the last block of a list may be short):
+    // the most a block can score, so single-word queries skip blocks that cannot reach the page.
+    let blockStart: Column<UInt32>      // 2 * termCount + 1 indices into the block columns
+    let blockMaxFrequencies: Column<UInt8>   // per-field maxima, packed like a posting's byte
+    let blockMinLengths: Column<UInt32>      // per-field minima, packed like fieldLengths
+    let blockMaxPopularity: Column<UInt16>   // ceil(255 * views score) << 8 | ceil(255 * rating score)
     // Derived on build and load, not stored.
     let viewsScore: Column<Float>       // log(1 + views) / log(1 + 10⁹), 0...1
     let ratingScore: Column<Float>      // Bayesian average rating mapped to 0...1
@@ -68,6 +74,8 @@ final class Segment: Sendable {
         var termBytes: [UInt8] = [], termOffsets: [UInt32] = [0]
         var listStart: [UInt32] = [0], listCount: [UInt32] = [], skipStart: [UInt32] = [0]
         var skipLastDoc: [UInt32] = [], skipEndOffset: [UInt32] = []
+        var blockStart: [UInt32] = [0], blockMaxFrequencies: [UInt8] = [], blockMinLengths: [UInt32] = []
+        var blockMaxPopularity: [UInt16] = []
     }
 
     /// Moves the builder's arrays into columns one at a time, freeing each array as soon as it
@@ -90,7 +98,8 @@ final class Segment: Sendable {
             termBytes: take(&parts.termBytes), termOffsets: take(&parts.termOffsets),
             listStart: take(&parts.listStart), listCount: take(&parts.listCount), skipStart: take(&parts.skipStart),
             skipLastDoc: take(&parts.skipLastDoc), skipEndOffset: take(&parts.skipEndOffset),
-            postings: postings)
+            postings: postings, blockStart: take(&parts.blockStart), blockMaxFrequencies: take(&parts.blockMaxFrequencies),
+            blockMinLengths: take(&parts.blockMinLengths), blockMaxPopularity: take(&parts.blockMaxPopularity))
     }
 
     init(
@@ -100,7 +109,9 @@ final class Segment: Sendable {
         uploader: Column<UInt32>, duration: Column<Float>, uploadedAt: Column<Int64>, views: Column<Int64>,
         ratingSum: Column<Int64>, ratingCount: Column<Int64>, flags: Column<UInt8>, fieldLengths: Column<UInt32>,
         termBytes: Column<UInt8>, termOffsets: Column<UInt32>, listStart: Column<UInt32>, listCount: Column<UInt32>,
-        skipStart: Column<UInt32>, skipLastDoc: Column<UInt32>, skipEndOffset: Column<UInt32>, postings: Column<UInt8>
+        skipStart: Column<UInt32>, skipLastDoc: Column<UInt32>, skipEndOffset: Column<UInt32>, postings: Column<UInt8>,
+        blockStart: Column<UInt32>, blockMaxFrequencies: Column<UInt8>, blockMinLengths: Column<UInt32>,
+        blockMaxPopularity: Column<UInt16>
     ) {
         self.docCount = idOffsets.count - 1
         self.idBytes = idBytes; self.idOffsets = idOffsets
@@ -114,20 +125,18 @@ final class Segment: Sendable {
         self.termBytes = termBytes; self.termOffsets = termOffsets
         self.listStart = listStart; self.listCount = listCount; self.skipStart = skipStart
         self.skipLastDoc = skipLastDoc; self.skipEndOffset = skipEndOffset; self.postings = postings
+        self.blockStart = blockStart; self.blockMaxFrequencies = blockMaxFrequencies
+        self.blockMinLengths = blockMinLengths; self.blockMaxPopularity = blockMaxPopularity
 
         var totals = [0, 0, 0]
         var viewsScore = [Float](repeating: 0, count: docCount)
         var ratingScore = [Float](repeating: 0, count: docCount)
-        let logCap = log1p(1e9)
         for ord in 0..<docCount {
             let lengths = fieldLengths[ord]
             totals[0] += Int(lengths & 0xFF)
             totals[1] += Int(lengths >> 8 & 0xFF)
             totals[2] += Int(lengths >> 16)
-            viewsScore[ord] = Float(min(1, log1p(Double(max(0, views[ord]))) / logCap))
-            // Two phantom 3-star reviews keep one 5-star review from outranking a hundred 4.8s.
-            let mean = (Double(ratingSum[ord]) + 6) / (Double(ratingCount[ord]) + 2)
-            ratingScore[ord] = Float(min(1, max(0, (mean - 1) / 4)))
+            (viewsScore[ord], ratingScore[ord]) = Segment.popularity(views: views[ord], ratingSum: ratingSum[ord], ratingCount: ratingCount[ord])
         }
         self.fieldLengthTotals = totals
         self.viewsScore = Column(viewsScore)
@@ -155,6 +164,14 @@ final class Segment: Sendable {
         }
         self.idSlots = Column(slots)
         self.shadowedOrdinals = shadowed
+    }
+
+    /// Views on a log scale up to 10⁹, and the Bayesian-average rating, both mapped to 0...1.
+    static func popularity(views: Int64, ratingSum: Int64, ratingCount: Int64) -> (Float, Float) {
+        let viewsScore = Float(min(1, log1p(Double(max(0, views))) / log1p(1e9)))
+        // Two phantom 3-star reviews keep one 5-star review from outranking a hundred 4.8s.
+        let mean = (Double(ratingSum) + 6) / (Double(max(0, ratingCount)) + 2)
+        return (viewsScore, Float(min(1, max(0, (mean - 1) / 4))))
     }
 
     @inline(__always)
@@ -267,7 +284,8 @@ final class Segment: Sendable {
          uploadedAt.byteCount, views.byteCount, ratingSum.byteCount, ratingCount.byteCount, flags.byteCount,
          fieldLengths.byteCount, termBytes.byteCount, termOffsets.byteCount, listStart.byteCount,
          listCount.byteCount, skipStart.byteCount, skipLastDoc.byteCount, skipEndOffset.byteCount,
-         postings.byteCount, viewsScore.byteCount, ratingScore.byteCount, idSlots.byteCount].reduce(0, +)
+         postings.byteCount, blockStart.byteCount, blockMaxFrequencies.byteCount, blockMinLengths.byteCount,
+         blockMaxPopularity.byteCount, viewsScore.byteCount, ratingScore.byteCount, idSlots.byteCount].reduce(0, +)
     }
 }
 

@@ -173,6 +173,20 @@ struct SegmentBuilder {
         // Written straight into the final column: copying an array of this size would double it.
         let postings = Column<UInt8>(uninitializedCount: total)
         postings.base.initialize(repeating: 0, count: total)
+        var blockStart = [UInt32](repeating: 0, count: listTotal + 1)
+        for list in 0..<listTotal {
+            blockStart[list + 1] = blockStart[list] + (listCount[list] + UInt32(Segment.blockSize) - 1) / UInt32(Segment.blockSize)
+        }
+        let blockCount = Int(blockStart[listTotal])
+        var blockMaxFrequencies = [UInt8](repeating: 0, count: blockCount)
+        var blockMinLengths = [UInt32](repeating: UInt32.max, count: blockCount)
+        var blockMaxPopularity = [UInt16](repeating: 0, count: blockCount)
+        // Popularity per document, quantized upwards so a block's value bounds all of its documents.
+        var documentPopularity = [UInt16](repeating: 0, count: count)
+        for doc in 0..<count {
+            let (views, rating) = Segment.popularity(views: parts.views[doc], ratingSum: parts.ratingSum[doc], ratingCount: parts.ratingCount[doc])
+            documentPopularity[doc] = UInt16(min(255, (views * 255).rounded(.up))) << 8 | UInt16(min(255, (rating * 255).rounded(.up)))
+        }
         var skipLastDoc = [UInt32](repeating: 0, count: Int(skipStart[listTotal]))
         var skipEndOffset = [UInt32](repeating: 0, count: Int(skipStart[listTotal]))
         var writeOffset = listStart.map(Int.init)
@@ -196,6 +210,18 @@ struct SegmentBuilder {
                     writeOffset[list] = offset
                     previousDoc[list] = UInt32(doc)
                     seen[list] += 1
+                    let block = Int(blockStart[list]) + n / Segment.blockSize
+                    let frequencies = pairFrequencies[index]
+                    let maxima = blockMaxFrequencies[block]
+                    blockMaxFrequencies[block] = max(maxima & 0x07, frequencies & 0x07) | max(maxima & 0x18, frequencies & 0x18)
+                        | max(maxima & 0xE0, frequencies & 0xE0)
+                    let lengths = parts.fieldLengths[doc]
+                    let minima = blockMinLengths[block]
+                    blockMinLengths[block] = min(minima & 0xFF, lengths & 0xFF) | min(minima & 0xFF00, lengths & 0xFF00)
+                        | min(minima & 0xFFFF_0000, lengths & 0xFFFF_0000)
+                    let popularity = documentPopularity[doc]
+                    let most = blockMaxPopularity[block]
+                    blockMaxPopularity[block] = max(most & 0xFF00, popularity & 0xFF00) | max(most & 0xFF, popularity & 0xFF)
                     if n % Segment.blockSize == Segment.blockSize - 1 {
                         let skip = Int(skipStart[list]) + n / Segment.blockSize
                         skipLastDoc[skip] = UInt32(doc)
@@ -212,6 +238,10 @@ struct SegmentBuilder {
         parts.skipStart = skipStart
         parts.skipLastDoc = skipLastDoc
         parts.skipEndOffset = skipEndOffset
+        parts.blockStart = blockStart
+        parts.blockMaxFrequencies = blockMaxFrequencies
+        parts.blockMinLengths = blockMinLengths
+        parts.blockMaxPopularity = blockMaxPopularity
         return Segment(taking: &parts, titleBytes: titleBytes.takeColumn(), descriptionBytes: descriptionBytes.takeColumn(),
                        postings: postings)
     }

@@ -77,6 +77,12 @@ struct ExpansionScorer {
         scale = expansion.idf * expansion.multiplier * (c.k1 + 1)
     }
 
+    /// The most any posting of a block can score, from the block's per-field maximum
+    /// frequencies and minimum lengths (the score grows with the one and falls with the other).
+    func upperBound(maxFrequencies: UInt8, minLengths: UInt32) -> Double {
+        score(tf: maxFrequencies, lengths: minLengths)
+    }
+
     @inline(__always)
     func score(tf: UInt8, lengths: UInt32) -> Double {
         var x = 0.0
@@ -314,35 +320,62 @@ struct SegmentEvaluator {
         let scanned = (scan == .coldOutsideHot ? all.filter { !$0.isHot } : all).sorted { $0.scorer.scale > $1.scorer.scale }
         let excluded = excludeGroup.map { lists(group: $0, full: true) } ?? []
         let lengths = segment.fieldLengths.base
+        let ratingShare = configuration.ratingShare
         for list in scanned {
             // BM25's saturation keeps a term's score below idf * multiplier * (k1 + 1).
             if let bound = popularityBound, let needed = threshold(), list.scorer.scale + bound <= needed { break }
-            var cursor = PostingCursor(segment: segment, list: list.index)
             var hotCursors = hotLists.map { PostingCursor(segment: segment, list: $0.index) }
             var excludedCursors = excluded.map { PostingCursor(segment: segment, list: $0.index) }
-            while cursor.doc != UInt32.max {
-                let doc = cursor.doc
-                let tf = cursor.tf
-                cursor.next()
-                let ord = Int(doc)
-                guard filter.admits(ord) else { continue }
-                let score = list.scorer.score(tf: tf, lengths: lengths[ord])
-                // Whether a better tier already holds the document is asked only of documents
-                // that could enter the page: probing dozens of lists for every posting of a
-                // common word dominated dropped-word tiers. The cursors only move forward, and
-                // skip whole blocks between the rare probes.
-                guard wouldAccept(ord, score) else { continue }
-                var skip = false
-                for c in hotCursors.indices {
-                    hotCursors[c].advance(to: doc)
-                    if hotCursors[c].doc == doc { skip = true }
+            let count = Int(segment.listCount[list.index])
+            let firstBlock = Int(segment.blockStart[list.index])
+            let firstSkip = Int(segment.skipStart[list.index])
+            for block in 0..<((count + Segment.blockSize - 1) / Segment.blockSize) {
+                let entry = firstBlock + block
+                if let bound = popularityBound, let needed = threshold() {
+                    // Block-max: skip a block whose best text score plus best popularity cannot
+                    // beat the page (the margin covers Float rounding of popularity; ties are scanned).
+                    let popularity = segment.blockMaxPopularity[entry]
+                    let mostPopular = (1 - ratingShare) * Double(popularity >> 8) / 255 + ratingShare * Double(popularity & 0xFF) / 255
+                    let most = list.scorer.upperBound(maxFrequencies: segment.blockMaxFrequencies[entry],
+                                                      minLengths: segment.blockMinLengths[entry])
+                        + bound * mostPopular
+                    if most + 1e-6 * (1 + abs(most)) < needed { continue }
                 }
-                for c in excludedCursors.indices where !skip {
-                    excludedCursors[c].advance(to: doc)
-                    if excludedCursors[c].doc == doc { skip = true }
+                var offset = block == 0 ? Int(segment.listStart[list.index]) : Int(segment.skipEndOffset[firstSkip + block - 1])
+                var doc: UInt32 = 0
+                for position in 0..<min(Segment.blockSize, count - block * Segment.blockSize) {
+                    var delta: UInt32 = 0
+                    var shift: UInt32 = 0
+                    while true {
+                        let byte = segment.postings[offset]
+                        offset += 1
+                        delta |= UInt32(byte & 0x7F) << shift
+                        if byte < 0x80 { break }
+                        shift += 7
+                    }
+                    doc = position == 0 ? delta : doc &+ delta
+                    let tf = segment.postings[offset]
+                    offset += 1
+                    let ord = Int(doc)
+                    guard filter.admits(ord) else { continue }
+                    let score = list.scorer.score(tf: tf, lengths: lengths[ord])
+                    // Whether a better tier already holds the document is asked only of documents
+                    // that could enter the page: probing dozens of lists for every posting of a
+                    // common word dominated dropped-word tiers. The cursors only move forward, and
+                    // skip whole blocks between the rare probes.
+                    guard wouldAccept(ord, score) else { continue }
+                    var skip = false
+                    for c in hotCursors.indices {
+                        hotCursors[c].advance(to: doc)
+                        if hotCursors[c].doc == doc { skip = true }
+                    }
+                    for c in excludedCursors.indices where !skip {
+                        excludedCursors[c].advance(to: doc)
+                        if excludedCursors[c].doc == doc { skip = true }
+                    }
+                    if skip { continue }
+                    visit(ord, score)
                 }
-                if skip { continue }
-                visit(ord, score)
             }
         }
     }

@@ -250,7 +250,8 @@ extension Segment {
          Segment.raw(uploadedAt), Segment.raw(views), Segment.raw(ratingSum), Segment.raw(ratingCount),
          Segment.raw(flags), Segment.raw(fieldLengths), Segment.raw(termBytes), Segment.raw(termOffsets),
          Segment.raw(listStart), Segment.raw(listCount), Segment.raw(skipStart), Segment.raw(skipLastDoc),
-         Segment.raw(skipEndOffset), Segment.raw(postings)]
+         Segment.raw(skipEndOffset), Segment.raw(postings), Segment.raw(blockStart), Segment.raw(blockMaxFrequencies),
+         Segment.raw(blockMinLengths), Segment.raw(blockMaxPopularity)]
     }
 
     /// Reads a segment's columns and checks the invariants that reading it relies on.
@@ -268,6 +269,8 @@ extension Segment {
         let listStart: Column<UInt32> = try reader.column(), listCount: Column<UInt32> = try reader.column()
         let skipStart: Column<UInt32> = try reader.column(), skipLastDoc: Column<UInt32> = try reader.column()
         let skipEndOffset: Column<UInt32> = try reader.column(), postings: Column<UInt8> = try reader.column()
+        let blockStart: Column<UInt32> = try reader.column(), blockMaxFrequencies: Column<UInt8> = try reader.column()
+        let blockMinLengths: Column<UInt32> = try reader.column(), blockMaxPopularity: Column<UInt16> = try reader.column()
 
         func offsetsValid(_ offsets: Column<UInt32>, end: Int) -> Bool {
             guard offsets.count >= 1, offsets[0] == 0, Int(offsets[offsets.count - 1]) == end else { return false }
@@ -285,8 +288,18 @@ extension Segment {
                flags.count, fieldLengths.count].allSatisfy({ $0 == docCount }),
               listCount.count == 2 * termCount, listStart.count == 2 * termCount + 1, skipStart.count == 2 * termCount + 1,
               offsetsValid(listStart, end: postings.count), offsetsValid(skipStart, end: skipLastDoc.count),
-              skipEndOffset.count == skipLastDoc.count
+              skipEndOffset.count == skipLastDoc.count, blockStart.count == 2 * termCount + 1,
+              offsetsValid(blockStart, end: blockMaxFrequencies.count), blockMinLengths.count == blockMaxFrequencies.count,
+              blockMaxPopularity.count == blockMaxFrequencies.count
         else { throw reader.corrupt("a segment's columns are inconsistent") }
+        let blockSize = UInt32(Segment.blockSize)
+        for list in 0..<(2 * termCount) {
+            let count = listCount[list]
+            guard skipStart[list + 1] - skipStart[list] == count / blockSize,
+                  blockStart[list + 1] - blockStart[list] == (count + blockSize - 1) / blockSize,
+                  listStart[list + 1] - listStart[list] >= 2 * count
+            else { throw reader.corrupt("a postings list's counts disagree") }
+        }
         let uploaderCount = UInt32(uploaderNameOffsets.count - 1)
         for ord in 0..<docCount where uploader[ord] >= uploaderCount { throw reader.corrupt("an uploader reference is out of range") }
         for index in 0..<skipEndOffset.count where Int(skipEndOffset[index]) > postings.count {
@@ -299,6 +312,7 @@ extension Segment {
             uploader: uploader, duration: duration, uploadedAt: uploadedAt, views: views, ratingSum: ratingSum,
             ratingCount: ratingCount, flags: flags, fieldLengths: fieldLengths, termBytes: termBytes,
             termOffsets: termOffsets, listStart: listStart, listCount: listCount, skipStart: skipStart,
-            skipLastDoc: skipLastDoc, skipEndOffset: skipEndOffset, postings: postings)
+            skipLastDoc: skipLastDoc, skipEndOffset: skipEndOffset, postings: postings, blockStart: blockStart,
+            blockMaxFrequencies: blockMaxFrequencies, blockMinLengths: blockMinLengths, blockMaxPopularity: blockMaxPopularity)
     }
 }
