@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Synchronization
 internal import VideoCore
 
 /// Text fields, in the order their term frequencies are packed into a posting's byte.
@@ -62,6 +63,39 @@ final class Segment: Sendable {
     let shadowedOrdinals: [Int]
 
     var termCount: Int { termOffsets.count - 1 }
+
+    /// A scratch table lent to one query at a time.
+    struct ScratchTable: @unchecked Sendable {
+        // @unchecked: a table is either in the pool (touched only under its lock) or lent to
+        // exactly one query, so no two threads ever use it at once.
+        let buffer: UnsafeMutableBufferPointer<UInt32>
+    }
+
+    /// Zeroed tables of one UInt32 per document, lent to queries and returned zeroed, so
+    /// concurrent searches each get one without allocating (and faulting in) megabytes a query.
+    private let scratchPool = Mutex<[ScratchTable]>([])
+
+    /// Lends `body` a zeroed table of `docCount` entries; `body` must leave it zeroed.
+    func withScratch<R>(_ body: (UnsafeMutableBufferPointer<UInt32>) -> R) -> R {
+        let table = scratchPool.withLock { $0.popLast() } ?? {
+            let fresh = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(docCount, 1))
+            fresh.initialize(repeating: 0)
+            return ScratchTable(buffer: fresh)
+        }()
+        defer {
+            scratchPool.withLock { pool in
+                if pool.count < 8 { pool.append(table) } else { table.buffer.deallocate() }
+            }
+        }
+        return body(table.buffer)
+    }
+
+    deinit {
+        scratchPool.withLock { pool in
+            for table in pool { table.buffer.deallocate() }
+            pool.removeAll()
+        }
+    }
 
     struct Parts {
         var idBytes: [UInt8] = [], idOffsets: [UInt32] = [0]

@@ -243,14 +243,29 @@ struct SegmentEvaluator {
         }
         let postings = cost(lists)
         if postings <= candidates.docs.count * 4 {
-            // Comparable sizes: decoding the group outright and merging is cheapest.
-            let matches = materialize(lists)
-            var i = 0, j = 0
-            while i < candidates.docs.count && j < matches.docs.count {
-                let a = candidates.docs[i], b = matches.docs[j]
-                if a < b { i += 1 } else if b < a { j += 1 } else {
-                    keep(i, score: matches.scores[j], hot: matches.hot[j])
-                    i += 1; j += 1
+            // Comparable sizes: decode every list of the group once and look each posting up in
+            // a dense ordinal → candidate table. Unlike merging the lists into one sorted union
+            // first, this never copies postings, whatever the number of prefix completions.
+            segment.withScratch { slot in
+                for (index, doc) in candidates.docs.enumerated() { slot[Int(doc)] = UInt32(index + 1) }
+                var best = [Double](repeating: -1, count: candidates.docs.count)
+                var hot = [Bool](repeating: false, count: candidates.docs.count)
+                let lengths = segment.fieldLengths.base
+                for list in lists {
+                    var cursor = PostingCursor(segment: segment, list: list.index)
+                    while cursor.doc != UInt32.max {
+                        let entry = slot[Int(cursor.doc)]
+                        if entry != 0 {
+                            let index = Int(entry - 1)
+                            best[index] = max(best[index], list.scorer.score(tf: cursor.tf, lengths: lengths[Int(cursor.doc)]))
+                            if list.isHot { hot[index] = true }
+                        }
+                        cursor.next()
+                    }
+                }
+                for doc in candidates.docs { slot[Int(doc)] = 0 }
+                for index in candidates.docs.indices where best[index] >= 0 {
+                    keep(index, score: best[index], hot: hot[index])
                 }
             }
         } else {
