@@ -31,7 +31,7 @@ test: deps
 	$(SWIFT) test --skip-build --disable-xctest
 
 demo: deps
-	$(SWIFT) run store-demo
+	$(SWIFT) run videostack-demo
 
 bench: $(addprefix bench-,$(BENCHES))
 

@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
         .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "videostack-demo", targets: ["Demo"]),
         .executable(name: "bench-store", targets: ["BenchStore"]),
         .library(name: "TranscodePipeline", targets: ["TranscodePipeline"]),
         .executable(name: "videostack", targets: ["VideoStackCLI"]),
@@ -82,6 +83,15 @@ let package = Package(
         ),
 
         // MARK: Examples (built by CI so they keep compiling).
+        .executableTarget(
+            name: "Demo",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "VideoPlatform", "TranscodePipeline", "HLSPackager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "StoreDemo",
             dependencies: ["VideoCore", "SingleTableStore", "VideoPlatform"],
