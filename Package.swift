@@ -22,11 +22,18 @@ let package = Package(
         .library(name: "SearchIndex", targets: ["SearchIndex"]),
         .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "videostack-demo", targets: ["Demo"]),
         .executable(name: "bench-store", targets: ["BenchStore"]),
         .executable(name: "bench-search", targets: ["BenchSearch"]),
+        .library(name: "TranscodePipeline", targets: ["TranscodePipeline"]),
+        .executable(name: "videostack", targets: ["VideoStackCLI"]),
+        .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
+        .library(name: "HLSPackager", targets: ["HLSPackager"]),
+        .executable(name: "bench-hls", targets: ["BenchHLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -57,6 +64,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Probe, decode once, encode a ladder, thumbnails over FFmpeg's libraries.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .target(
+            name: "TranscodePipeline",
+            dependencies: ["VideoCore", "CFFmpeg", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. The muxers are pure Swift;
+        // TranscodePipeline supplies the PacketSink seam and, for the remux path, the Demuxer.
+        .target(
+            name: "HLSPackager",
+            dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Services: catalog (the source design's access patterns), and more to come.
         .target(
             name: "VideoPlatform",
@@ -66,13 +93,45 @@ let package = Package(
 
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
+            name: "Demo",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "VideoPlatform", "TranscodePipeline", "HLSPackager",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "StoreDemo",
             dependencies: ["VideoCore", "SingleTableStore", "VideoPlatform"],
             path: "Examples/StoreDemo",
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "VideoStackCLI",
+            dependencies: [
+                "VideoCore", "TranscodePipeline", "HLSPackager",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/videostack",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Benchmarks (run with `make bench`; release builds)
+        .executableTarget(
+            name: "BenchTranscode",
+            dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/transcode",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BenchHLS",
+            dependencies: ["HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/hls",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "BenchStore",
             dependencies: ["SingleTableStore", "CSQLite"],
@@ -111,6 +170,16 @@ let package = Package(
         .testTarget(
             name: "SearchIndexTests",
             dependencies: ["SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TranscodePipelineTests",
+            dependencies: ["TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HLSPackagerTests",
+            dependencies: ["HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]

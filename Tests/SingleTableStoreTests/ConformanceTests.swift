@@ -59,7 +59,7 @@ struct ConformanceTests {
     func everyCondition(_ backend: Backend) async throws {
         try await backend.withStore { store in
             let item: Item = ["PK": "p", "SK": "s", "name": "videostack", "n": 10, "bin": .b([1, 2, 3]),
-                              "tags": .ss(["a", "b"]), "list": ["x", "y"], "map": ["k": "v"], "flag": false]
+                              "tags": .ss(["a", "b"]), "list": ["x", "y"], "map": ["k": "v"], "flag": false, "accent": "caf\u{E9}"]
             try await store.putItem(item)
             let cases: [(Condition, Bool)] = [
                 (.exists("name"), true), (.exists("absent"), false),
@@ -84,6 +84,9 @@ struct ConformanceTests {
                 (.equal("n", 1) || .equal("flag", false), true), (.equal("n", 1) || .equal("flag", true), false),
                 (!.equal("n", 1), true), (!.equal("n", 10), false),
                 (.compare(.path("n"), .greater, .size("list")), true),
+                // Strings compare by UTF-8 bytes: a decomposed "é" is not the precomposed one.
+                (.equal("accent", "caf\u{E9}"), true), (.equal("accent", "cafe\u{301}"), false),
+                (.isIn(.path("accent"), ["cafe\u{301}"]), false),
             ]
             for (condition, expected) in cases {
                 do {
@@ -143,6 +146,17 @@ struct ConformanceTests {
             #expect(updatedNew == ["title": "third"])
             let allOld = try await store.updateItem(key: key("p", "s"), actions: [.set("title", .value("fourth"))], condition: nil, returnValues: .allOld)
             #expect(allOld?["title"] == "third")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func removingSeveralListElementsUsesTheOriginalIndexes(_ backend: Backend) async throws {
+        try await backend.withStore { store in
+            try await store.putItem(["PK": "p", "SK": "s", "tags": ["a", "b", "c", "d"], "m": ["x": 1, "y": 2]])
+            try await store.updateItem(key: key("p", "s"), actions: [.remove("tags[0]"), .remove("tags[2]"), .remove("m.x")])
+            let item = try #require(try await store.getItem(key: key("p", "s")))
+            #expect(item["tags"] == ["b", "d"])
+            #expect(item["m"] == ["y": 2])
         }
     }
 
@@ -436,6 +450,7 @@ struct ConformanceTests {
         try await backend.withStore { store in
             let start = try await store.latestChangeCursor()
             try await store.putItem(["PK": "p", "SK": "1", "v": 1])
+            try await store.putItem(["PK": "p", "SK": "1", "v": 1])  // changes nothing: no record
             try await store.updateItem(key: key("p", "1"), actions: [.set("v", .value(2))])
             try await store.deleteItem(key: key("p", "1"))
             try await store.deleteItem(key: key("p", "never"))  // no change: nothing was there

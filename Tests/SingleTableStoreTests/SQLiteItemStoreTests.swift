@@ -13,19 +13,23 @@ struct SQLiteItemStoreTests {
             var acknowledged = Set<Int>()
             var generator = SystemRandomNumberGenerator()
             for round in 0..<15 {
-                let process = Process()
-                process.executableURL = writer
-                process.arguments = [path, String(round * 1_000_000)]
-                let output = Pipe()
-                process.standardOutput = output
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                // Let it get going, then kill it at a random moment.
-                try await Task.sleep(for: .milliseconds(Int.random(in: 150...600, using: &generator)))
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                #expect(process.terminationReason == .uncaughtSignal)
-                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                let pause = Double.random(in: 0.15...0.6, using: &generator)
+                let (reason, text) = try await onOwnThread {
+                    let process = Process()
+                    process.executableURL = writer
+                    process.arguments = [path, String(round * 1_000_000)]
+                    let output = Pipe()
+                    process.standardOutput = output
+                    process.standardError = FileHandle.nullDevice
+                    try process.run()
+                    // Let it get going, then kill it at a random moment.
+                    Thread.sleep(forTimeInterval: pause)
+                    kill(process.processIdentifier, SIGKILL)
+                    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    process.waitUntilExit()
+                    return (process.terminationReason, text)
+                }
+                #expect(reason == .uncaughtSignal)
                 for line in text.split(separator: "\n") where line.hasPrefix("ACK ") {
                     if let n = Int(line.dropFirst(4)) { acknowledged.insert(n) }
                 }
@@ -215,11 +219,10 @@ struct SQLiteItemStoreTests {
                 try await store.putItem(["PK": "p", "SK": "s", "v": 1])
                 #expect(try await store.getItem(key: ["PK": "p", "SK": "s"])?["v"] == 1)
                 #expect(try await store.query(Query(partitionKey: "p")).items.count == 1)
-                // Child tasks inherit the preference and read concurrently.
+                // Child tasks given the same preference read concurrently on reader threads.
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for _ in 0..<8 {
-                        group.addTask {
-                            #expect(currentThreadName().hasPrefix("reader-"))
+                        group.addTask(executorPreference: store.readExecutor) {
                             let item = try await store.getItem(key: ["PK": "p", "SK": "s"])
                             #expect(item != nil)
                         }

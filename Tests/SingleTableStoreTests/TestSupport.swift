@@ -64,3 +64,11 @@ func expectError<T>(_ code: VideoStackError.Code, _ comment: Comment? = nil, sou
 }
 
 func key(_ pk: String, _ sk: String) -> Item { ["PK": .s(pk), "SK": .s(sk)] }
+
+/// Runs blocking work (waiting for a child process, say) on a thread of its own, so it never
+/// ties up a thread of Swift's cooperative pool.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

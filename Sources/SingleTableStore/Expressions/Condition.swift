@@ -1,7 +1,9 @@
 internal import VideoCore
 /// A value in a condition: an attribute of the item, a literal, or the size of an attribute.
 public enum Operand: Hashable, Sendable {
+    /// The attribute at this path (missing when the item lacks it).
     case path(AttributePath)
+    /// A literal value.
     case value(AttributeValue)
     /// `size(path)`: string length in bytes, binary length, or element count.
     case size(AttributePath)
@@ -9,11 +11,17 @@ public enum Operand: Hashable, Sendable {
 
 /// A comparison operator.
 public enum Comparison: String, Hashable, Sendable {
+    /// `=`
     case equal = "="
+    /// `<>`
     case notEqual = "<>"
+    /// `<`
     case less = "<"
+    /// `<=`
     case lessOrEqual = "<="
+    /// `>`
     case greater = ">"
+    /// `>=`
     case greaterOrEqual = ">="
 }
 
@@ -24,13 +32,18 @@ public enum Comparison: String, Hashable, Sendable {
 /// ```
 ///
 /// Semantics follow DynamoDB: comparisons between values of different types are false (and
-/// `<>` true); a missing attribute makes comparisons false (and `<>` true).
+/// `<>` true); a missing attribute makes comparisons false (and `<>` true); strings compare by
+/// their UTF-8 bytes, so "é" (U+00E9) and "e" + U+0301 differ, as they do in DynamoDB.
 public indirect enum Condition: Hashable, Sendable {
+    /// `attribute_exists(path)`
     case attributeExists(AttributePath)
+    /// `attribute_not_exists(path)`
     case attributeNotExists(AttributePath)
     /// The attribute holds a value of the given DynamoDB type name (`"S"`, `"N"`, …).
     case attributeType(AttributePath, String)
+    /// `a <op> b`
     case compare(Operand, Comparison, Operand)
+    /// `a BETWEEN low AND high`, inclusive.
     case between(Operand, Operand, Operand)
     /// The string or binary attribute starts with the prefix.
     case beginsWith(AttributePath, AttributeValue)
@@ -38,8 +51,11 @@ public indirect enum Condition: Hashable, Sendable {
     case contains(AttributePath, AttributeValue)
     /// The operand equals one of the values (at most 100).
     case isIn(Operand, [AttributeValue])
+    /// Both hold.
     case and(Condition, Condition)
+    /// Either holds.
     case or(Condition, Condition)
+    /// The condition does not hold.
     case not(Condition)
 
     // MARK: Conveniences
@@ -103,8 +119,8 @@ extension Condition {
         case .attributeType(let p, let type): return item.flatMap { p.resolve(in: $0) }?.typeName == type
         case .compare(let a, let op, let b):
             guard let x = a.resolve(in: item), let y = b.resolve(in: item) else { return op == .notEqual }
-            if op == .equal { return x == y }
-            if op == .notEqual { return x != y }
+            if op == .equal { return x.isIdentical(to: y) }
+            if op == .notEqual { return !x.isIdentical(to: y) }
             guard let order = AttributeValue.order(x, y) else { return false }
             switch op {
             case .less: return order < 0
@@ -129,12 +145,12 @@ extension Condition {
             case (.ss(let set)?, .s(let e)): return set.contains(e)
             case (.ns(let set)?, .n(let e)): return set.contains(e)
             case (.bs(let set)?, .b(let e)): return set.contains(e)
-            case (.l(let list)?, let e): return list.contains(e)
+            case (.l(let list)?, let e): return list.contains { $0.isIdentical(to: e) }
             default: return false
             }
         case .isIn(let a, let values):
             guard let x = a.resolve(in: item) else { return false }
-            return values.contains(x)
+            return values.contains { $0.isIdentical(to: x) }
         case .and(let a, let b): return a.evaluate(item) && b.evaluate(item)
         case .or(let a, let b): return a.evaluate(item) || b.evaluate(item)
         case .not(let a): return !a.evaluate(item)
@@ -176,13 +192,30 @@ extension AttributeValue {
     static func order(_ a: AttributeValue, _ b: AttributeValue) -> Int? {
         switch (a, b) {
         case (.s(let x), .s(let y)):
-            return x == y ? 0 : (x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1)
+            return x.utf8.elementsEqual(y.utf8) ? 0 : (x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1)
         case (.n(let x), .n(let y)):
             return x == y ? 0 : (x < y ? -1 : 1)
         case (.b(let x), .b(let y)):
             return x == y ? 0 : (x.lexicographicallyPrecedes(y) ? -1 : 1)
         default:
             return nil
+        }
+    }
+}
+
+extension AttributeValue {
+    /// Equality as DynamoDB sees it: strings are equal only when their UTF-8 bytes are (Swift's
+    /// `==` also equates canonically equivalent strings, such as "é" and "e" + U+0301).
+    func isIdentical(to other: AttributeValue) -> Bool {
+        switch (self, other) {
+        case (.s(let a), .s(let b)): return a.utf8.elementsEqual(b.utf8)
+        case (.ss(let a), .ss(let b)):
+            return a.count == b.count && a.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+                == b.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+        case (.l(let a), .l(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.isIdentical(to: $1) }
+        case (.m(let a), .m(let b)):
+            return a.count == b.count && a.allSatisfy { key, value in b[key].map { value.isIdentical(to: $0) } ?? false }
+        default: return self == other
         }
     }
 }

@@ -83,8 +83,8 @@ extension [UpdateAction] {
             switch action {
             case .set(let path, let value):
                 try result.assign(try value.evaluate(in: original), at: path)
-            case .remove(let path):
-                result.removeValue(at: path)
+            case .remove:
+                continue  // below, after every other action
             case .add(let path, let operand):
                 let current = path.resolve(in: result)
                 switch (current, operand) {
@@ -112,7 +112,32 @@ extension [UpdateAction] {
                 if let remaining { try result.assign(remaining, at: path) } else { result.removeValue(at: path) }
             }
         }
+        // DynamoDB resolves every path against the item as it was: removing tags[0] and tags[1]
+        // removes the first two elements. Removing from the end first keeps the lower indexes valid.
+        let removals = compactMap { action -> AttributePath? in
+            if case .remove(let path) = action { return path }
+            return nil
+        }
+        for path in removals.sorted(by: { $0.sortsAfter($1) }) {
+            result.removeValue(at: path)
+        }
         return result
+    }
+}
+
+extension AttributePath {
+    /// Component-wise order with list indexes compared as numbers, reversed: `a[2]` before `a[1]`.
+    fileprivate func sortsAfter(_ other: AttributePath) -> Bool {
+        for (mine, theirs) in zip(components, other.components) {
+            switch (mine, theirs) {
+            case (.index(let a), .index(let b)) where a != b: return a > b
+            case (.name(let a), .name(let b)) where a != b: return a > b
+            case (.name, .index): return true
+            case (.index, .name): return false
+            default: continue
+            }
+        }
+        return components.count > other.components.count
     }
 }
 

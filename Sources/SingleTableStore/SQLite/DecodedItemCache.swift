@@ -25,15 +25,23 @@ final class DecodedItemCache: Sendable {
     private struct State {
         var slots: [Entry?]
         var clock: UInt64 = 0
+        /// Estimated bytes held by all entries; never above the budget.
+        var bytes = 0
     }
 
     private static let ways = 4
+    /// Items stored in more bytes than this are decoded every time.
+    static let largestCachedItem = 8 * 1024
     private let state: Mutex<State>
     private let setMask: Int
+    private let budget: Int
 
-    /// - Parameter budget: approximate bytes of memory the cache may hold (0 disables it).
-    ///   Entries are budgeted at 2 KiB each, about what a decoded item of a few hundred bytes takes.
+    /// - Parameter budget: bytes of memory the cache may hold (0 disables it), estimated per
+    ///   entry as its key, its stored bytes and three times that for the decoded item. There is
+    ///   a slot for every 2 KiB of budget; when entries run larger, the byte count stops new
+    ///   entries before the budget is exceeded.
     init(budget: Int) {
+        self.budget = budget
         var sets = 1
         while sets * Self.ways * 2048 * 2 <= budget { sets *= 2 }
         setMask = budget > 0 ? sets - 1 : -1
@@ -58,9 +66,12 @@ final class DecodedItemCache: Sendable {
         if let hit { return hit }
 
         let item = try ItemCodec.decode(blob)
+        // The budget counts entries, so large items stay out: 16,384 entries of 400 KB would be 6 GB.
+        guard blob.count <= Self.largestCachedItem else { return item }
         var key = [UInt8](pk)
         key.append(contentsOf: sk)
         var entry = Entry(hash: hash, key: key, bytes: Array(blob), item: item, stamp: 0)
+        let cost = Self.cost(entry)
         state.withLock { state in
             state.clock &+= 1
             entry.stamp = state.clock
@@ -71,18 +82,24 @@ final class DecodedItemCache: Sendable {
                 if existing.hash == hash && Self.sameKey(existing.key, pk, sk) { victim = slot; break }
                 if existing.stamp < state.slots[victim]!.stamp { victim = slot }
             }
+            let freed = state.slots[victim].map(Self.cost) ?? 0
+            guard state.bytes - freed + cost <= budget else { return }
+            state.bytes += cost - freed
             state.slots[victim] = entry
         }
         return item
     }
 
+    private static func cost(_ entry: Entry) -> Int { entry.key.count + entry.bytes.count * 4 + 128 }
+
     /// FNV-1a over the key's bytes, with the partition key's length mixed in so that
     /// ("ab", "c") and ("a", "bc") differ.
     private static func hash(_ pk: UnsafeRawBufferPointer, _ sk: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(pk.count)
-        for byte in pk { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        for byte in sk { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
+        var hash = FNV1a()
+        hash.combine(UInt64(pk.count))
+        hash.combine(pk)
+        hash.combine(sk)
+        return hash.value
     }
 
     private static func sameKey(_ key: [UInt8], _ pk: UnsafeRawBufferPointer, _ sk: UnsafeRawBufferPointer) -> Bool {

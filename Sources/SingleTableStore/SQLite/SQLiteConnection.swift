@@ -125,6 +125,7 @@ final class SQLiteConnection {
 public struct SQLiteResult: Error, Sendable, CustomStringConvertible {
     /// The extended result code.
     public let code: Int32
+    /// SQLite's own description of the failure.
     public let message: String
     public var description: String { "SQLite result \(code): \(message)" }
 }

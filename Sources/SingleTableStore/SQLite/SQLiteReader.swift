@@ -217,9 +217,9 @@ final class SQLiteReader {
         }
 
         static func checksum(_ bytes: [UInt8]) -> UInt32 {
-            var hash: UInt32 = 2_166_136_261
-            for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-            return hash
+            var hash = FNV1a()
+            hash.combine(bytes)
+            return UInt32(truncatingIfNeeded: hash.value)
         }
     }
 

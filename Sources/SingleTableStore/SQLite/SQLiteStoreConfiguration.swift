@@ -10,6 +10,7 @@ public struct SQLiteStoreConfiguration: Sendable {
 
     /// Threads (each with its own connection) serving reads concurrently with the writer.
     public var readerCount: Int
+    /// What a commit survives; ``Durability/full`` by default.
     public var durability: Durability
     /// How long the change feed keeps changes; nil keeps them forever. DynamoDB Streams keep 24 hours.
     public var changeRetention: Duration?

@@ -29,6 +29,8 @@ final class SQLiteWriter {
         var newBytes: [UInt8]? = nil
         if let new {
             let encoded = ItemCodec.encode(new)
+            // A write that changes nothing leaves no trace, as in DynamoDB Streams.
+            if let old, old.bytes == encoded { return }
             newBytes = encoded
             let upsert = try connection.statement("INSERT OR REPLACE INTO items (pk, sk, item) VALUES (?, ?, ?)")
             defer { upsert.reset() }

@@ -20,6 +20,7 @@ public struct Query: Sendable {
     public var index: String?
     /// Value of the (table's or index's) partition key.
     public var partitionKey: AttributeValue
+    /// Narrows the partition to a range of sort keys; nil reads the whole partition.
     public var sortKey: SortKeyCondition?
     /// Ascending sort-key order when true (DynamoDB's `ScanIndexForward`).
     public var ascending: Bool
@@ -44,9 +45,13 @@ public struct Query: Sendable {
 
 /// A scan: every item of the table or of an index, a page at a time.
 public struct Scan: Sendable {
+    /// Scan this secondary index (its items in index-key order) instead of the table.
     public var index: String?
+    /// The most items to evaluate (before the filter).
     public var limit: Int?
+    /// Drops evaluated items that do not match.
     public var filter: Condition?
+    /// Continue after the page that returned this token.
     public var startToken: PageToken?
 
     public init(index: String? = nil, limit: Int? = nil, filter: Condition? = nil, startToken: PageToken? = nil) {
@@ -118,6 +123,7 @@ public enum CancellationReason: Hashable, Sendable, CustomStringConvertible {
 /// The cause of a `VideoStackError/Code/transactionCanceled` error: one reason per action,
 /// in the order the actions were given.
 public struct TransactionCancellation: Error, Sendable, CustomStringConvertible {
+    /// One reason per action, in the order the actions were given.
     public let reasons: [CancellationReason]
     public var description: String { "[" + reasons.map(\.description).joined(separator: ", ") + "]" }
 }

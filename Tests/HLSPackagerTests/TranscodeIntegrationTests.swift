@@ -1,0 +1,103 @@
+import Foundation
+import HLSPackager
+import Synchronization
+import Testing
+import TranscodePipeline
+import VideoCore
+
+@Suite struct TranscodeIntegrationTests {
+    /// Watch while it transcodes: the transcoder's packets go straight into EVENT playlists;
+    /// when master.m3u8 first appears, the first segment of every rung already decodes; at the
+    /// end the playlists are VOD, rungs are aligned, and real players accept the result.
+    @Test func transcodeIntoGrowingHLS() async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.dir.cleanup() }
+        let source = fixture.dir.path("src.mp4")
+        try await makeTestMP4(source, seconds: 12, size: "640x360")
+        let rungs = [
+            Rendition(name: "360p", width: 640, height: 360, videoBitrate: 600_000, audioBitrate: 96_000),
+            Rendition(name: "180p", width: 320, height: 180, videoBitrate: 200_000, audioBitrate: 96_000),
+        ]
+        let sink = HLSSink(store: fixture.store, directory: "watch", configuration: HLSConfiguration(segmentDuration: 2, mode: .event),
+                           logger: testLogger)
+        let scratch = fixture.dir
+        let root = fixture.root
+        let clock = ContinuousClock()
+        let started = clock.now
+        let firstPlayable = Mutex<(seconds: Double, decodeErrors: [String])?>(nil)
+        await sink.onFirstPlayable {
+            let seconds = (clock.now - started) / .seconds(1)
+            // At this moment every rung listed in the master has a first segment; decode each one.
+            var errors: [String] = []
+            let masterText = (try? String(contentsOf: root.appendingPathComponent("watch/master.m3u8"), encoding: .utf8)) ?? ""
+            let master = try? MasterPlaylist(parsing: masterText)
+            for variant in master?.variants ?? [] {
+                let dir = root.appendingPathComponent("watch").appendingPathComponent(variant.uri).deletingLastPathComponent()
+                let joined = scratch.path("first-\(UUID().uuidString).mp4")
+                do {
+                    try concatenate([dir.appendingPathComponent("init.mp4").path, dir.appendingPathComponent("seg_00000.m4s").path], to: joined)
+                    let result = try await run(["ffmpeg", "-v", "error", "-nostdin", "-i", joined, "-f", "null", "-"])
+                    if result.status != 0 || !result.stderr.isEmpty { errors.append("\(variant.uri): \(result.stderr)") }
+                } catch {
+                    errors.append("\(variant.uri): \(error)")
+                }
+            }
+            if master?.variants.count != 2 { errors.append("master has \(master?.variants.count ?? 0) variants") }
+            firstPlayable.withLock { $0 = (seconds, errors) }
+        }
+        let transcoder = Transcoder(configuration: TranscodeConfiguration(segmentDuration: 2), logger: testLogger)
+        let transcode = try await transcoder.transcode(input: URL(fileURLWithPath: source), renditions: rungs, sink: sink)
+        let total = (clock.now - started) / .seconds(1)
+
+        let first = try #require(firstPlayable.withLock { $0 }, "master.m3u8 never appeared during the transcode")
+        #expect(first.decodeErrors == [])
+        #expect(first.seconds < total)
+        print("watch-while-transcoding: first segment of every rung playable after \(String(format: "%.2f", first.seconds)) s of a \(String(format: "%.2f", total)) s transcode (12 s 640x360 source, 2 rungs, 2 s segments)")
+
+        let result = try #require(await sink.result)
+        let video = result.renditions.filter(\.hasVideo)
+        #expect(video.count == 2)
+        #expect(video[0].segmentStarts == video[1].segmentStarts, "rungs are not aligned")
+        #expect(video[0].segmentStarts.count == 6)
+        #expect(result.renditions.count == 3, "one shared audio rendition: \(result.renditions.map(\.directory))")
+        #expect(result.master.media.count == 1)
+        #expect(result.master.variants.allSatisfy { $0.audio == result.master.media[0].groupID })
+        #expect(transcode.renditions.count == 2)
+        for rendition in result.renditions {
+            let playlist = try MediaPlaylist(parsing: try await fixture.text(rendition.playlistKey))
+            #expect(playlist.playlistType == .vod && playlist.endList)
+            try await checkFMP4Rendition(fixture.root.appendingPathComponent(rendition.directory), playlist: playlist, scratch: fixture.dir,
+                                   hasVideo: rendition.hasVideo)
+        }
+        #expect(try await checkAllPlaylists(fixture.root) == [])
+        let server = try HTTPServer(directory: fixture.root)
+        defer { server.stop() }
+        #expect(try await ffmpegPlaybackWarnings(server.url("watch/master.m3u8")) == "")
+        let gst = try await gstreamerPlay(server.url("watch/master.m3u8"))
+        #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
+    }
+
+    /// The remux path through FFmpeg's demuxer: MKV (no dts on B-frames), MPEG-TS (Annex B H.264,
+    /// ADTS AAC) and fragmented MP4 (which the Swift MP4 reader hands over).
+    @Test(arguments: ["mkv", "ts", "frag.mp4"])
+    func remuxThroughFFmpegDemuxer(container: String) async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.dir.cleanup() }
+        let mp4 = fixture.dir.path("in.mp4")
+        try await makeTestMP4(mp4, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"])
+        let input = fixture.dir.path("in.\(container)")
+        let flags = container == "frag.mp4" ? ["-movflags", "frag_keyframe+empty_moov"] : []
+        try await run(["ffmpeg", "-v", "error", "-y", "-i", mp4, "-c", "copy"] + flags + [input])
+        let result = try await Remuxer.package(file: input, store: fixture.store, directory: "r", logger: testLogger)
+        #expect(result.renditions.count == 2)
+        let media = try MediaPlaylist(parsing: try await fixture.text("r/video/index.m3u8"))
+        #expect(media.segments.count == 3)
+        try await checkFMP4Rendition(fixture.root.appendingPathComponent("r/video"), playlist: media, scratch: fixture.dir)
+        #expect(result.master.variants.first?.codecs == "avc1.64000d,mp4a.40.2")
+        #expect(try await checkAllPlaylists(fixture.root) == [])
+        let server = try HTTPServer(directory: fixture.root)
+        defer { server.stop() }
+        #expect(try await ffmpegPlaybackWarnings(server.url("r/master.m3u8")) == "")
+        #expect(try await gstreamerPlay(server.url("r/master.m3u8")).status == 0)
+    }
+}

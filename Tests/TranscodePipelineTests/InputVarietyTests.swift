@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import TranscodePipeline
+import VideoCore
+
+/// Whatever comes in, 8-bit 4:2:0 H.264 High at a constant frame rate and stereo 48 kHz AAC come out.
+@Suite struct InputVarietyTests {
+    private func transcode(_ clip: URL, in directory: URL, ladder: Ladder = .standard) async throws -> (URL, [Rendition], TranscodeResult) {
+        let out = directory.appendingPathComponent("out-\(clip.deletingPathExtension().lastPathComponent)")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let plan = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger), ladder: ladder)
+        let result = try await Transcoder(logger: testLogger).transcode(
+            input: clip, renditions: plan, sink: try MP4FileSink(directory: out, logger: testLogger))
+        return (out, plan, result)
+    }
+
+    @Test(arguments: [
+        ("hevc-10bit-422.mkv", ["-c:v", "libx265", "-pix_fmt", "yuv422p10le", "-x265-params", "log-level=none"], ["-c:a", "ac3", "-ac", "6"]),
+        ("av1.mkv", ["-c:v", "libsvtav1", "-preset", "12"], ["-c:a", "libopus"]),
+        ("vp9.webm", ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8"], ["-c:a", "libopus"]),
+        ("mpeg2.ts", ["-c:v", "mpeg2video"], ["-c:a", "mp2"]),
+        ("mjpeg.avi", ["-c:v", "mjpeg"], ["-c:a", "pcm_s16le"]),
+        ("mpeg4.avi", ["-c:v", "mpeg4"], ["-c:a", "pcm_s16le", "-ac", "6"]),
+        ("h264-444.mp4", ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p"], ["-c:a", "aac", "-ac", "6"]),
+    ])
+    func comesOutAsEightBit420H264(name: String, video: [String], audio: [String]) async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent(name)
+            try makeClip(clip, seconds: 1, size: "320x240", rate: "25", extra: video, audioArgs: audio)
+            let (out, plan, _) = try await transcode(clip, in: directory)
+            #expect(plan.map(\.name) == ["240p"])
+            let streams = try ffprobeStreams(out.appendingPathComponent("240p.mp4"))
+            let videoStream = try #require(streams.first { $0["codec_type"] as? String == "video" })
+            #expect(videoStream["codec_name"] as? String == "h264")
+            #expect(videoStream["profile"] as? String == "High")
+            #expect(videoStream["pix_fmt"] as? String == "yuv420p")
+            #expect(videoStream["width"] as? Int == 320 && videoStream["height"] as? Int == 240)
+            let audioStream = try #require(streams.first { $0["codec_type"] as? String == "audio" })
+            #expect(audioStream["codec_name"] as? String == "aac" && audioStream["profile"] as? String == "LC")
+            #expect(audioStream["channels"] as? Int == 2 && audioStream["sample_rate"] as? String == "48000")
+        }
+    }
+
+    @Test func rotatedPhoneVideoComesOutUpright() async throws {
+        try await withTemporaryDirectory { directory in
+            let plain = directory.appendingPathComponent("plain.mp4")
+            try makeClip(plain, seconds: 1, size: "320x240", audio: false)
+            let rotated = directory.appendingPathComponent("rotated.mp4")
+            try run("ffmpeg", ["-v", "error", "-y", "-i", plain.path, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.path])
+            let (out, plan, _) = try await transcode(rotated, in: directory)
+            #expect(plan.first?.width == 240 && plan.first?.height == 320)
+            let file = out.appendingPathComponent("\(plan[0].name).mp4")
+            // The ffmpeg CLI turns its input by the display matrix: our pixels must match its picture.
+            let compared = try run("ffmpeg", ["-v", "info", "-nostdin", "-i", file.path, "-i", rotated.path, "-lavfi",
+                                              "[1:v]scale=240:320[reference];[0:v][reference]psnr", "-f", "null", "-"])
+            let psnr = try #require(compared.stderr.firstMatch(of: /average:([0-9.]+|inf)/)?.1)
+            #expect(psnr == "inf" || Double(psnr)! > 25, "PSNR \(psnr) dB against the upright reference")
+        }
+    }
+
+    @Test func interlacedInputIsDeinterlaced() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("interlaced.mkv")
+            // 60 fields per second woven into 30 interlaced frames: moving edges comb. The older
+            // `testsrc` pattern has no random noise, which idet would take for combing.
+            try run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=60:duration=2",
+                               "-vf", "tinterlace=mode=interleave_top,setfield=tff", "-c:v", "libx264", "-preset", "ultrafast",
+                               "-flags", "+ilme+ildct", "-x264opts", "tff=1", clip.path])
+            func detected(_ url: URL) throws -> (interlaced: Int, progressive: Int) {
+                let output = try run("ffmpeg", ["-v", "info", "-nostdin", "-i", url.path, "-vf", "idet", "-f", "null", "-"])
+                let line = try #require(output.stderr.split(separator: "\n").last { $0.contains("Multi frame detection") })
+                let numbers = line.matches(of: /(TFF|BFF|Progressive):\s*(\d+)/).map { (String($0.1), Int($0.2)!) }
+                let counts = Dictionary(numbers, uniquingKeysWith: +)
+                return ((counts["TFF"] ?? 0) + (counts["BFF"] ?? 0), counts["Progressive"] ?? 0)
+            }
+            let before = try detected(clip)
+            #expect(before.interlaced > before.progressive, "the source should comb: \(before)")
+            let (out, plan, _) = try await transcode(clip, in: directory)
+            let after = try detected(out.appendingPathComponent("\(plan[0].name).mp4"))
+            #expect(after.interlaced * 10 <= before.interlaced, "combing left: \(after)")
+        }
+    }
+
+    @Test func variableFrameRateBecomesConstant() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("vfr.mkv")
+            // Drop every fourth frame and keep the others' timestamps: gaps at irregular intervals.
+            try makeClip(clip, seconds: 4, size: "320x240", rate: "30", audio: false,
+                         videoFilter: "select='not(eq(mod(n\\,4)\\,1))'",
+                         extra: ["-vsync", "vfr", "-c:v", "libx264", "-preset", "ultrafast"])
+            let (out, plan, result) = try await transcode(clip, in: directory)
+            let file = out.appendingPathComponent("\(plan[0].name).mp4")
+            let probe = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
+                                            "-of", "csv=p=0", file.path])
+            let times = String(decoding: probe.stdout, as: UTF8.self).split(separator: "\n").compactMap { Double($0) }.sorted()
+            let steps = zip(times.dropFirst(), times).map { $0 - $1 }
+            let frameDuration = try #require(plan[0].frameRate.map { 1 / $0 })
+            #expect(!steps.isEmpty)
+            #expect(steps.allSatisfy { abs($0 - frameDuration) < 0.002 }, "uneven steps: \(Set(steps.map { ($0 * 1000).rounded() }))")
+            #expect(result.videoFrames[0] == times.count)
+        }
+    }
+
+    @Test func progressIsReportedAndCancellationStopsAndFrees() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("long.mp4")
+            try makeClip(clip, seconds: 6, size: "640x360")
+            let plan = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger))
+
+            // A full run reports growing progress that ends at 1.
+            let (stream, continuation) = AsyncStream.makeStream(of: TranscodeProgress.self)
+            let out = directory.appendingPathComponent("out")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            _ = try await Transcoder(logger: testLogger).transcode(
+                input: clip, renditions: plan, sink: try MP4FileSink(directory: out, logger: testLogger), progress: continuation)
+            var fractions: [Double] = []
+            for await update in stream { fractions.append(update.fraction) }
+            #expect(fractions.last == 1)
+            #expect(fractions == fractions.sorted())
+
+            // Cancelled after its first progress report, it stops and throws .cancelled instead of finishing.
+            let (updates, reporter) = AsyncStream.makeStream(of: TranscodeProgress.self)
+            let cancelled = directory.appendingPathComponent("cancelled")
+            try FileManager.default.createDirectory(at: cancelled, withIntermediateDirectories: true)
+            let task = Task {
+                try await Transcoder(logger: testLogger).transcode(
+                    input: clip, renditions: plan, sink: try MP4FileSink(directory: cancelled, logger: testLogger), progress: reporter)
+            }
+            for await _ in updates { break }
+            task.cancel()
+            let outcome = await task.result
+            #expect(throws: VideoStackError.self) { try outcome.get() }
+            if case .failure(let error as VideoStackError) = outcome { #expect(error.code == .cancelled) }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+import Testing
+
+/// A temporary directory removed when the value is dropped by `withTemporaryDirectory`.
+func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("videostack-transcode-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try await body(directory)
+}
+
+/// Output of a finished subprocess.
+struct ProcessOutput {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+}
+
+/// Runs a command-line tool to completion (ffmpeg, ffprobe, the videostack CLI).
+@discardableResult
+func run(_ tool: String, _ arguments: [String], check: Bool = true) throws -> ProcessOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/\(tool)")
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes concurrently so a chatty tool cannot fill one and block.
+    nonisolated(unsafe) var errData = Data()
+    let errThread = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+    errThread.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while errThread.isExecuting || !errThread.isFinished { usleep(1000) }
+    let result = ProcessOutput(status: process.terminationStatus, stdout: outData,
+                               stderr: String(decoding: errData, as: UTF8.self))
+    if check && result.status != 0 {
+        Issue.record("\(tool) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr.suffix(2000))")
+        throw TestFailure(message: "\(tool) failed")
+    }
+    return result
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Makes a small test clip with the ffmpeg CLI: moving colour bars with a tone.
+///
+/// - Parameters:
+///   - extra: arguments placed before the output name (codec, container options).
+func makeClip(_ url: URL, seconds: Double = 3, size: String = "320x240", rate: String = "30", audio: Bool = true,
+              videoFilter: String? = nil, extra: [String] = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
+              audioArgs: [String] = ["-c:a", "aac"]) throws {
+    var arguments = ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(rate):duration=\(seconds)"]
+    if audio {
+        arguments += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=\(seconds)"]
+    }
+    if let videoFilter { arguments += ["-vf", videoFilter] }
+    arguments += extra
+    if audio { arguments += audioArgs }
+    arguments += [url.path]
+    try run("ffmpeg", arguments)
+}
+
+/// ffprobe's JSON for a file (format and streams), parsed.
+func ffprobe(_ url: URL, _ extra: [String] = ["-show_format", "-show_streams"]) throws -> [String: Any] {
+    let output = try run("ffprobe", ["-v", "error", "-of", "json"] + extra + [url.path])
+    return try JSONSerialization.jsonObject(with: output.stdout) as? [String: Any] ?? [:]
+}
+
+/// The streams ffprobe reports, as dictionaries.
+func ffprobeStreams(_ url: URL) throws -> [[String: Any]] {
+    try ffprobe(url)["streams"] as? [[String: Any]] ?? []
+}
+
+/// Presentation times (seconds) of the video keyframes in a file, as ffprobe reads them.
+func keyframeTimes(_ url: URL) throws -> [Double] {
+    let output = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+                                     "-of", "csv=p=0", url.path])
+    return String(decoding: output.stdout, as: UTF8.self).split(separator: "\n").compactMap { line in
+        let fields = line.split(separator: ",")
+        guard fields.count >= 2, fields[1].contains("K"), let time = Double(fields[0]) else { return nil }
+        return time
+    }.sorted()
+}
+
+let testLogger: Logger = {
+    var logger = Logger(label: "videostack.tests")
+    logger.logLevel = .critical
+    return logger
+}()

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import Testing
+import TranscodePipeline
+import VideoCore
+
+@Suite struct TranscoderTests {
+    /// The ladder a 640x360 source gets, transcoded with 2-second segments.
+    private func transcodeLadder(_ clip: URL, into directory: URL, segment: Double = 2)
+        async throws -> (TranscodeResult, [Rendition]) {
+        let info = try await MediaProbe.probe(clip, logger: testLogger)
+        let renditions = try LadderPlanner.plan(for: info)
+        let sink = try MP4FileSink(directory: directory, logger: testLogger)
+        let transcoder = Transcoder(configuration: TranscodeConfiguration(segmentDuration: segment), logger: testLogger)
+        let result = try await transcoder.transcode(input: clip, renditions: renditions, sink: sink)
+        return (result, renditions)
+    }
+
+    @Test func encodesAlignedLadderCheckedByFFprobe() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("source.mp4")
+            try makeClip(clip, seconds: 5, size: "640x360", rate: "30")
+            let out = directory.appendingPathComponent("out")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            let (result, renditions) = try await transcodeLadder(clip, into: out)
+            #expect(renditions.map(\.name) == ["360p", "240p"])
+            #expect(result.keyframeTimes == [0, 2, 4])
+
+            let source = try ffprobe(clip)
+            let sourceDuration = try #require(Double((source["format"] as? [String: Any])?["duration"] as? String ?? ""))
+            var keyframeSets: [[Double]] = []
+            for rendition in renditions {
+                let file = out.appendingPathComponent("\(rendition.name).mp4")
+                let streams = try ffprobeStreams(file)
+                let video = try #require(streams.first { $0["codec_type"] as? String == "video" })
+                #expect(video["codec_name"] as? String == "h264")
+                #expect(video["profile"] as? String == "High")
+                #expect(video["pix_fmt"] as? String == "yuv420p")
+                #expect(video["width"] as? Int == rendition.width)
+                #expect(video["height"] as? Int == rendition.height)
+                let audio = try #require(streams.first { $0["codec_type"] as? String == "audio" })
+                #expect(audio["codec_name"] as? String == "aac")
+                #expect(audio["sample_rate"] as? String == "48000")
+                #expect(audio["channels"] as? Int == 2)
+                let videoDuration = try #require(Double(video["duration"] as? String ?? ""))
+                #expect(abs(videoDuration - sourceDuration) <= 1.0 / 30 + 0.001, "\(rendition.name): \(videoDuration) vs \(sourceDuration)")
+                let audioDuration = try #require(Double(audio["duration"] as? String ?? ""))
+                #expect(abs(audioDuration - videoDuration) < 0.1)
+                // In sync: both tracks start together (within one video frame).
+                let videoStart = try #require(Double(video["start_time"] as? String ?? ""))
+                let audioStart = try #require(Double(audio["start_time"] as? String ?? ""))
+                #expect(abs(videoStart - audioStart) < 1.0 / 30)
+                keyframeSets.append(try keyframeTimes(file))
+            }
+            #expect(keyframeSets.count == 2)
+            #expect(keyframeSets.allSatisfy { $0 == keyframeSets[0] })
+            #expect(keyframeSets[0].map { ($0 * 1000).rounded() / 1000 } == [0, 2, 4])
+            #expect(result.videoFrames == [150, 150])
+            #expect(result.renditions.allSatisfy { $0.codecs?.hasPrefix("avc1.64") == true && $0.codecs?.hasSuffix(",mp4a.40.2") == true })
+        }
+    }
+}
+
+/// Collects log messages, to check where FFmpeg's output goes.
+final class CapturingLogHandler: LogHandler, @unchecked Sendable {
+    // @unchecked Sendable: `lines` is guarded by `lock`.
+    private let lock = NSLock()
+    private var lines: [(Logger.Level, String, Logger.Metadata?)] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lock.withLock { lines.append((event.level, event.message.description, event.metadata)) }
+    }
+
+    var captured: [(Logger.Level, String, Logger.Metadata?)] { lock.withLock { lines } }
+}
+
+@Suite struct FFmpegLogTests {
+    @Test func ffmpegMessagesGoToTheCallersLogger() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("clip.mp4")
+            try makeClip(clip, seconds: 2, size: "320x240", audio: false,
+                         extra: ["-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"])
+            var bytes = [UInt8](try Data(contentsOf: clip))
+            var generator = SeededGenerator(seed: 11)
+            for _ in 0..<100 {
+                let index = Int.random(in: (bytes.count / 3)..<bytes.count, using: &generator)
+                bytes[index] ^= 0xFF
+            }
+            let damaged = directory.appendingPathComponent("damaged.mp4")
+            try Data(bytes).write(to: damaged)
+            let handler = CapturingLogHandler()
+            let logger = Logger(label: "capture") { _ in handler }
+            _ = try await MediaProbe.deepCheck(damaged, logger: logger)
+            let fromFFmpeg = handler.captured.filter { $0.2?["ffmpeg"] != nil }
+            #expect(!fromFFmpeg.isEmpty)
+            #expect(fromFFmpeg.contains { $0.0 == .warning && $0.2?["ffmpeg"]?.description == "h264" }, "\(fromFFmpeg.prefix(5))")
+        }
+    }
+}
