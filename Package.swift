@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "Demo",
             dependencies: [
-                "VideoCore", "SingleTableStore", "VideoPlatform", "TranscodePipeline", "HLSPackager",
+                "VideoCore", "SingleTableStore", "VideoPlatform", "TranscodePipeline", "HLSPackager", "SearchIndex",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/Demo",

@@ -4,10 +4,11 @@
 // A short clip is made with the ffmpeg command-line tool (installed by `make deps`), then:
 // catalog entry → probe → ladder plan → transcode once into HLS (CMAF segments and playlists
 // written through the blob store) → poster and storyboard → the video flips to `ready` →
-// the change feed records every step.
+// the search index follows the store's change feed → a search with a typo finds the video.
 import Foundation
 import HLSPackager
 import Logging
+import SearchIndex
 import SingleTableStore
 import TranscodePipeline
 import VideoCore
@@ -37,7 +38,10 @@ step("Made an 8-second 720p30 clip with a 440 Hz tone: \(source.lastPathComponen
 let store = try await SQLiteItemStore(path: root.appendingPathComponent("videostack.sqlite").path, schema: .singleTable)
 let catalog = try Catalog(store: store)
 let blobs = try FileBlobStore(root: root.appendingPathComponent("media"))
-step("Opened the store (SQLite, WAL) and the blob store (\(blobs.root.lastPathComponent)/)")
+let search = SearchIndex()
+let follower = SearchFeedFollower(index: search, store: store, mapping: VideoItemMapping())
+var cursor = try await follower.rebuild()
+step("Opened the store (SQLite, WAL), the blob store (\(blobs.root.lastPathComponent)/) and a search index that follows the store's change feed")
 
 try await catalog.register(User(username: "ada", email: "ada@example.com", displayName: "Ada Lovelace"))
 var video = Video(owner: "ada", title: "The Analytical Engine, explained",
@@ -80,6 +84,14 @@ if let master = try? await blobs.get("\(directory)/master.m3u8") {
 video.status = .ready
 video.renditions = result.renditions
 try await catalog.update(video, expectedStatus: .processing)
-step("Marked the video ready with \(result.renditions.count) renditions")
+cursor = try await follower.catchUp(after: cursor)
+step("Marked the video ready with \(result.renditions.count) renditions; the search index caught up from the change feed")
+for text in ["analitical engine", "bernou", "babbage"] {
+    let results = try search.search(SearchQuery(text))
+    let titles = results.hits.map { hit in
+        hit.title.matches.isEmpty ? "\(hit.title.text) — \(hit.description.marked(open: "[", close: "]"))" : hit.title.marked(open: "[", close: "]")
+    }
+    step("Search '\(text)' → \(titles.isEmpty ? "nothing" : titles.joined(separator: "; "))")
+}
 store.close()
 print("Done. Everything lived in \(root.path) and has been removed.")
