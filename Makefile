@@ -7,7 +7,7 @@ APT_PACKAGES := libsqlite3-dev pkg-config libavcodec-dev libavformat-dev libavut
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
 PIP_PACKAGES := m3u8
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
-BENCHES := store transcode hls
+BENCHES := store transcode hls search
 
 .PHONY: deps build test demo bench $(addprefix bench-,$(BENCHES))
 
@@ -31,7 +31,7 @@ test: deps
 	$(SWIFT) test --skip-build --disable-xctest
 
 demo: deps
-	$(SWIFT) run store-demo
+	$(SWIFT) run videostack-demo
 
 bench: $(addprefix bench-,$(BENCHES))
 

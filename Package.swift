@@ -19,9 +19,12 @@ let package = Package(
     products: [
         .library(name: "VideoCore", targets: ["VideoCore"]),
         .library(name: "SingleTableStore", targets: ["SingleTableStore"]),
+        .library(name: "SearchIndex", targets: ["SearchIndex"]),
         .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "videostack-demo", targets: ["Demo"]),
         .executable(name: "bench-store", targets: ["BenchStore"]),
+        .executable(name: "bench-search", targets: ["BenchSearch"]),
         .library(name: "TranscodePipeline", targets: ["TranscodePipeline"]),
         .executable(name: "videostack", targets: ["VideoStackCLI"]),
         .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
@@ -54,6 +57,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Full-text search (pure Swift, no CSQLite; follows the store's change feed).
+        .target(
+            name: "SearchIndex",
+            dependencies: ["VideoCore", "SingleTableStore"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Probe, decode once, encode a ladder, thumbnails over FFmpeg's libraries.
         .systemLibrary(
             name: "CFFmpeg",
@@ -82,6 +92,15 @@ let package = Package(
         ),
 
         // MARK: Examples (built by CI so they keep compiling).
+        .executableTarget(
+            name: "Demo",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "VideoPlatform", "TranscodePipeline", "HLSPackager", "SearchIndex",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "StoreDemo",
             dependencies: ["VideoCore", "SingleTableStore", "VideoPlatform"],
@@ -119,6 +138,12 @@ let package = Package(
             path: "Benchmarks/store",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "BenchSearch",
+            dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "CSQLite"],
+            path: "Benchmarks/search",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .testTarget(
@@ -140,6 +165,11 @@ let package = Package(
         .testTarget(
             name: "VideoPlatformTests",
             dependencies: ["VideoPlatform", "SingleTableStore", "VideoCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SearchIndexTests",
+            dependencies: ["SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

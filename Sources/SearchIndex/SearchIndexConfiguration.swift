@@ -1,0 +1,80 @@
+/// Ranking and matching settings of a ``SearchIndex``.
+///
+/// Changing them needs no rebuild: they are read per query (popularity is recomputed on load).
+public struct SearchIndexConfiguration: Sendable, Hashable {
+    /// BM25F weight of a title match. Defaults to 4.
+    public var titleWeight: Double
+    /// BM25F weight of a tag match. Defaults to 2.
+    public var tagsWeight: Double
+    /// BM25F weight of a description match. Defaults to 1.
+    public var descriptionWeight: Double
+    /// BM25 term-frequency saturation. Defaults to 1.2.
+    public var k1: Double
+    /// BM25 length normalization of the title (0 = none, 1 = full). Defaults to 0.5.
+    public var titleB: Double
+    /// BM25 length normalization of the tags. Defaults to 0.3.
+    public var tagsB: Double
+    /// BM25 length normalization of the description. Defaults to 0.75.
+    public var descriptionB: Double
+    /// How much popularity adds to the text score: `score = bm25f + popularityWeight * p`, with
+    /// `p` in 0...1 mixing views and rating (see ``ratingShare``). Defaults to 1; 0 ranks by text only.
+    public var popularityWeight: Double
+    /// The share of rating in `p` (the rest is views on a log scale up to 10⁹). Defaults to 0.3.
+    public var ratingShare: Double
+    /// Score multiplier of a prefix completion of the last query term (exact words score 1).
+    public var prefixMultiplier: Double
+    /// Score multiplier of a one-edit typo match; below 1 so exact matches rank first. Defaults to 0.5.
+    public var oneTypoMultiplier: Double
+    /// Score multiplier of a two-edit typo match. Defaults to 0.3.
+    public var twoTyposMultiplier: Double
+    /// How strongly a typo variant's score follows its frequency: each variant's multiplier is
+    /// scaled by `(df / df of the most frequent variant) ^ exponent`, so the likeliest intended
+    /// word ranks first. 0 treats all variants alike. Defaults to 0.5.
+    public var typoFrequencyExponent: Double
+    /// Shortest query term, in characters, that may match with one typo. Defaults to 5 (as Meilisearch).
+    public var minLengthForOneTypo: Int
+    /// Shortest query term, in characters, that may match with two typos. Defaults to 9.
+    public var minLengthForTwoTypos: Int
+    /// How many completions of a prefix are searched (the most frequent ones). Defaults to 24.
+    public var maxPrefixExpansions: Int
+    /// How many typo variants of a term are searched (fewest edits, then most frequent). Defaults to 12.
+    public var maxTypoExpansions: Int
+    /// Typo variants are searched only when fewer documents than this match every word as typed
+    /// (Typesense's `typo_tokens_threshold`). Defaults to 1: only when nothing matches. Raise it
+    /// (up to the page size) to mix typo matches, ranked below exact ones, into thin pages.
+    public var typoThreshold: Int
+    /// The last query term matches as a prefix (search as you type) unless the query ends in a space.
+    public var prefixSearch: Bool
+    /// Segments smaller than this share merge eagerly; see ``SearchIndex``. Defaults to 2.
+    public var mergeFactor: Int
+
+    /// Makes a configuration; every parameter has the default documented on its property.
+    public init(
+        titleWeight: Double = 4, tagsWeight: Double = 2, descriptionWeight: Double = 1, k1: Double = 1.2,
+        titleB: Double = 0.5, tagsB: Double = 0.3, descriptionB: Double = 0.75, popularityWeight: Double = 1,
+        ratingShare: Double = 0.3, prefixMultiplier: Double = 0.8, oneTypoMultiplier: Double = 0.5,
+        twoTyposMultiplier: Double = 0.3, typoFrequencyExponent: Double = 0.5, minLengthForOneTypo: Int = 5, minLengthForTwoTypos: Int = 9,
+        maxPrefixExpansions: Int = 24, maxTypoExpansions: Int = 12, typoThreshold: Int = 1, prefixSearch: Bool = true, mergeFactor: Int = 2
+    ) {
+        self.titleWeight = titleWeight
+        self.tagsWeight = tagsWeight
+        self.descriptionWeight = descriptionWeight
+        self.k1 = k1
+        self.titleB = titleB
+        self.tagsB = tagsB
+        self.descriptionB = descriptionB
+        self.popularityWeight = popularityWeight
+        self.ratingShare = ratingShare
+        self.prefixMultiplier = prefixMultiplier
+        self.oneTypoMultiplier = oneTypoMultiplier
+        self.twoTyposMultiplier = twoTyposMultiplier
+        self.typoFrequencyExponent = typoFrequencyExponent
+        self.minLengthForOneTypo = minLengthForOneTypo
+        self.minLengthForTwoTypos = minLengthForTwoTypos
+        self.maxPrefixExpansions = maxPrefixExpansions
+        self.maxTypoExpansions = maxTypoExpansions
+        self.typoThreshold = typoThreshold
+        self.prefixSearch = prefixSearch
+        self.mergeFactor = mergeFactor
+    }
+}
