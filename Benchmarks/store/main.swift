@@ -42,8 +42,10 @@ struct Variant {
 
 /// Runs every variant in `rounds` interleaved rounds of `seconds / rounds` each (after a warm-up)
 /// and returns the median operations per second of each.
-func compare(_ title: String, _ variants: [Variant]) async throws -> [Double] {
+func compare(_ title: String, _ allVariants: [Variant]) async throws -> [Double] {
     print(title)
+    // BENCH_VARIANT=N runs only the N-th variant (for profiling); the ratio is then meaningless.
+    let variants = ProcessInfo.processInfo.environment["BENCH_VARIANT"].flatMap(Int.init).map { [allVariants[$0], allVariants[$0]] } ?? allVariants
     var samples = [[Double]](repeating: [], count: variants.count)
     for variant in variants { for _ in 0..<20 { _ = try await variant.run() } }
     for _ in 0..<rounds {

@@ -158,10 +158,11 @@ struct SQLiteItemStoreTests {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("shared.sqlite").path
             let reader = try await SQLiteItemStore(path: path, schema: .singleTable, configuration: .init(readerCount: 1))
-            let writer = try await SQLiteItemStore(path: path, schema: .singleTable)
-            defer { reader.close(); writer.close() }
-            for version in 1...5 {
-                try await writer.putItem(["PK": "p", "SK": "s", "version": .int(Int64(version))])
+            // Two writers on one file, as two processes would be: their write ids must not collide.
+            let writers = [try await SQLiteItemStore(path: path, schema: .singleTable), try await SQLiteItemStore(path: path, schema: .singleTable)]
+            defer { reader.close(); writers.forEach { $0.close() } }
+            for version in 1...8 {
+                try await writers[version % 2].putItem(["PK": "p", "SK": "s", "version": .int(Int64(version))])
                 // Read twice: the second read is a cache hit and must still be current.
                 #expect(try await reader.getItem(key: ["PK": "p", "SK": "s"])?["version"] == .int(Int64(version)))
                 #expect(try await reader.query(Query(partitionKey: "p")).items.first?["version"] == .int(Int64(version)))

@@ -1,118 +1,84 @@
 internal import Synchronization
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 
 /// Decoded items the readers have seen, so that hot items are not decoded again.
 ///
-/// Entries are keyed by primary key and checked against the bytes SQLite returns on every hit:
-/// a changed item fails the comparison and is decoded afresh, so the cache can never serve a
-/// stale item, whoever wrote the file. It is set-associative, like a processor cache: a key's
-/// hash picks a set of four slots, and a new entry replaces the oldest in its set, so lookups
-/// and evictions cost O(1) and allocate nothing. One cache is shared by the store's reader
-/// threads; decoding happens outside its lock.
+/// Every stored item carries a write id that is unique to that write in that database (see
+/// `ItemCodec.versionWithWriteID`), so the id names the bytes: a cached item is valid exactly
+/// when the row SQLite returns carries the same id. The cache can therefore never serve a stale
+/// item, whoever wrote the file, and checking costs one 8-byte comparison. It is
+/// set-associative, like a processor cache: an id picks a set of four slots and a new entry
+/// replaces the oldest in its set, so lookups and evictions cost O(1). One cache is shared by
+/// the store's reader threads; decoding happens outside its lock.
 final class DecodedItemCache: Sendable {
-    private struct Entry {
-        var hash: UInt64
-        var key: [UInt8]
-        var bytes: [UInt8]
-        var item: Item
-        var stamp: UInt64
-    }
-
+    /// Slots in parallel arrays, so a probe reads ids without touching the items.
     private struct State {
-        var slots: [Entry?]
+        var ids: [UInt64]
+        var items: [Item]
+        var costs: [Int32]
+        var stamps: [UInt64]
         var clock: UInt64 = 0
         /// Estimated bytes held by all entries; never above the budget.
         var bytes = 0
+
+        init(slots: Int) {
+            ids = [UInt64](repeating: 0, count: slots)
+            items = [Item](repeating: [:], count: slots)
+            costs = [Int32](repeating: 0, count: slots)
+            stamps = [UInt64](repeating: 0, count: slots)
+        }
     }
 
     private static let ways = 4
-    /// Items stored in more bytes than this are decoded every time.
+    /// Items stored in more bytes than this are decoded every time, so the budget bounds memory.
     static let largestCachedItem = 8 * 1024
     private let state: Mutex<State>
     private let setMask: Int
     private let budget: Int
 
     /// - Parameter budget: bytes of memory the cache may hold (0 disables it), estimated per
-    ///   entry as its key, its stored bytes and three times that for the decoded item. There is
-    ///   a slot for every 2 KiB of budget; when entries run larger, the byte count stops new
-    ///   entries before the budget is exceeded.
+    ///   entry as four times its stored size. There is a slot for every 1 KiB of budget; when
+    ///   entries run larger, the byte count stops new entries before the budget is exceeded.
     init(budget: Int) {
         self.budget = budget
         var sets = 1
-        while sets * Self.ways * 2048 * 2 <= budget { sets *= 2 }
+        while sets * Self.ways * 1024 * 2 <= budget { sets *= 2 }
         setMask = budget > 0 ? sets - 1 : -1
-        state = Mutex(State(slots: budget > 0 ? [Entry?](repeating: nil, count: sets * Self.ways) : []))
+        state = Mutex(State(slots: budget > 0 ? sets * Self.ways : 0))
     }
 
-    /// The item stored as `blob` under `pk`/`sk`, from the cache or decoded.
-    func item(pk: UnsafeRawBufferPointer, sk: UnsafeRawBufferPointer, blob: UnsafeRawBufferPointer) throws -> Item {
-        guard setMask >= 0 else { return try ItemCodec.decode(blob) }
-        let hash = Self.hash(pk, sk)
-        let base = Int(truncatingIfNeeded: hash) & setMask &* Self.ways
+    /// The item stored as `blob`, from the cache or decoded.
+    func item(_ blob: UnsafeRawBufferPointer) throws -> Item {
+        guard setMask >= 0, let id = ItemCodec.writeID(of: blob), id != 0 else { return try ItemCodec.decode(blob) }
+        // Ids are sequential: a multiplicative hash spreads them over the sets.
+        let base = Int(truncatingIfNeeded: (id &* 0x9E37_79B9_7F4A_7C15) >> 32) & setMask &* Self.ways
         let hit: Item? = state.withLock { state in
-            for slot in base..<base + Self.ways {
-                guard let entry = state.slots[slot], entry.hash == hash,
-                      Self.sameKey(entry.key, pk, sk), Self.same(entry.bytes, blob) else { continue }
+            for slot in base..<base + Self.ways where state.ids[slot] == id {
                 state.clock &+= 1
-                state.slots[slot]!.stamp = state.clock
-                return entry.item
+                state.stamps[slot] = state.clock
+                return state.items[slot]
             }
             return nil
         }
         if let hit { return hit }
 
         let item = try ItemCodec.decode(blob)
-        // The budget counts entries, so large items stay out: 16,384 entries of 400 KB would be 6 GB.
         guard blob.count <= Self.largestCachedItem else { return item }
-        var key = [UInt8](pk)
-        key.append(contentsOf: sk)
-        var entry = Entry(hash: hash, key: key, bytes: Array(blob), item: item, stamp: 0)
-        let cost = Self.cost(entry)
+        let cost = blob.count * 4 + 64
         state.withLock { state in
-            state.clock &+= 1
-            entry.stamp = state.clock
-            // Replace this key's old entry if present, else an empty slot, else the oldest.
             var victim = base
             for slot in base..<base + Self.ways {
-                guard let existing = state.slots[slot] else { victim = slot; break }
-                if existing.hash == hash && Self.sameKey(existing.key, pk, sk) { victim = slot; break }
-                if existing.stamp < state.slots[victim]!.stamp { victim = slot }
+                if state.ids[slot] == 0 { victim = slot; break }
+                if state.stamps[slot] < state.stamps[victim] { victim = slot }
             }
-            let freed = state.slots[victim].map(Self.cost) ?? 0
+            let freed = Int(state.costs[victim])
             guard state.bytes - freed + cost <= budget else { return }
             state.bytes += cost - freed
-            state.slots[victim] = entry
+            state.clock &+= 1
+            state.ids[victim] = id
+            state.items[victim] = item
+            state.costs[victim] = Int32(cost)
+            state.stamps[victim] = state.clock
         }
         return item
-    }
-
-    private static func cost(_ entry: Entry) -> Int { entry.key.count + entry.bytes.count * 4 + 128 }
-
-    /// FNV-1a over the key's bytes, with the partition key's length mixed in so that
-    /// ("ab", "c") and ("a", "bc") differ.
-    private static func hash(_ pk: UnsafeRawBufferPointer, _ sk: UnsafeRawBufferPointer) -> UInt64 {
-        var hash = FNV1a()
-        hash.combine(UInt64(pk.count))
-        hash.combine(pk)
-        hash.combine(sk)
-        return hash.value
-    }
-
-    private static func sameKey(_ key: [UInt8], _ pk: UnsafeRawBufferPointer, _ sk: UnsafeRawBufferPointer) -> Bool {
-        guard key.count == pk.count + sk.count else { return false }
-        return key.withUnsafeBytes { stored in
-            (pk.isEmpty || memcmp(stored.baseAddress!, pk.baseAddress!, pk.count) == 0)
-                && (sk.isEmpty || memcmp(stored.baseAddress! + pk.count, sk.baseAddress!, sk.count) == 0)
-        }
-    }
-
-    private static func same(_ bytes: [UInt8], _ blob: UnsafeRawBufferPointer) -> Bool {
-        guard bytes.count == blob.count else { return false }
-        guard !blob.isEmpty else { return true }
-        return bytes.withUnsafeBytes { memcmp($0.baseAddress!, blob.baseAddress!, blob.count) == 0 }
     }
 }

@@ -14,7 +14,7 @@ final class SQLiteReader {
     }
 
     func get(_ key: TableLayout.PrimaryKey) throws -> Item? {
-        try connection.withStoredItem(key) { pk, sk, blob in try cache.item(pk: pk, sk: sk, blob: blob) }
+        try connection.withStoredItem(key) { _, _, blob in try cache.item(blob) }
     }
 
     /// Reads in one read transaction, so the batch sees one consistent state.
@@ -44,10 +44,10 @@ final class SQLiteReader {
         var sql: String
         var parameters: [Parameter] = []
         if let index {
-            sql = "SELECT i.pk, i.sk, i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ? AND e.ipk = ?"
+            sql = "SELECT i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ? AND e.ipk = ?"
             parameters = [.int(layout.indexIDs[index.name]!), .blob(partition)]
         } else {
-            sql = "SELECT pk, sk, item FROM items WHERE pk = ?"
+            sql = "SELECT item FROM items WHERE pk = ?"
             parameters = [.blob(partition)]
         }
 
@@ -124,7 +124,7 @@ final class SQLiteReader {
         var sql: String
         var parameters: [Parameter] = []
         if let index {
-            sql = "SELECT i.pk, i.sk, i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ?"
+            sql = "SELECT i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ?"
             parameters.append(.int(layout.indexIDs[index.name]!))
             if let token = scan.startToken {
                 let start = try decodeToken(token, kind: .indexScan, index: index)
@@ -133,7 +133,7 @@ final class SQLiteReader {
             }
             sql += " ORDER BY e.ipk, e.isk, e.pk, e.sk LIMIT ?"
         } else {
-            sql = "SELECT pk, sk, item FROM items"
+            sql = "SELECT item FROM items"
             if let token = scan.startToken {
                 let start = try decodeToken(token, kind: .tableScan, index: nil)
                 sql += " WHERE (pk, sk) > (?, ?)"
@@ -157,7 +157,7 @@ final class SQLiteReader {
         return min(limit, 10_000)
     }
 
-    /// Runs the statement (whose columns are pk, sk, item), evaluating at most `limit` rows and at most 1 MB of items; fetches
+    /// Runs the statement (whose one column is the stored item), evaluating at most `limit` rows and at most 1 MB of items; fetches
     /// one row more than it evaluates to know whether another page exists.
     private func page(sql: String, parameters: [Parameter], limit: Int, filter: Condition?, index: SecondaryIndex?,
                       token: (Item) throws -> Token) throws -> Page {
@@ -179,9 +179,9 @@ final class SQLiteReader {
                 more = true
                 break
             }
-            let blob = statement.blob(2)
+            let blob = statement.blob(0)
             bytes += blob.count
-            let item = try cache.item(pk: statement.blob(0), sk: statement.blob(1), blob: blob)
+            let item = try cache.item(blob)
             scanned += 1
             last = item
             if filter?.evaluate(item) ?? true {

@@ -8,6 +8,9 @@ final class SQLiteWriter {
     let layout: TableLayout
     private var writesSinceTrim = 0
     let retention: Duration?
+    /// The id the next stored item gets; read from and saved to `meta` in every transaction, so
+    /// ids stay unique across restarts and across processes writing the same file.
+    private var nextWriteID: UInt64 = 1
 
     init(connection: SQLiteConnection, layout: TableLayout, retention: Duration?) {
         self.connection = connection
@@ -28,9 +31,10 @@ final class SQLiteWriter {
     func write(key: TableLayout.PrimaryKey, old: (item: Item, bytes: [UInt8])?, new: Item?) throws {
         var newBytes: [UInt8]? = nil
         if let new {
-            let encoded = ItemCodec.encode(new)
+            let encoded = ItemCodec.encode(new, writeID: nextWriteID)
             // A write that changes nothing leaves no trace, as in DynamoDB Streams.
-            if let old, old.bytes == encoded { return }
+            if let old, ItemCodec.body(of: old.bytes) == ItemCodec.body(of: encoded) { return }
+            nextWriteID += 1
             newBytes = encoded
             let upsert = try connection.statement("INSERT OR REPLACE INTO items (pk, sk, item) VALUES (?, ?, ?)")
             defer { upsert.reset() }
@@ -91,6 +95,21 @@ final class SQLiteWriter {
         try statement.bind(3, copying: entry.isk)
         try statement.bind(4, copying: key.pk)
         try statement.bind(5, copying: key.sk)
+    }
+
+    /// Loads the write-id counter; call right after BEGIN IMMEDIATE.
+    func loadWriteCounter() throws {
+        let read = try connection.statement("SELECT value FROM meta WHERE name = 'writeCounter'")
+        defer { read.reset() }
+        nextWriteID = try read.step() ? UInt64(String(decoding: read.blob(0), as: UTF8.self)) ?? 1 : 1
+    }
+
+    /// Saves the write-id counter; call right before COMMIT.
+    func saveWriteCounter() throws {
+        let write = try connection.statement("INSERT OR REPLACE INTO meta (name, value) VALUES ('writeCounter', ?)")
+        defer { write.reset() }
+        try write.bind(1, copying: Array(String(nextWriteID).utf8))
+        _ = try write.step()
     }
 
     /// Drops changes older than the retention window, now and then (inside the current transaction).

@@ -8,8 +8,4 @@ struct FNV1a {
     mutating func combine<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         for byte in bytes { value = (value ^ UInt64(byte)) &* 0x100_0000_01b3 }
     }
-
-    mutating func combine(_ number: UInt64) {
-        withUnsafeBytes(of: number.littleEndian) { combine($0) }
-    }
 }

@@ -7,7 +7,12 @@ internal import VideoCore
 /// order, the name and a tagged value. Decoding checks every length against the buffer and
 /// limits nesting, so a damaged row or a forged token is an error, never a crash.
 enum ItemCodec {
+    /// A bare item: the format byte, then the map.
     static let version: UInt8 = 1
+    /// A stored item: the format byte, a 64-bit write id (little-endian), then the map. The id
+    /// is unique to one write of one item in one database, so it names the bytes that follow:
+    /// two rows with the same id hold the same item.
+    static let versionWithWriteID: UInt8 = 2
     static let maximumDepth = 40
 
     private enum Tag: UInt8 {
@@ -21,9 +26,34 @@ enum ItemCodec {
         return out
     }
 
+    /// The stored form of `item`, written by the write with id `writeID`.
+    static func encode(_ item: Item, writeID: UInt64) -> [UInt8] {
+        var out: [UInt8] = [versionWithWriteID]
+        out.reserveCapacity(256)
+        withUnsafeBytes(of: writeID.littleEndian) { out.append(contentsOf: $0) }
+        encodeMap(item, into: &out)
+        return out
+    }
+
+    /// The write id of a stored item, or nil for the bare format.
+    static func writeID(of bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes.count >= 9, bytes[0] == versionWithWriteID else { return nil }
+        return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 1, as: UInt64.self))
+    }
+
+    /// The encoded map of an item in either format (what two writes of the same item share).
+    static func body(of bytes: [UInt8]) -> ArraySlice<UInt8> {
+        bytes.first == versionWithWriteID ? bytes.dropFirst(9) : bytes.dropFirst(1)
+    }
+
     static func decode(_ bytes: UnsafeRawBufferPointer) throws -> Item {
         var reader = Reader(bytes: bytes)
-        guard try reader.byte() == version else {
+        switch try reader.byte() {
+        case version: break
+        case versionWithWriteID:
+            guard bytes.count >= 9 else { throw Reader.truncated }
+            reader.offset = 9
+        default:
             throw VideoStackError(.corrupt, "A stored item has an unknown format version; it was written by a newer VideoStack or is damaged.")
         }
         let item = try reader.map(depth: 0)
