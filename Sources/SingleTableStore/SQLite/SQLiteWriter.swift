@@ -152,7 +152,7 @@ final class SQLiteWriter {
         if let condition, !condition.evaluate(old?.item) {
             throw VideoStackError(.conditionFailed, "The update's condition did not hold for the item \(keyItem); nothing was written.")
         }
-        let new = try actions.apply(to: old?.item, key: keyItem, keyNames: Set(layout.schema.keyNames))
+        let new = try actions.apply(to: old?.item, key: keyItem, keyNames: layout.keyNames)
         _ = try layout.validateForWrite(new)
         try write(key: key, old: old, new: new)
         let touched = Set(actions.map(\.path.root))
@@ -240,7 +240,7 @@ final class SQLiteWriter {
                 case .put(let item, _):
                     planned.append((key, old, item))
                 case .update(let k, let updates, _):
-                    let new = try updates.apply(to: old?.item, key: k, keyNames: Set(layout.schema.keyNames))
+                    let new = try updates.apply(to: old?.item, key: k, keyNames: layout.keyNames)
                     _ = try layout.validateForWrite(new)
                     planned.append((key, old, new))
                 case .delete:

@@ -6,6 +6,14 @@ struct TableLayout: Sendable {
     let schema: TableSchema
     /// Row id of each index in the `indexes` table, by name.
     let indexIDs: [String: Int64]
+    /// The table's key attribute names, computed once (every read and write checks them).
+    let keyNames: Set<String>
+
+    init(schema: TableSchema, indexIDs: [String: Int64]) {
+        self.schema = schema
+        self.indexIDs = indexIDs
+        self.keyNames = Set(schema.keyNames)
+    }
 
     /// The encoded primary key of an item (or key): partition and sort key bytes.
     struct PrimaryKey: Hashable {
@@ -15,7 +23,7 @@ struct TableLayout: Sendable {
 
     /// Checks that `key` has exactly the table's key attributes, of the right types and sizes.
     func primaryKey(ofKey key: Item) throws -> PrimaryKey {
-        guard key.count == schema.keyNames.count, key.keys.allSatisfy(schema.keyNames.contains) else {
+        guard key.count == keyNames.count, key.keys.allSatisfy(keyNames.contains) else {
             throw VideoStackError(.invalidInput, "A key must have exactly the attributes \(schema.keyNames.joined(separator: " and ")); this one has \(key.keys.sorted().joined(separator: ", ")).")
         }
         return try primaryKey(of: key)
@@ -31,7 +39,7 @@ struct TableLayout: Sendable {
     /// Only the key attributes of an item.
     func keyItem(of item: Item) -> Item {
         var key: Item = [:]
-        for name in schema.keyNames { key[name] = item[name] }
+        for name in keyNames { key[name] = item[name] }
         return key
     }
 
@@ -83,7 +91,7 @@ struct TableLayout: Sendable {
         case .all:
             return item
         case .keysOnly, .include:
-            var names = Set(schema.keyNames)
+            var names = keyNames
             names.insert(index.partitionKey.name)
             if let sortKey = index.sortKey { names.insert(sortKey.name) }
             if case .include(let extra) = index.projection { names.formUnion(extra) }
