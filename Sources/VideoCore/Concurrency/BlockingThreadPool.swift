@@ -188,6 +188,8 @@ package final class BlockingThreadPool<Context>: TaskExecutor, @unchecked Sendab
         while true {
             if head < queue.count {
                 let job = queue[head]
+                // Drop the queue's reference now: a finished job's closure may hold large buffers.
+                queue[head] = { _ in }
                 head += 1
                 waiting.subtract(1, ordering: .relaxed)
                 if head > 64 && head * 2 > queue.count {
