@@ -21,6 +21,9 @@ var queriesPath: String?
 // shared, and a single preempted run would otherwise land in the p99.
 var rounds = 3
 var missesKind: String?
+// For tuning runs: prints the rank (1...100, 0 = not in the top 100) of each typo query's target,
+// and of the same query typed correctly, to see how far a missed target is from the page.
+var showRanks = false
 // For tuning runs only: skips FTS5 (no comparison ratios are printed).
 var skipReference = false
 var arguments = CommandLine.arguments.dropFirst()
@@ -31,9 +34,10 @@ while let argument = arguments.popFirst() {
     case "--queries": queriesPath = arguments.popFirst()
     case "--no-reference": skipReference = true
     case "--misses": missesKind = arguments.popFirst()
+    case "--ranks": showRanks = true
     case "--rounds": rounds = max(1, Int(arguments.popFirst() ?? "") ?? rounds)
     default:
-        FileHandle.standardError.write(Data("usage: bench-search [--scale 1m|100k] [--corpus FILE] [--queries FILE] [--rounds N]\n".utf8))
+        FileHandle.standardError.write(Data("usage: bench-search [--scale 1m|100k] [--corpus FILE] [--queries FILE] [--rounds N] [--no-reference] [--misses KIND,...] [--ranks]\n".utf8))
         exit(2)
     }
 }
@@ -227,6 +231,15 @@ _ = try runOurs(Array(queries.prefix(200)))  // warm caches and lazy tables
 let ours = try runOurs(queries)
 let oursQueryTime = ours.latencies.reduce(0, +)
 let oursCorrected = try runOurs(corrected)
+if showRanks {
+    for (list, label) in [(corrected, "corr"), (queries.filter { $0.kind == "typo" }, "typo")] {
+        for query in list {
+            let hits = try index.search(SearchQuery(query.text, limit: 100, highlights: false)).hits
+            let rank = hits.firstIndex { $0.id == String(query.target) }.map { $0 + 1 } ?? 0
+            print("rank \(label) \(query.text) \(rank)")
+        }
+    }
+}
 let afterQueries = memoryStatus()
 print("ours: RSS after queries \(mib(afterQueries.rss))")
 

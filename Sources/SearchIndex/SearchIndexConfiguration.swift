@@ -28,8 +28,11 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
     /// Score multiplier of a two-edit typo match. Defaults to 0.3.
     public var twoTyposMultiplier: Double
     /// How strongly a typo variant's score follows its frequency: each variant's multiplier is
-    /// scaled by `(df / df of the most frequent variant) ^ exponent`, so the likeliest intended
-    /// word ranks first. 0 treats all variants alike. Defaults to 0.5.
+    /// scaled by `(df / df of the most frequent variant) ^ exponent`. Defaults to 0: variants with
+    /// the same number of edits are alike (as in Meilisearch), and text relevance, the other query
+    /// words and popularity order their documents. A positive exponent is a noisy-channel prior
+    /// towards the commonest neighbour; it buries a rarer intended word (`catle` meaning `cattle`)
+    /// under a common neighbour's documents whenever that neighbour fills the page.
     public var typoFrequencyExponent: Double
     /// Shortest query term, in characters, that may match with one typo. Defaults to 5 (as Meilisearch).
     public var minLengthForOneTypo: Int
@@ -53,7 +56,7 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
         titleWeight: Double = 4, tagsWeight: Double = 2, descriptionWeight: Double = 1, k1: Double = 1.2,
         titleB: Double = 0.5, tagsB: Double = 0.3, descriptionB: Double = 0.75, popularityWeight: Double = 1,
         ratingShare: Double = 0.3, prefixMultiplier: Double = 0.8, oneTypoMultiplier: Double = 0.5,
-        twoTyposMultiplier: Double = 0.3, typoFrequencyExponent: Double = 0.5, minLengthForOneTypo: Int = 5, minLengthForTwoTypos: Int = 9,
+        twoTyposMultiplier: Double = 0.3, typoFrequencyExponent: Double = 0, minLengthForOneTypo: Int = 5, minLengthForTwoTypos: Int = 9,
         maxPrefixExpansions: Int = 24, maxTypoExpansions: Int = 12, typoThreshold: Int = 1, prefixSearch: Bool = true, mergeFactor: Int = 2
     ) {
         self.titleWeight = titleWeight

@@ -95,6 +95,17 @@ struct RelevanceTests {
         #expect(try index.ids("mitten ") == ["mitten", "kitten"])
     }
 
+    @Test("a rarer one-edit neighbour is not buried under the documents of a common one")
+    func rareTypoNeighbour() throws {
+        let index = SearchIndex()
+        // "catle" is one edit from both; twelve "castle" videos would fill the page if the
+        // commoner neighbour were favoured. Alike variants leave popularity to decide.
+        try index.upsert((0..<12).map { doc("castle\($0)", "castle tour", views: 10) })
+        try index.upsert([doc("cattle", "cattle tour", views: 10_000)])
+        #expect(try index.ids("catle ").first == "cattle")
+        #expect(Set(try index.ids("catle ", limit: 20)).count == 13)
+    }
+
     @Test("by default typo variants are searched only when the words as typed match nothing")
     func typoThreshold() throws {
         let index = SearchIndex()

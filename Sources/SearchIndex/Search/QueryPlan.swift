@@ -92,8 +92,8 @@ struct QueryPlan: Sendable, Hashable {
                 let variants = QueryPlan.typoVariants(of: word, maxEdits: maxEdits, in: view)
                     .filter { !seen.contains($0.term) }
                     .prefix(configuration.maxTypoExpansions)
-                // The word the user meant is most likely the most frequent neighbour (a noisy-channel
-                // prior), so rarer variants are scaled down by their share of its frequency.
+                // Optionally (typoFrequencyExponent > 0, off by default) a noisy-channel prior: rarer
+                // variants are scaled down by their share of the most frequent neighbour's frequency.
                 let mostFrequent = Double(variants.map(\.df).max() ?? 1)
                 for variant in variants {
                     seen.insert(variant.term)
