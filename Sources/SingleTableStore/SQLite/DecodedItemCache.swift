@@ -7,24 +7,25 @@ internal import Synchronization
 /// when the row SQLite returns carries the same id. The cache can therefore never serve a stale
 /// item, whoever wrote the file, and checking costs one 8-byte comparison. It is
 /// set-associative, like a processor cache: an id picks a set of four slots and a new entry
-/// replaces the oldest in its set, so lookups and evictions cost O(1). One cache is shared by
+/// takes an empty slot or replaces one at random, so lookups and evictions cost O(1). One cache is shared by
 /// the store's reader threads; decoding happens outside its lock.
 final class DecodedItemCache: Sendable {
-    /// Slots in parallel arrays, so a probe reads ids without touching the items.
+    /// An id and its item side by side, so a probe touches one cache line per set, not two
+    /// arrays; the costs are apart because only inserts read them.
+    private struct Slot {
+        var id: UInt64 = 0
+        var item: Item = [:]
+    }
+
     private struct State {
-        var ids: [UInt64]
-        var items: [Item]
+        var slots: [Slot]
         var costs: [Int32]
-        var stamps: [UInt64]
-        var clock: UInt64 = 0
         /// Estimated bytes held by all entries; never above the budget.
         var bytes = 0
 
-        init(slots: Int) {
-            ids = [UInt64](repeating: 0, count: slots)
-            items = [Item](repeating: [:], count: slots)
-            costs = [Int32](repeating: 0, count: slots)
-            stamps = [UInt64](repeating: 0, count: slots)
+        init(slots count: Int) {
+            slots = [Slot](repeating: Slot(), count: count)
+            costs = [Int32](repeating: 0, count: count)
         }
     }
 
@@ -50,12 +51,11 @@ final class DecodedItemCache: Sendable {
     func item(_ blob: UnsafeRawBufferPointer) throws -> Item {
         guard setMask >= 0, let id = ItemCodec.writeID(of: blob), id != 0 else { return try ItemCodec.decode(blob) }
         // Ids are sequential: a multiplicative hash spreads them over the sets.
-        let base = Int(truncatingIfNeeded: (id &* 0x9E37_79B9_7F4A_7C15) >> 32) & setMask &* Self.ways
+        let mixed = id &* 0x9E37_79B9_7F4A_7C15
+        let base = Int(truncatingIfNeeded: mixed >> 32) & setMask &* Self.ways
         let hit: Item? = state.withLock { state in
-            for slot in base..<base + Self.ways where state.ids[slot] == id {
-                state.clock &+= 1
-                state.stamps[slot] = state.clock
-                return state.items[slot]
+            for slot in base..<base + Self.ways where state.slots[slot].id == id {
+                return state.slots[slot].item
             }
             return nil
         }
@@ -65,19 +65,18 @@ final class DecodedItemCache: Sendable {
         guard blob.count <= Self.largestCachedItem else { return item }
         let cost = blob.count * 4 + 64
         state.withLock { state in
-            var victim = base
-            for slot in base..<base + Self.ways {
-                if state.ids[slot] == 0 { victim = slot; break }
-                if state.stamps[slot] < state.stamps[victim] { victim = slot }
+            // An empty slot of the set, else one picked by the id's hash: random replacement
+            // needs no bookkeeping on hits, and hits are what this cache is for.
+            var victim = base + Int(truncatingIfNeeded: mixed >> 20) & (Self.ways - 1)
+            for slot in base..<base + Self.ways where state.slots[slot].id == 0 {
+                victim = slot
+                break
             }
             let freed = Int(state.costs[victim])
             guard state.bytes - freed + cost <= budget else { return }
             state.bytes += cost - freed
-            state.clock &+= 1
-            state.ids[victim] = id
-            state.items[victim] = item
+            state.slots[victim] = Slot(id: id, item: item)
             state.costs[victim] = Int32(cost)
-            state.stamps[victim] = state.clock
         }
         return item
     }
