@@ -1,5 +1,3 @@
-internal import Synchronization
-
 /// Decoded items the readers have seen, so that hot items are not decoded again.
 ///
 /// Every stored item carries a write id that is unique to that write in that database (see
@@ -7,9 +5,9 @@ internal import Synchronization
 /// when the row SQLite returns carries the same id. The cache can therefore never serve a stale
 /// item, whoever wrote the file, and checking costs one 8-byte comparison. It is
 /// set-associative, like a processor cache: an id picks a set of four slots and a new entry
-/// takes an empty slot or replaces one at random, so lookups and evictions cost O(1). One cache is shared by
-/// the store's reader threads; decoding happens outside its lock.
-final class DecodedItemCache: Sendable {
+/// takes an empty slot or replaces one at random, so lookups and evictions cost O(1). Each
+/// reader thread owns its cache, so a lookup takes no lock.
+final class DecodedItemCache {
     /// An id and its item side by side, so a probe touches one cache line per set, not two
     /// arrays; the costs are apart because only inserts read them.
     private struct Slot {
@@ -32,7 +30,7 @@ final class DecodedItemCache: Sendable {
     private static let ways = 4
     /// Items stored in more bytes than this are decoded every time, so the budget bounds memory.
     static let largestCachedItem = 8 * 1024
-    private let state: Mutex<State>
+    private var state: State
     private let setMask: Int
     private let budget: Int
 
@@ -44,7 +42,7 @@ final class DecodedItemCache: Sendable {
         var sets = 1
         while sets * Self.ways * 1024 * 2 <= budget { sets *= 2 }
         setMask = budget > 0 ? sets - 1 : -1
-        state = Mutex(State(slots: budget > 0 ? sets * Self.ways : 0))
+        state = State(slots: budget > 0 ? sets * Self.ways : 0)
     }
 
     /// The item stored as `blob`, from the cache or decoded.
@@ -53,31 +51,25 @@ final class DecodedItemCache: Sendable {
         // Ids are sequential: a multiplicative hash spreads them over the sets.
         let mixed = id &* 0x9E37_79B9_7F4A_7C15
         let base = Int(truncatingIfNeeded: mixed >> 32) & setMask &* Self.ways
-        let hit: Item? = state.withLock { state in
-            for slot in base..<base + Self.ways where state.slots[slot].id == id {
-                return state.slots[slot].item
-            }
-            return nil
+        for slot in base..<base + Self.ways where state.slots[slot].id == id {
+            return state.slots[slot].item
         }
-        if let hit { return hit }
 
         let item = try ItemCodec.decode(blob)
         guard blob.count <= Self.largestCachedItem else { return item }
         let cost = blob.count * 4 + 64
-        state.withLock { state in
-            // An empty slot of the set, else one picked by the id's hash: random replacement
-            // needs no bookkeeping on hits, and hits are what this cache is for.
-            var victim = base + Int(truncatingIfNeeded: mixed >> 20) & (Self.ways - 1)
-            for slot in base..<base + Self.ways where state.slots[slot].id == 0 {
-                victim = slot
-                break
-            }
-            let freed = Int(state.costs[victim])
-            guard state.bytes - freed + cost <= budget else { return }
-            state.bytes += cost - freed
-            state.slots[victim] = Slot(id: id, item: item)
-            state.costs[victim] = Int32(cost)
+        // An empty slot of the set, else one picked by the id's hash: random replacement needs
+        // no bookkeeping on hits, and hits are what this cache is for.
+        var victim = base + Int(truncatingIfNeeded: mixed >> 20) & (Self.ways - 1)
+        for slot in base..<base + Self.ways where state.slots[slot].id == 0 {
+            victim = slot
+            break
         }
+        let freed = Int(state.costs[victim])
+        guard state.bytes - freed + cost <= budget else { return item }
+        state.bytes += cost - freed
+        state.slots[victim] = Slot(id: id, item: item)
+        state.costs[victim] = Int32(cost)
         return item
     }
 }

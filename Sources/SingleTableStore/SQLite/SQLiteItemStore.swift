@@ -40,7 +40,7 @@ public final class SQLiteItemStore: ItemStore {
         let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
         let cache = configuration.cacheSizeKiB
         let mmap = configuration.mmapSizeMiB << 20
-        let itemCache = DecodedItemCache(budget: configuration.decodedItemCacheMiB << 20)
+        let cacheBudget = configuration.decodedItemCacheMiB << 20
         let retention = configuration.changeRetention
         // The writer opens first: it creates the file, runs migrations and learns the index ids.
         let layoutBox = Mutex<TableLayout?>(nil)
@@ -60,7 +60,7 @@ public final class SQLiteItemStore: ItemStore {
                 let connection = try SQLiteConnection(path: path, mode: .reader)
                 // Memory-mapped reads skip a pread and a copy for every page.
                 try connection.execute("PRAGMA cache_size = -\(cache); PRAGMA mmap_size = \(mmap)")
-                return SQLiteReader(connection: connection, layout: layout, cache: itemCache)
+                return SQLiteReader(connection: connection, layout: layout, cache: DecodedItemCache(budget: cacheBudget))
             }
         } catch {
             writer.shutdown()

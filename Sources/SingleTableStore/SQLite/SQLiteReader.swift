@@ -31,6 +31,48 @@ final class SQLiteReader {
         case int(Int64)
     }
 
+    /// What a query's SQL text depends on.
+    private struct QueryShape: Hashable {
+        var index: String?
+        /// 0 none, then =, <, <=, >, >=, BETWEEN, begins_with.
+        var condition: UInt8
+        /// begins_with with an upper bound (a prefix of all 0xFF bytes has none).
+        var bounded: Bool
+        /// Continues after a page token.
+        var resumes: Bool
+        var ascending: Bool
+    }
+
+    private var sqlByShape: [QueryShape: String] = [:]
+
+    private func querySQL(_ shape: QueryShape) -> String {
+        if let sql = sqlByShape[shape] { return sql }
+        let sortColumn = shape.index == nil ? "sk" : "e.isk"
+        var sql = shape.index == nil
+            ? "SELECT item FROM items WHERE pk = ?"
+            : "SELECT i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ? AND e.ipk = ?"
+        switch shape.condition {
+        case 1: sql += " AND \(sortColumn) = ?"
+        case 2: sql += " AND \(sortColumn) < ?"
+        case 3: sql += " AND \(sortColumn) <= ?"
+        case 4: sql += " AND \(sortColumn) > ?"
+        case 5: sql += " AND \(sortColumn) >= ?"
+        case 6: sql += " AND \(sortColumn) BETWEEN ? AND ?"
+        case 7: sql += " AND \(sortColumn) >= ?" + (shape.bounded ? " AND \(sortColumn) < ?" : "")
+        default: break
+        }
+        // Resuming continues after the last evaluated row; the table key breaks ties in an index.
+        let comparison = shape.ascending ? ">" : "<"
+        if shape.resumes {
+            sql += shape.index == nil ? " AND sk \(comparison) ?" : " AND (e.isk, e.pk, e.sk) \(comparison) (?, ?, ?)"
+        }
+        let direction = shape.ascending ? "ASC" : "DESC"
+        sql += shape.index == nil ? " ORDER BY sk \(direction)" : " ORDER BY e.isk \(direction), e.pk \(direction), e.sk \(direction)"
+        sql += " LIMIT ?"
+        sqlByShape[shape] = sql
+        return sql
+    }
+
     func query(_ query: Query) throws -> Page {
         let index = try query.index.map { try layout.schema.index(named: $0) }
         let partitionAttribute = index?.partitionKey ?? layout.schema.partitionKey
@@ -39,17 +81,10 @@ final class SQLiteReader {
         try query.filter?.validate()
         let limit = try checkedLimit(query.limit)
 
-        // Columns: the sort column, then the tie-breakers that make the order total.
-        let sortColumn = index == nil ? "sk" : "e.isk"
-        var sql: String
-        var parameters: [Parameter] = []
-        if let index {
-            sql = "SELECT i.item FROM index_entries e JOIN items i ON i.pk = e.pk AND i.sk = e.sk WHERE e.idx = ? AND e.ipk = ?"
-            parameters = [.int(layout.indexIDs[index.name]!), .blob(partition)]
-        } else {
-            sql = "SELECT item FROM items WHERE pk = ?"
-            parameters = [.blob(partition)]
-        }
+        // The SQL depends only on the query's shape; it is built once per shape and cached, and
+        // the parameters follow the shape's order.
+        var shape = QueryShape(index: index?.name, condition: 0, bounded: false, resumes: query.startToken != nil, ascending: query.ascending)
+        var parameters: [Parameter] = index.map { [.int(layout.indexIDs[$0.name]!), .blob(partition)] } ?? [.blob(partition)]
 
         if let condition = query.sortKey {
             guard let sortAttribute else {
@@ -59,17 +94,17 @@ final class SQLiteReader {
                 try layout.encodeKeyValue(value, sortAttribute, limit: StoreLimits.maximumSortKeySize, role: "sort key")
             }
             switch condition {
-            case .equal(let v): sql += " AND \(sortColumn) = ?"; parameters.append(.blob(try encode(v)))
-            case .less(let v): sql += " AND \(sortColumn) < ?"; parameters.append(.blob(try encode(v)))
-            case .lessOrEqual(let v): sql += " AND \(sortColumn) <= ?"; parameters.append(.blob(try encode(v)))
-            case .greater(let v): sql += " AND \(sortColumn) > ?"; parameters.append(.blob(try encode(v)))
-            case .greaterOrEqual(let v): sql += " AND \(sortColumn) >= ?"; parameters.append(.blob(try encode(v)))
+            case .equal(let v): shape.condition = 1; parameters.append(.blob(try encode(v)))
+            case .less(let v): shape.condition = 2; parameters.append(.blob(try encode(v)))
+            case .lessOrEqual(let v): shape.condition = 3; parameters.append(.blob(try encode(v)))
+            case .greater(let v): shape.condition = 4; parameters.append(.blob(try encode(v)))
+            case .greaterOrEqual(let v): shape.condition = 5; parameters.append(.blob(try encode(v)))
             case .between(let a, let b):
                 let (low, high) = (try encode(a), try encode(b))
                 guard !high.lexicographicallyPrecedes(low) else {
                     throw VideoStackError(.invalidInput, "BETWEEN needs its lower bound first; \(a) is greater than \(b).")
                 }
-                sql += " AND \(sortColumn) BETWEEN ? AND ?"
+                shape.condition = 6
                 parameters += [.blob(low), .blob(high)]
             case .beginsWith(let v):
                 guard sortAttribute.type != .number else {
@@ -82,33 +117,24 @@ final class SQLiteReader {
                 default:
                     throw VideoStackError(.invalidInput, "begins_with on '\(sortAttribute.name)' needs a \(sortAttribute.type.rawValue) prefix; got \(v.typeName).")
                 }
-                sql += " AND \(sortColumn) >= ?"
+                shape.condition = 7
                 parameters.append(.blob(prefix))
                 if let upper = KeyEncoding.prefixSuccessor(prefix) {
-                    sql += " AND \(sortColumn) < ?"
+                    shape.bounded = true
                     parameters.append(.blob(upper))
                 }
             }
         }
 
-        let comparison = query.ascending ? ">" : "<"
         if let token = query.startToken {
             let start = try decodeToken(token, kind: index == nil ? .tableQuery : .indexQuery, index: index)
             guard start.partition == partition else {
                 throw VideoStackError(.invalidInput, "The page token belongs to a query of another partition; pass the token only to the query that returned it.")
             }
-            if index == nil {
-                sql += " AND sk \(comparison) ?"
-                parameters.append(.blob(start.tableKey.sk))
-            } else {
-                sql += " AND (e.isk, e.pk, e.sk) \(comparison) (?, ?, ?)"
-                parameters += [.blob(start.sort), .blob(start.tableKey.pk), .blob(start.tableKey.sk)]
-            }
+            parameters += index == nil ? [.blob(start.tableKey.sk)] : [.blob(start.sort), .blob(start.tableKey.pk), .blob(start.tableKey.sk)]
         }
-        let direction = query.ascending ? "ASC" : "DESC"
-        sql += index == nil ? " ORDER BY sk \(direction)" : " ORDER BY e.isk \(direction), e.pk \(direction), e.sk \(direction)"
-        sql += " LIMIT ?"
         parameters.append(.int(Int64(limit + 1)))
+        let sql = querySQL(shape)
 
         return try page(sql: sql, parameters: parameters, limit: limit, filter: query.filter, index: index) { item in
             let key = try layout.primaryKey(of: item)
@@ -170,6 +196,7 @@ final class SQLiteReader {
             }
         }
         var items: [Item] = []
+        items.reserveCapacity(min(limit, 128))
         var scanned = 0
         var bytes = 0
         var last: Item?
@@ -205,14 +232,22 @@ final class SQLiteReader {
         var tableKey: TableLayout.PrimaryKey
 
         func encoded() -> String {
-            var out: [UInt8] = [0x56, kind.rawValue]
-            for field in [Array(index.utf8), partition, sort, tableKey.pk, tableKey.sk] {
+            var out: [UInt8] = []
+            out.reserveCapacity(16 + index.utf8.count + partition.count + sort.count + tableKey.pk.count + tableKey.sk.count)
+            out.append(0x56)
+            out.append(kind.rawValue)
+            ItemCodec.writeVarint(UInt64(index.utf8.count), into: &out)
+            out.append(contentsOf: index.utf8)
+            for field in [partition, sort, tableKey.pk, tableKey.sk] {
                 ItemCodec.writeVarint(UInt64(field.count), into: &out)
-                out += field
+                out.append(contentsOf: field)
             }
             // A checksum so that edited tokens are caught rather than silently misread.
             let checksum = Token.checksum(out)
-            out += [UInt8(checksum >> 24), UInt8(checksum >> 16 & 0xFF), UInt8(checksum >> 8 & 0xFF), UInt8(checksum & 0xFF)]
+            out.append(UInt8(checksum >> 24))
+            out.append(UInt8(checksum >> 16 & 0xFF))
+            out.append(UInt8(checksum >> 8 & 0xFF))
+            out.append(UInt8(checksum & 0xFF))
             return Base64URL.encode(out)
         }
 
@@ -310,21 +345,26 @@ enum Base64URL {
     }()
 
     static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
-            index += 3
+        String(unsafeUninitializedCapacity: (bytes.count * 4 + 2) / 3) { out in
+            var written = 0
+            var index = 0
+            func put(_ value: UInt32) {
+                out[written] = alphabet[Int(value & 63)]
+                written += 1
+            }
+            while index + 3 <= bytes.count {
+                let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+                put(n >> 18); put(n >> 12); put(n >> 6); put(n)
+                index += 3
+            }
+            let rest = bytes.count - index
+            if rest > 0 {
+                let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+                put(n >> 18); put(n >> 12)
+                if rest == 2 { put(n >> 6) }
+            }
+            return written
         }
-        let rest = bytes.count - index
-        if rest > 0 {
-            let n = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            out += [alphabet[Int(n >> 18)], alphabet[Int(n >> 12 & 63)]]
-            if rest == 2 { out.append(alphabet[Int(n >> 6 & 63)]) }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Nil for any character outside the alphabet or an impossible length.

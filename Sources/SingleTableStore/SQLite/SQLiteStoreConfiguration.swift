@@ -18,7 +18,7 @@ public struct SQLiteStoreConfiguration: Sendable {
     public var cacheSizeKiB: Int
     /// How much of the file readers map into memory, in MiB (0 turns memory mapping off).
     public var mmapSizeMiB: Int
-    /// Memory for decoded items, in MiB, shared by the readers (0 turns the cache off).
+    /// Memory for decoded items, in MiB, for each reader thread (0 turns the cache off).
     ///
     /// Every hit is checked against the bytes SQLite returns, so the cache never serves a stale
     /// item; it saves decoding hot items (a popular video's record, a busy user's list) again.
