@@ -20,8 +20,9 @@ public struct SQLiteStoreConfiguration: Sendable {
     public var mmapSizeMiB: Int
     /// Memory for decoded items, in MiB, for each reader thread (0 turns the cache off).
     ///
-    /// Every hit is checked against the bytes SQLite returns, so the cache never serves a stale
-    /// item; it saves decoding hot items (a popular video's record, a busy user's list) again.
+    /// Every hit is checked against the write id stored in the row SQLite returns, so the cache
+    /// never serves a stale item; it saves decoding hot items (a popular video's record, a busy
+    /// user's list) again.
     public var decodedItemCacheMiB: Int
 
     public init(readerCount: Int = 2, durability: Durability = .full, changeRetention: Duration? = .seconds(24 * 3600),
