@@ -25,8 +25,13 @@ enum CodecString {
     }
 
     /// `mp4a.40.N` with N the audio object type from an AudioSpecificConfig (2 for AAC-LC).
+    /// Object type 31 is an escape: the real type is 32 plus the next six bits.
     static func aac(_ extradata: [UInt8]) -> String {
-        let objectType = extradata.first.map { Int($0 >> 3) } ?? 2
+        guard let first = extradata.first else { return "mp4a.40.2" }
+        var objectType = Int(first >> 3)
+        if objectType == 31, extradata.count >= 2 {
+            objectType = 32 + (Int(first & 0x07) << 3 | Int(extradata[1] >> 5))
+        }
         return "mp4a.40.\(objectType == 0 ? 2 : objectType)"
     }
 
