@@ -74,10 +74,9 @@ final class SQLiteConnection {
         return statement
     }
 
-    /// Looks up one item row and hands its key and stored bytes to `body` (valid only inside it);
-    /// nil when there is no such item.
-    func withStoredItem<T>(_ key: TableLayout.PrimaryKey,
-                           _ body: (_ pk: UnsafeRawBufferPointer, _ sk: UnsafeRawBufferPointer, _ blob: UnsafeRawBufferPointer) throws -> T) throws -> T? {
+    /// Looks up one item row and hands its stored bytes to `body` (valid only inside it); nil
+    /// when there is no such item.
+    func withStoredItem<T>(_ key: TableLayout.PrimaryKey, _ body: (_ blob: UnsafeRawBufferPointer) throws -> T) throws -> T? {
         let statement = try statement("SELECT item FROM items WHERE pk = ? AND sk = ?")
         defer { statement.reset() }
         return try key.pk.withUnsafeBytes { pk in
@@ -85,7 +84,7 @@ final class SQLiteConnection {
                 try statement.bind(1, pk)
                 try statement.bind(2, sk)
                 guard try statement.step() else { return nil }
-                return try body(pk, sk, statement.blob(0))
+                return try body(statement.blob(0))
             }
         }
     }

@@ -14,7 +14,7 @@ final class SQLiteReader {
     }
 
     func get(_ key: TableLayout.PrimaryKey) throws -> Item? {
-        try connection.withStoredItem(key) { _, _, blob in try cache.item(blob) }
+        try connection.withStoredItem(key) { try cache.item($0) }
     }
 
     /// Reads in one read transaction, so the batch sees one consistent state.

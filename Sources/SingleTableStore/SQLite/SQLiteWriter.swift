@@ -22,7 +22,7 @@ final class SQLiteWriter {
 
     /// The current item and its stored bytes.
     func current(_ key: TableLayout.PrimaryKey) throws -> (item: Item, bytes: [UInt8])? {
-        try connection.withStoredItem(key) { _, _, blob in (try ItemCodec.decode(blob), Array(blob)) }
+        try connection.withStoredItem(key) { blob in (try ItemCodec.decode(blob), Array(blob)) }
     }
 
     // MARK: Writing

@@ -150,11 +150,9 @@ package final class BlockingThreadPool<Context>: TaskExecutor, @unchecked Sendab
 
     /// What a pool thread knows about itself, for inline runs.
     private final class ThreadState {
-        unowned let pool: BlockingThreadPool
         let context: Context
 
-        init(pool: BlockingThreadPool, context: Context) {
-            self.pool = pool
+        init(context: Context) {
             self.context = context
         }
     }
@@ -177,7 +175,7 @@ package final class BlockingThreadPool<Context>: TaskExecutor, @unchecked Sendab
     /// task awaiting one result after another arrive microseconds apart, and catching them
     /// awake saves a futex wake-up and a context switch on each side.
     private func loop(_ context: Context) {
-        let state = ThreadState(pool: self, context: context)
+        let state = ThreadState(context: context)
         pthread_setspecific(stateKey, Unmanaged.passUnretained(state).toOpaque())
         defer {
             pthread_setspecific(stateKey, nil)
