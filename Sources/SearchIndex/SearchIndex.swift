@@ -12,7 +12,7 @@ internal import VideoCore
 /// ```
 ///
 /// Structure: a list of immutable segments (see the module docs) plus a tombstone bitmap per
-/// segment. Each ``apply(_:)`` turns its upserts into one new small segment and marks replaced
+/// segment. Each ``apply(_:feedPosition:)`` turns its upserts into one new small segment and marks replaced
 /// or deleted documents in the tombstones, then publishes a new read view. Small segments merge
 /// as they pile up (the newest two merge while the newer holds at least 1/``SearchIndexConfiguration/mergeFactor``
 /// of the older's live documents), so the count stays logarithmic and merged segments drop deleted documents.
@@ -90,7 +90,7 @@ public final class SearchIndex: Sendable {
     /// Applies changes in order as one batch, visible to searches atomically when this returns.
     ///
     /// `feedPosition`, when given, is recorded with the batch (see ``feedPosition``).
-    /// Throws ``VideoCore/VideoStackError/Code/invalidInput`` for an id that is empty or longer than
+    /// Throws `VideoCore/VideoStackError/Code/invalidInput` for an id that is empty or longer than
     /// 256 bytes; then nothing of the batch is applied.
     public func apply(_ changes: [SearchChange], feedPosition: String? = nil) throws {
         var latest: [String: Int] = [:]  // id → index of its last change
@@ -124,7 +124,7 @@ public final class SearchIndex: Sendable {
     ///
     /// The fast path for an initial build or a rebuild from the store (a million video documents
     /// in about 20 s on one core, peak memory under 1 GiB). Later documents with an id seen earlier (in the sequence or the index) replace
-    /// the earlier ones. Throws like ``apply(_:)``; on error nothing is applied.
+    /// the earlier ones. Throws like ``apply(_:feedPosition:)``; on error nothing is applied.
     public func add<S: Sequence>(contentsOf documents: S) throws where S.Element == SearchDocument {
         var builder = SegmentBuilder()
         for document in documents { try builder.add(document) }
@@ -135,7 +135,7 @@ public final class SearchIndex: Sendable {
 
     /// Replaces everything in the index with `documents`, atomically for searches.
     ///
-    /// For rebuilding from the store. Later duplicates of an id win. Throws like ``apply(_:)``;
+    /// For rebuilding from the store. Later duplicates of an id win. Throws like ``apply(_:feedPosition:)``;
     /// on error the index is unchanged.
     public func replaceAll<S: Sequence>(with documents: S, feedPosition: String? = nil) throws where S.Element == SearchDocument {
         var builder = SegmentBuilder()
@@ -226,10 +226,10 @@ public final class SearchIndex: Sendable {
     /// then all words anywhere, then with trailing words dropped; within a tier by BM25F plus
     /// popularity (or by the requested sort).
     ///
-    /// Errors: ``VideoCore/VideoStackError/Code/limitExceeded`` for text over
-    /// ``SearchQuery/maxTextBytes`` bytes, ``VideoCore/VideoStackError/Code/invalidInput`` for a limit
+    /// Errors: `VideoCore/VideoStackError/Code/limitExceeded` for text over
+    /// ``SearchQuery/maxTextBytes`` bytes, `VideoCore/VideoStackError/Code/invalidInput` for a limit
     /// outside 1...``SearchQuery/maxLimit`` or an inverted range, and
-    /// ``VideoCore/VideoStackError/Code/invalidCursor`` for a cursor of another query.
+    /// `VideoCore/VideoStackError/Code/invalidCursor` for a cursor of another query.
     /// Text of only punctuation or control characters returns no hits.
     public func search(_ query: SearchQuery) throws -> SearchResults {
         guard query.text.utf8.count <= SearchQuery.maxTextBytes else {

@@ -25,7 +25,7 @@ public struct HLSConfiguration: Sendable {
 
     /// What to do when a track's first packets are not keyframes.
     public enum LeadingNonKeyframes: Sendable, Hashable {
-        /// Throw ``VideoStackError/Code/invalidPackets``.
+        /// Throw `VideoStackError/Code/invalidPackets`.
         case reject
         /// Drop packets until the first keyframe (and audio before it), logging how many.
         case drop

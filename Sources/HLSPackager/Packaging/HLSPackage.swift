@@ -44,7 +44,7 @@ public actor HLSPackage {
     private var audioGroups: [String: String] = [:]
 
     /// Creates the packagers; throws what ``RenditionPackager/init(store:directory:tracks:configuration:logger:)``
-    /// throws, and ``VideoStackError/Code/invalidInput`` for no renditions or duplicate or unsafe names.
+    /// throws, and `VideoStackError/Code/invalidInput` for no renditions or duplicate or unsafe names.
     public init(store: any BlobStore, directory: String, renditions: [RenditionSpec], configuration: HLSConfiguration = HLSConfiguration(),
                 logger: Logger) throws {
         guard !renditions.isEmpty else { throw VideoStackError(.invalidInput, "A package needs at least one rendition.") }

@@ -2,10 +2,10 @@ public import Logging
 public import TranscodePipeline
 public import VideoCore
 
-/// A ``TranscodePipeline/PacketSink`` that packages a transcode straight into HLS: the
-/// transcoder's packets become segments and playlists in a ``BlobStore`` as they are encoded.
+/// A `TranscodePipeline/PacketSink` that packages a transcode straight into HLS: the
+/// transcoder's packets become segments and playlists in a `BlobStore` as they are encoded.
 ///
-/// Each video rung becomes a rendition directory named after its ``VideoCore/Rendition/name``.
+/// Each video rung becomes a rendition directory named after its `VideoCore/Rendition/name`.
 /// With `separateAudio` (the default) every distinct audio track becomes an audio-only rendition
 /// (`audio_<kbps>k`) in its own `EXT-X-MEDIA` group, and the rungs that share it point at that
 /// group; otherwise audio is muxed into each rung's segments. Use ``HLSConfiguration/Mode/event``

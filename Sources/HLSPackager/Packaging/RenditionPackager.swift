@@ -38,7 +38,7 @@ public struct RenditionSummary: Sendable, Hashable {
 }
 
 /// Cuts the packets of one rendition (one video track and/or audio tracks) into HLS segments and
-/// keeps its media playlist (and I-frame playlist) in a ``BlobStore``.
+/// keeps its media playlist (and I-frame playlist) in a `BlobStore`.
 ///
 /// Feed packets with ``append(_:track:)`` in decode order per track (tracks may interleave in any
 /// order), then call ``finish()``. Segments start at the first video keyframe at or after each
@@ -108,9 +108,9 @@ public actor RenditionPackager {
 
     /// Creates a packager writing under `directory` (a key prefix without trailing slash; empty for the store root).
     ///
-    /// Throws ``VideoStackError/Code/invalidInput`` for a bad configuration (segment duration
+    /// Throws `VideoStackError/Code/invalidInput` for a bad configuration (segment duration
     /// outside 2-10 s, single-file mode outside VOD, no tracks, a live window under 3) and
-    /// ``VideoStackError/Code/unsupported`` for codecs other than H.264, HEVC and AAC.
+    /// `VideoStackError/Code/unsupported` for codecs other than H.264, HEVC and AAC.
     public init(store: any BlobStore, directory: String, tracks: [TrackFormat], configuration: HLSConfiguration = HLSConfiguration(),
                 logger: Logger) throws {
         guard !tracks.isEmpty else {
@@ -164,9 +164,9 @@ public actor RenditionPackager {
 
     /// Adds one packet of track `track` (an index into the tracks given at creation).
     ///
-    /// Throws ``VideoStackError/Code/invalidPackets`` for a packet without timestamps, with a
+    /// Throws `VideoStackError/Code/invalidPackets` for a packet without timestamps, with a
     /// decode timestamp not after the previous one, or with `pts < dts`, and
-    /// ``VideoStackError/Code/invalidInput`` for an unknown track or after ``finish()``.
+    /// `VideoStackError/Code/invalidInput` for an unknown track or after ``finish()``.
     public func append(_ packet: EncodedPacket, track: Int) async throws {
         guard !finished else { throw VideoStackError(.invalidInput, "append was called after finish().") }
         guard tracks.indices.contains(track) else {
@@ -273,7 +273,7 @@ public actor RenditionPackager {
 
     /// Writes the last segment and the final playlists. Returns what a master playlist needs.
     ///
-    /// Throws ``VideoStackError/Code/invalidPackets`` if no segment could be made (no packets, or
+    /// Throws `VideoStackError/Code/invalidPackets` if no segment could be made (no packets, or
     /// no keyframe in the leading track).
     @discardableResult
     public func finish() async throws -> RenditionSummary {

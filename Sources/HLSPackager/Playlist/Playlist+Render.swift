@@ -4,7 +4,7 @@ import VideoCore
 extension MediaPlaylist {
     /// The playlist as RFC 8216 text (UTF-8, LF line ends, ending with a newline).
     ///
-    /// Throws ``VideoStackError/Code/invalidInput`` when a value cannot be written: a URI or
+    /// Throws `VideoStackError/Code/invalidInput` when a value cannot be written: a URI or
     /// title with a line break or a double quote where one is not allowed, a negative number.
     public func render() throws -> String {
         var out = "#EXTM3U\n"
@@ -65,7 +65,7 @@ extension MediaPlaylist {
 extension MasterPlaylist {
     /// The playlist as RFC 8216 text (UTF-8, LF line ends, ending with a newline).
     ///
-    /// Throws ``VideoStackError/Code/invalidInput`` when a value cannot be written (a quoted
+    /// Throws `VideoStackError/Code/invalidInput` when a value cannot be written (a quoted
     /// string with a double quote or line break, a non-positive bandwidth, an empty URI).
     public func render() throws -> String {
         var out = "#EXTM3U\n"

@@ -14,9 +14,9 @@ extension VideoStackError.Code {
 /// Strict: anything RFC 8216 forbids (control characters, a missing or duplicated required
 /// tag, a malformed attribute list, a segment longer than the target duration, a version too
 /// low for the features used, a number that does not fit) throws
-/// ``VideoStackError/Code/invalidPlaylist`` with the line number and the rule. Tags it does not
+/// `VideoStackError/Code/invalidPlaylist` with the line number and the rule. Tags it does not
 /// know are ignored, as the RFC requires of clients, except `EXT-X-KEY`, which throws
-/// ``VideoStackError/Code/unsupported`` since ignoring it would misread encrypted media.
+/// `VideoStackError/Code/unsupported` since ignoring it would misread encrypted media.
 public func parsePlaylist(bytes: [UInt8]) throws -> Playlist {
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
         throw VideoStackError(.invalidPlaylist, "The playlist starts with a byte order mark; RFC 8216 forbids one. Save it as UTF-8 without BOM.")
@@ -34,7 +34,7 @@ public func parsePlaylist(_ text: String) throws -> Playlist {
 }
 
 extension MediaPlaylist {
-    /// Parses a media playlist; throws ``VideoStackError/Code/invalidPlaylist`` if the text is
+    /// Parses a media playlist; throws `VideoStackError/Code/invalidPlaylist` if the text is
     /// malformed or is a master playlist.
     public init(parsing text: String) throws {
         guard case .media(let playlist) = try parsePlaylist(text) else {
@@ -45,7 +45,7 @@ extension MediaPlaylist {
 }
 
 extension MasterPlaylist {
-    /// Parses a master playlist; throws ``VideoStackError/Code/invalidPlaylist`` if the text is
+    /// Parses a master playlist; throws `VideoStackError/Code/invalidPlaylist` if the text is
     /// malformed or is a media playlist.
     public init(parsing text: String) throws {
         guard case .master(let playlist) = try parsePlaylist(text) else {

@@ -2,14 +2,14 @@ import Foundation
 public import VideoCore
 
 /// An already-encoded MP4/MOV file (progressive, `moov` anywhere) opened for remuxing: its H.264,
-/// HEVC and AAC tracks as ``TrackFormat``s and its samples as ``EncodedPacket``s, without decoding.
+/// HEVC and AAC tracks as `TrackFormat`s and its samples as `EncodedPacket`s, without decoding.
 ///
 /// The file is memory-mapped; packets copy their bytes out, so they outlive the `MP4File`.
 /// Tracks of other codecs (and data tracks) are skipped. A single edit list entry is applied,
 /// so B-frame delay and AAC priming come out as negative timestamps, as FFmpeg reports them.
 /// Fragmented MP4 input is not read (its samples live in `moof` boxes): it throws
-/// ``VideoStackError/Code/unsupported``. A truncated or inconsistent file throws
-/// ``VideoStackError/Code/corrupt`` naming the box.
+/// `VideoStackError/Code/unsupported`. A truncated or inconsistent file throws
+/// `VideoStackError/Code/corrupt` naming the box.
 public struct MP4File: Sendable {
     /// One usable track.
     public struct Track: Sendable {

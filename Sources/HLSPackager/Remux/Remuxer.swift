@@ -10,7 +10,7 @@ public enum Remuxer {
         /// ``MP4File`` for MP4/MOV (recognised by their `ftyp` box), FFmpeg's demuxer for anything
         /// else and for fragmented MP4.
         case automatic
-        /// Always FFmpeg's demuxer (``TranscodePipeline/Demuxer``): MKV, MPEG-TS, FLV, fragmented MP4….
+        /// Always FFmpeg's demuxer (`TranscodePipeline/Demuxer`): MKV, MPEG-TS, FLV, fragmented MP4….
         case ffmpeg
         /// Always the Swift ``MP4File`` reader.
         case mp4
@@ -24,7 +24,7 @@ public enum Remuxer {
     /// allows. Video that starts with a non-keyframe is trimmed to its first keyframe, and packets
     /// without decode timestamps (Matroska B-frames) get them rebuilt from their presentation
     /// timestamps (both logged). Throws what ``MP4File/init(path:)``, the FFmpeg demuxer and ``RenditionPackager`` throw;
-    /// ``VideoStackError/Code/unsupported`` when the file has no H.264, HEVC or AAC track.
+    /// `VideoStackError/Code/unsupported` when the file has no H.264, HEVC or AAC track.
     public static func package(file path: String, store: any BlobStore, directory: String,
                                configuration: HLSConfiguration = HLSConfiguration(), separateAudio: Bool = true,
                                reader: Reader = .automatic, logger: Logger) async throws -> HLSPackageResult {

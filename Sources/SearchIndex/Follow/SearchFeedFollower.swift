@@ -31,8 +31,8 @@ public struct VideoItemMapping: SearchDocumentMapping {
         return String(pk.dropFirst("VIDEO#".count))
     }
 
-    /// The video's document; nil for other items. Throws ``VideoCore/VideoStackError/Code/corrupt``
-    /// for a video item that does not decode as a ``VideoCore/Video``.
+    /// The video's document; nil for other items. Throws `VideoCore/VideoStackError/Code/corrupt`
+    /// for a video item that does not decode as a `VideoCore/Video`.
     public func document(for item: Item) throws -> SearchDocument? {
         guard documentID(forKey: item) != nil else { return nil }
         do {
@@ -43,7 +43,7 @@ public struct VideoItemMapping: SearchDocumentMapping {
     }
 }
 
-/// Keeps a ``SearchIndex`` in step with an ``SingleTableStore/ItemStore``: rebuilds it from a scan,
+/// Keeps a ``SearchIndex`` in step with an `SingleTableStore/ItemStore`: rebuilds it from a scan,
 /// then applies the store's change feed as it grows.
 ///
 /// ```swift

@@ -3,7 +3,7 @@ public import VideoCore
 
 /// The searchable view of one video: the text that is matched and the values that filter and rank.
 ///
-/// `id` is the caller's key (a ``VideoCore/VideoID``'s text for catalog videos); adding a document
+/// `id` is the caller's key (a `VideoCore/VideoID`'s text for catalog videos); adding a document
 /// with an id that is already indexed replaces it.
 public struct SearchDocument: Sendable, Hashable {
     /// The caller's unique key, at most 256 bytes of UTF-8.

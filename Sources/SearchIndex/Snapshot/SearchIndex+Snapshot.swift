@@ -13,7 +13,7 @@ extension SearchIndex {
     /// Writes the current view to `url` atomically (a temporary file renamed over it).
     ///
     /// Searches and writes may continue meanwhile; the snapshot holds the view at the call.
-    /// Throws ``VideoCore/VideoStackError/Code/io`` when the file cannot be written.
+    /// Throws `VideoCore/VideoStackError/Code/io` when the file cannot be written.
     public func writeSnapshot(to url: URL) throws {
         let view = currentView
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
@@ -59,9 +59,9 @@ extension SearchIndex {
 
     /// Loads an index written by ``writeSnapshot(to:)``.
     ///
-    /// Throws ``VideoCore/VideoStackError/Code/notFound`` when the file is missing,
-    /// ``VideoCore/VideoStackError/Code/corrupt`` when it is truncated, damaged or not a snapshot,
-    /// and ``VideoCore/VideoStackError/Code/unsupported`` for a newer format version.
+    /// Throws `VideoCore/VideoStackError/Code/notFound` when the file is missing,
+    /// `VideoCore/VideoStackError/Code/corrupt` when it is truncated, damaged or not a snapshot,
+    /// and `VideoCore/VideoStackError/Code/unsupported` for a newer format version.
     public static func loadSnapshot(from url: URL, configuration: SearchIndexConfiguration = SearchIndexConfiguration()) throws -> SearchIndex {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw VideoStackError(.notFound, "No search snapshot at \(url.path); build the index and call writeSnapshot(to:) first.")

@@ -13,7 +13,7 @@ public struct DemuxedPacket: Sendable {
     public var packet: EncodedPacket
 }
 
-/// Reads the already-encoded video and audio of a file as ``VideoCore/TrackFormat``s and
+/// Reads the already-encoded video and audio of a file as `VideoCore/TrackFormat`s and
 /// ``DemuxedPacket``s, without decoding, for packaging as is (the remux path).
 ///
 /// The best video stream and the best audio stream are the tracks (video first). Reads run on a

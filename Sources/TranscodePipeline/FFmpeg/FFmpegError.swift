@@ -8,7 +8,7 @@ extension VideoStackError.Code {
     public static let encodeFailed = Self("encodeFailed")
 }
 
-/// A negative FFmpeg return code with FFmpeg's own text for it, kept as an error's ``VideoStackError/cause``.
+/// A negative FFmpeg return code with FFmpeg's own text for it, kept as an error's `VideoStackError/cause`.
 public struct FFmpegReturnCode: Error, Sendable, CustomStringConvertible {
     /// The raw `AVERROR` value (always negative).
     public let rawValue: Int32
@@ -30,7 +30,7 @@ func ffmpegErrorText(_ code: Int32) -> String {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// The one place where a negative FFmpeg return code becomes a ``VideoStackError``.
+/// The one place where a negative FFmpeg return code becomes a `VideoStackError`.
 ///
 /// - Parameters:
 ///   - code: the return value of an FFmpeg call; non-negative values pass through.

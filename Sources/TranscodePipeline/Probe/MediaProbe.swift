@@ -9,7 +9,7 @@ public import VideoCore
 public enum MediaProbe {
     /// Probes `url` (a local file or anything FFmpeg can open) without decoding the whole file.
     ///
-    /// - Throws: ``VideoStackError`` `.notFound` (no such file), `.invalidInput` (empty file),
+    /// - Throws: `VideoStackError` `.notFound` (no such file), `.invalidInput` (empty file),
     ///   `.corrupt` (not media, or damaged), `.unsupported` (a text file), `.io` (stalled read),
     ///   `.cancelled` (the task was cancelled).
     public static func probe(_ url: URL, logger: Logger) async throws -> MediaInfo {
@@ -20,7 +20,7 @@ public enum MediaProbe {
         }
     }
 
-    /// Builds the ``MediaInfo`` of an opened input.
+    /// Builds the `MediaInfo` of an opened input.
     static func mediaInfo(of input: InputFile) -> MediaInfo {
         let context = input.context.pointee
         var streams: [StreamInfo] = []

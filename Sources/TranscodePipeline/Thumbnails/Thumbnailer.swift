@@ -43,7 +43,11 @@ public enum Thumbnailer {
     /// rules out black frames, fades and flat title cards.
     ///
     /// - Parameters:
+    ///   - input: the video file.
+    ///   - output: where the JPEG goes (replaced if present).
     ///   - maxWidth: the poster is the display size (aspect ratio applied), scaled down to at most this width.
+    ///   - candidates: how many frames to compare.
+    ///   - logger: receives FFmpeg's messages.
     /// - Throws: `.invalidInput` without a video stream, the errors of ``MediaProbe/probe(_:logger:)``,
     ///   `.decodeFailed` when no frame decodes, `.io` when the file cannot be written.
     public static func poster(from input: URL, to output: URL, maxWidth: Int = 1280, candidates: Int = 9,
@@ -77,9 +81,15 @@ public enum Thumbnailer {
     /// Writes `sprite.jpg` and `storyboard.vtt` (names configurable) into `directory`.
     ///
     /// - Parameters:
+    ///   - input: the video file.
+    ///   - directory: where the sprite sheet and the WebVTT file go.
     ///   - interval: seconds between tiles; raised so that there are at most `maxTiles` tiles.
     ///   - tileWidth: tile width in pixels; the height follows the display aspect ratio.
     ///   - columns: tiles per row of the sprite sheet.
+    ///   - maxTiles: the most tiles the sheet holds.
+    ///   - spriteName: the sprite sheet's file name.
+    ///   - vttName: the WebVTT file's name.
+    ///   - logger: receives FFmpeg's messages.
     /// - Throws: as ``poster(from:to:maxWidth:candidates:logger:)``.
     public static func storyboard(from input: URL, directory: URL, interval: Double = 5, tileWidth: Int = 160, columns: Int = 10,
                                   maxTiles: Int = 200, spriteName: String = "sprite.jpg", vttName: String = "storyboard.vtt",

@@ -39,6 +39,7 @@ public final class MP4FileSink: PacketSink {
     /// - Parameters:
     ///   - directory: must exist and be writable.
     ///   - fileName: the file name of a rendition; `"<name>.mp4"` by default.
+    ///   - logger: receives FFmpeg's messages.
     /// - Throws: `.internal` if the writer thread cannot start.
     public init(directory: URL, logger: Logger, fileName: @escaping @Sendable (Rendition) -> String = { "\($0.name).mp4" }) throws {
         self.directory = directory

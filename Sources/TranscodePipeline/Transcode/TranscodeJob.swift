@@ -11,7 +11,7 @@ internal import Foundation
 /// join them, and a bounded channel carries the packets to the caller's task.
 ///
 /// `@unchecked Sendable`: the input and decoders are used only by the decoder thread after set-up,
-/// each rung's encoder only by its own thread (see ``VideoRung``); shared state is atomic or in a `Mutex`.
+/// each rung's encoder only by its own thread (see `VideoRung`); shared state is atomic or in a `Mutex`.
 final class TranscodeJob: @unchecked Sendable {
     let input: InputFile
     let renditions: [Rendition]

@@ -22,7 +22,7 @@ public struct TranscodeProgress: Hashable, Sendable {
 
 /// What a finished transcode produced.
 public struct TranscodeResult: Sendable {
-    /// The renditions as encoded, with ``VideoCore/Rendition/codecs`` filled in (e.g. `"avc1.64001f,mp4a.40.2"`).
+    /// The renditions as encoded, with `VideoCore/Rendition/codecs` filled in (e.g. `"avc1.64001f,mp4a.40.2"`).
     public var renditions: [Rendition]
     /// Duration of the output in seconds (the last video frame's end, or the audio's when there is no video).
     public var duration: Double

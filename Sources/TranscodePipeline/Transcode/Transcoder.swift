@@ -5,7 +5,7 @@ public import VideoCore
 /// Decodes a source once and encodes every rendition of a ladder in parallel, handing the packets to a ``PacketSink``.
 ///
 /// H.264 (libx264, the configured profile, closed GOPs, VBV max rate and buffer from each
-/// ``VideoCore/Rendition``) with keyframes forced at every multiple of
+/// `VideoCore/Rendition`) with keyframes forced at every multiple of
 /// ``TranscodeConfiguration/segmentDuration`` on every rung; AAC-LC stereo at 48 kHz, encoded
 /// once per distinct audio bit rate. Any decodable input comes out as 8-bit 4:2:0 at a constant
 /// frame rate (capped at 60 fps). FFmpeg runs on threads of its own; `Transcoder` is `Sendable`
@@ -24,12 +24,14 @@ public final class Transcoder: Sendable {
     /// Transcodes `input` into `renditions` (typically from ``LadderPlanner/plan(for:ladder:maxFrameRate:)``).
     ///
     /// - Parameters:
+    ///   - input: the source file (a local file in a container VideoStack accepts).
+    ///   - renditions: the rungs to encode, in the order the sink numbers them.
     ///   - sink: receives the tracks and packets; see ``PacketSink`` for the call order.
     ///   - progress: when given, receives a ``TranscodeProgress`` a few times a second and is
     ///     finished when the transcode ends. Make it with `AsyncStream.makeStream(of:bufferingPolicy:)`,
     ///     ideally `.bufferingNewest(1)`.
     /// - Returns: what was produced, with codec strings filled in.
-    /// - Throws: ``VideoStackError``: `.notFound`, `.invalidInput`, `.corrupt`, `.unsupported`,
+    /// - Throws: `VideoStackError`: `.notFound`, `.invalidInput`, `.corrupt`, `.unsupported`,
     ///   `.limitExceeded` (absurd picture size), `.decodeFailed`, `.encodeFailed`, `.io`, or
     ///   `.cancelled` when the task is cancelled (the threads stop within about one frame's work and
     ///   everything is freed before this returns); or whatever the sink throws.
