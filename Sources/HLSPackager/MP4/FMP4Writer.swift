@@ -176,22 +176,9 @@ enum FMP4Writer {
             }
         case .h264(let configuration):
             w.box("avc1") { w in
-                w.zeros(6)
-                w.u16(1) // data reference index
-                w.zeros(16)
-                w.u16(UInt16(clamping: format.width))
-                w.u16(UInt16(clamping: format.height))
-                w.u32(0x0048_0000); w.u32(0x0048_0000) // 72 dpi
-                w.u32(0)
-                w.u16(1) // frames per sample
-                w.zeros(32) // compressor name
-                w.u16(0x0018)
-                w.u16(0xFFFF)
+                writeVisualSampleEntryFields(&w, format: format)
                 w.box("avcC") { w in w.append(configuration.record) }
-                let sar = format.sampleAspectRatio
-                if sar.numerator > 0, sar.denominator > 0, sar.numerator != sar.denominator {
-                    w.box("pasp") { w in w.u32(UInt32(sar.numerator)); w.u32(UInt32(sar.denominator)) }
-                }
+                writePixelAspect(&w, format: format)
             }
         case .aac(let config, let audioSpecificConfig):
             w.box("mp4a") { w in
