@@ -80,15 +80,7 @@ struct TopK {
             return
         }
         if heap.count < capacity {
-            heap.append(item)
-            var child = heap.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                if precedes(heap[parent], heap[child]) {
-                    heap.swapAt(parent, child)
-                    child = parent
-                } else { break }
-            }
+            insert(item)
         } else if capacity > 0 && precedes(item, heap[0]) {
             heap[0] = item
             var parent = 0
