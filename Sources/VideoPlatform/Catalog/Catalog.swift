@@ -88,7 +88,7 @@ public struct Catalog: Sendable {
             try await store.transactWrite([
                 .conditionCheck(key: userKey(video.owner), condition: .exists("PK")),
                 .put(try videoItem(video), condition: .notExists("PK")),
-                .put(collectionItem(video), condition: .notExists("PK")),
+                .put(try collectionItem(video), condition: .notExists("PK")),
             ])
         } catch let error as VideoStackError where error.code == .transactionCanceled {
             if case .conditionalCheckFailed? = error.cancellationReasons?.first {
@@ -114,7 +114,7 @@ public struct Catalog: Sendable {
         do {
             try await store.transactWrite([
                 .put(try videoItem(video), condition: condition),
-                .put(collectionItem(video)),
+                .put(try collectionItem(video)),
             ])
         } catch let error as VideoStackError where error.code == .transactionCanceled {
             if case .conditionalCheckFailed(let old)? = error.cancellationReasons?.first {
@@ -191,8 +191,8 @@ public struct Catalog: Sendable {
         return item
     }
 
-    private func collectionItem(_ video: Video) -> Item {
-        var item = (try? encoder.encode(VideoSummary(video))) ?? [:]
+    private func collectionItem(_ video: Video) throws -> Item {
+        var item = try encoder.encode(VideoSummary(video))
         item["PK"] = .s("USER#\(video.owner.lowercased())")
         item["SK"] = .s("#VIDEO#\(video.id)")
         item["type"] = "collectionEntry"
