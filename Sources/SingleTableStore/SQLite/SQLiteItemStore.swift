@@ -60,7 +60,8 @@ public final class SQLiteItemStore: ItemStore {
                 let connection = try SQLiteConnection(path: path, mode: .reader)
                 // Memory-mapped reads skip a pread and a copy for every page.
                 try connection.execute("PRAGMA cache_size = -\(cache); PRAGMA mmap_size = \(mmap)")
-                return SQLiteReader(connection: connection, layout: layout, cache: DecodedItemCache(budget: cacheBudget))
+                return SQLiteReader(connection: connection, layout: layout, cache: DecodedItemCache(budget: cacheBudget),
+                                    pageCache: PageCache(budget: cacheBudget / 4))
             }
         } catch {
             writer.shutdown()
@@ -232,6 +233,11 @@ public final class SQLiteItemStore: ItemStore {
 
     public func latestChangeCursor() async throws -> ChangeCursor? {
         try await read { try $0.latestChangeCursor() }
+    }
+
+    /// The page cache counters of the reader that runs this call (tests open one reader).
+    func pageCacheCounts() async throws -> (hits: Int, misses: Int) {
+        try await read { ($0.pageCache.hits, $0.pageCache.misses) }
     }
 
     /// Runs SQLite's `PRAGMA integrity_check` and returns its findings (`["ok"]` when healthy).

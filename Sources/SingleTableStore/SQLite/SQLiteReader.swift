@@ -6,11 +6,13 @@ final class SQLiteReader {
     let connection: SQLiteConnection
     let layout: TableLayout
     private let cache: DecodedItemCache
+    let pageCache: PageCache
 
-    init(connection: SQLiteConnection, layout: TableLayout, cache: DecodedItemCache) {
+    init(connection: SQLiteConnection, layout: TableLayout, cache: DecodedItemCache, pageCache: PageCache) {
         self.connection = connection
         self.layout = layout
         self.cache = cache
+        self.pageCache = pageCache
     }
 
     func get(_ key: TableLayout.PrimaryKey) throws -> Item? {
@@ -26,7 +28,7 @@ final class SQLiteReader {
 
     // MARK: Query and scan
 
-    private enum Parameter {
+    enum Parameter: Hashable {
         case blob([UInt8])
         case int(Int64)
     }
@@ -43,10 +45,17 @@ final class SQLiteReader {
         var ascending: Bool
     }
 
-    private var sqlByShape: [QueryShape: String] = [:]
+    /// Prepared statements by shape, so a query neither builds nor hashes its SQL text.
+    private var statementByShape: [QueryShape: SQLiteStatement] = [:]
+
+    private func queryStatement(_ shape: QueryShape) throws -> SQLiteStatement {
+        if let statement = statementByShape[shape] { return statement }
+        let statement = try connection.statement(querySQL(shape))
+        statementByShape[shape] = statement
+        return statement
+    }
 
     private func querySQL(_ shape: QueryShape) -> String {
-        if let sql = sqlByShape[shape] { return sql }
         let sortColumn = shape.index == nil ? "sk" : "e.isk"
         var sql = shape.index == nil
             ? "SELECT item FROM items WHERE pk = ?"
@@ -69,7 +78,6 @@ final class SQLiteReader {
         let direction = shape.ascending ? "ASC" : "DESC"
         sql += shape.index == nil ? " ORDER BY sk \(direction)" : " ORDER BY e.isk \(direction), e.pk \(direction), e.sk \(direction)"
         sql += " LIMIT ?"
-        sqlByShape[shape] = sql
         return sql
     }
 
@@ -134,9 +142,8 @@ final class SQLiteReader {
             parameters += index == nil ? [.blob(start.tableKey.sk)] : [.blob(start.sort), .blob(start.tableKey.pk), .blob(start.tableKey.sk)]
         }
         parameters.append(.int(Int64(limit + 1)))
-        let sql = querySQL(shape)
 
-        return try page(sql: sql, parameters: parameters, limit: limit, filter: query.filter, index: index) { item in
+        return try page(try queryStatement(shape), parameters: parameters, limit: limit, filter: query.filter, index: index, remember: true) { item in
             let key = try layout.primaryKey(of: item)
             let sort = try index.flatMap { try layout.indexKey(of: item, in: $0)?.isk } ?? key.sk
             return Token(kind: index == nil ? .tableQuery : .indexQuery, index: index?.name ?? "", partition: partition, sort: sort, tableKey: key)
@@ -168,7 +175,8 @@ final class SQLiteReader {
             sql += " ORDER BY pk, sk LIMIT ?"
         }
         parameters.append(.int(Int64(limit + 1)))
-        return try page(sql: sql, parameters: parameters, limit: limit, filter: scan.filter, index: index) { item in
+        // Scans are not remembered: a scan through the table would push out the hot query pages.
+        return try page(try connection.statement(sql), parameters: parameters, limit: limit, filter: scan.filter, index: index, remember: false) { item in
             let key = try layout.primaryKey(of: item)
             let entry = try index.flatMap { try layout.indexKey(of: item, in: $0) }
             return Token(kind: index == nil ? .tableScan : .indexScan, index: index?.name ?? "", partition: entry?.ipk ?? [], sort: entry?.isk ?? [], tableKey: key)
@@ -184,10 +192,10 @@ final class SQLiteReader {
     }
 
     /// Runs the statement (whose one column is the stored item), evaluating at most `limit` rows and at most 1 MB of items; fetches
-    /// one row more than it evaluates to know whether another page exists.
-    private func page(sql: String, parameters: [Parameter], limit: Int, filter: Condition?, index: SecondaryIndex?,
-                      token: (Item) throws -> Token) throws -> Page {
-        let statement = try connection.statement(sql)
+    /// one row more than it evaluates to know whether another page exists. With `remember`, the page comes from and goes to the
+    /// page cache: while the rows' write ids match a remembered page's, no item is touched.
+    private func page(_ statement: SQLiteStatement, parameters: [Parameter], limit: Int, filter: Condition?, index: SecondaryIndex?,
+                      remember: Bool, token: (Item) throws -> Token) throws -> Page {
         defer { statement.reset() }
         for (offset, parameter) in parameters.enumerated() {
             switch parameter {
@@ -195,12 +203,24 @@ final class SQLiteReader {
             case .int(let value): try statement.bind(Int32(offset + 1), value)
             }
         }
-        var items: [Item] = []
-        items.reserveCapacity(min(limit, 128))
+        let key = remember && pageCache.isEnabled
+            ? PageCache.Key(statement: ObjectIdentifier(statement), parameters: parameters, filter: filter, projection: index?.name) : nil
+        let hash = key?.hashValue ?? 0
+        // The remembered page while every row so far matches it; `matched` rows are not copied out of it until one differs.
+        var remembered = key.flatMap { pageCache.entry(for: $0, hash: hash) }
+        var matched = 0
+        var rows: [Item] = []
+        var ids: [UInt64] = []
+        var cacheable = key != nil
         var scanned = 0
         var bytes = 0
-        var last: Item?
         var more = false
+        func diverge() {
+            guard let entry = remembered else { return }
+            rows = Array(entry.rows[..<matched])
+            ids = Array(entry.ids[..<matched])
+            remembered = nil
+        }
         while try statement.step() {
             if scanned == limit || bytes >= StoreLimits.maximumPageBytes {
                 more = true
@@ -208,15 +228,38 @@ final class SQLiteReader {
             }
             let blob = statement.blob(0)
             bytes += blob.count
-            let item = try cache.item(blob)
             scanned += 1
-            last = item
-            if filter?.evaluate(item) ?? true {
-                items.append(index.map { layout.project(item, for: $0) } ?? item)
+            let id = ItemCodec.writeID(of: blob)
+            if let entry = remembered {
+                if matched < entry.ids.count, id == entry.ids[matched] {
+                    matched += 1
+                    continue
+                }
+                diverge()
+            }
+            rows.append(try cache.item(blob))
+            if cacheable {
+                if let id { ids.append(id) } else { cacheable = false }
             }
         }
-        let next = try more ? last.map { try token($0).encoded() } : nil
-        return Page(items: items, scannedCount: scanned, nextToken: next.map(PageToken.init))
+        if let entry = remembered {
+            if matched == entry.ids.count && more == entry.more {
+                pageCache.hits += 1
+                return entry.page
+            }
+            diverge()
+        }
+        let items = rows.compactMap { row -> Item? in
+            guard filter?.evaluate(row) ?? true else { return nil }
+            return index.map { layout.project(row, for: $0) } ?? row
+        }
+        let next = try more ? rows.last.map { try token($0).encoded() } : nil
+        let page = Page(items: items, scannedCount: scanned, nextToken: next.map(PageToken.init))
+        if let key, cacheable {
+            pageCache.misses += 1
+            pageCache.insert(key: key, hash: hash, ids: ids, rows: rows, rowBytes: bytes, more: more, page: page)
+        }
+        return page
     }
 
     // MARK: Page tokens

@@ -18,11 +18,13 @@ public struct SQLiteStoreConfiguration: Sendable {
     public var cacheSizeKiB: Int
     /// How much of the file readers map into memory, in MiB (0 turns memory mapping off).
     public var mmapSizeMiB: Int
-    /// Memory for decoded items, in MiB, for each reader thread (0 turns the cache off).
+    /// Memory for decoded items, in MiB, for each reader thread (0 turns the caches off); a
+    /// further quarter of it holds query pages.
     ///
-    /// Every hit is checked against the write id stored in the row SQLite returns, so the cache
-    /// never serves a stale item; it saves decoding hot items (a popular video's record, a busy
-    /// user's list) again.
+    /// Every hit is checked against the write ids stored in the rows SQLite returns, so neither
+    /// cache ever serves a stale item or page; they save decoding hot items (a popular video's
+    /// record) again, and rebuilding hot query pages (a busy channel's newest videos, a popular
+    /// video's newest reviews) item by item.
     public var decodedItemCacheMiB: Int
 
     public init(readerCount: Int = 2, durability: Durability = .full, changeRetention: Duration? = .seconds(24 * 3600),
