@@ -6,6 +6,7 @@ final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
     private var statements: [String: SQLiteStatement] = [:]
+    private var itemStatement: SQLiteStatement?
 
     enum Mode { case writer, reader }
 
@@ -36,6 +37,7 @@ final class SQLiteConnection {
     }
 
     deinit {
+        itemStatement = nil
         statements.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -77,7 +79,14 @@ final class SQLiteConnection {
     /// Looks up one item row and hands its stored bytes to `body` (valid only inside it); nil
     /// when there is no such item.
     func withStoredItem<T>(_ key: TableLayout.PrimaryKey, _ body: (_ blob: UnsafeRawBufferPointer) throws -> T) throws -> T? {
-        let statement = try statement("SELECT item FROM items WHERE pk = ? AND sk = ?")
+        // Kept apart from the cache by text, so the hottest read does not hash its SQL.
+        let statement: SQLiteStatement
+        if let itemStatement {
+            statement = itemStatement
+        } else {
+            statement = try self.statement("SELECT item FROM items WHERE pk = ? AND sk = ?")
+            itemStatement = statement
+        }
         defer { statement.reset() }
         return try key.pk.withUnsafeBytes { pk in
             try key.sk.withUnsafeBytes { sk in

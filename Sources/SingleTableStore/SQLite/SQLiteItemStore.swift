@@ -185,6 +185,8 @@ public final class SQLiteItemStore: ItemStore {
 
     public func getItem(key: Item) async throws -> Item? {
         let primary = try layout.primaryKey(ofKey: key)
+        // The hottest reads skip building a job when they already run on a reader thread.
+        if let reader = readers.currentContext { return try reader.get(primary) }
         return try await read { try $0.get(primary) }
     }
 
@@ -199,7 +201,8 @@ public final class SQLiteItemStore: ItemStore {
     }
 
     public func query(_ query: Query) async throws -> Page {
-        try await read { try $0.query(query) }
+        if let reader = readers.currentContext { return try reader.query(query) }
+        return try await read { try $0.query(query) }
     }
 
     public func scan(_ scan: Scan) async throws -> Page {

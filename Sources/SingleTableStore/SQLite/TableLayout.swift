@@ -23,10 +23,15 @@ struct TableLayout: Sendable {
 
     /// Checks that `key` has exactly the table's key attributes, of the right types and sizes.
     func primaryKey(ofKey key: Item) throws -> PrimaryKey {
-        guard key.count == keyNames.count, key.keys.allSatisfy(keyNames.contains) else {
+        // As many attributes as key names, each of them present: exactly the key attributes.
+        let partition = key[schema.partitionKey.name]
+        let sort = schema.sortKey.flatMap { key[$0.name] }
+        guard key.count == keyNames.count, let partition, (sort == nil) == (schema.sortKey == nil) else {
             throw VideoStackError(.invalidInput, "A key must have exactly the attributes \(schema.keyNames.joined(separator: " and ")); this one has \(key.keys.sorted().joined(separator: ", ")).")
         }
-        return try primaryKey(of: key)
+        let pk = try encodeKeyValue(partition, schema.partitionKey, limit: StoreLimits.maximumPartitionKeySize, role: "partition key")
+        let sk = try schema.sortKey.map { try encodeKeyValue(sort!, $0, limit: StoreLimits.maximumSortKeySize, role: "sort key") } ?? []
+        return PrimaryKey(pk: pk, sk: sk)
     }
 
     /// The primary key of a whole item; throws when a key attribute is missing or malformed.

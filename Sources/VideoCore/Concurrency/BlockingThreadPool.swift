@@ -142,6 +142,10 @@ package final class BlockingThreadPool<Context>: TaskExecutor, @unchecked Sendab
         condition.unlock()
     }
 
+    /// The context of the current thread when it is one of this pool's threads, so a caller can
+    /// do its blocking work inline without building a job (what ``run(_:)`` does first).
+    package var currentContext: Context? { currentThreadState()?.context }
+
     /// The state of the current thread if it is one of this pool's threads.
     private func currentThreadState() -> ThreadState? {
         guard let raw = pthread_getspecific(stateKey) else { return nil }
