@@ -234,6 +234,14 @@ struct ConformanceTests {
                 #expect(seen == (ascending ? expected : expected.reversed()))
                 #expect(pages >= 5)
             }
+            // As DynamoDB: a page that stops at its limit has a token even when nothing follows,
+            // and the page after it is empty with none.
+            let whole = try await store.query(Query(partitionKey: "p", limit: 23))
+            #expect(whole.items.count == 23)
+            let token: PageToken = try #require(whole.nextToken)
+            let after = try await store.query(Query(partitionKey: "p", limit: 23, startToken: token))
+            #expect(after.items.isEmpty && after.scannedCount == 0 && after.nextToken == nil)
+            #expect(try await store.query(Query(partitionKey: "p", limit: 24)).nextToken == nil)
             // A filter drops items after the limit is applied (DynamoDB semantics).
             let filtered = try await store.query(Query(partitionKey: "p", limit: 4, filter: .equal("even", true)))
             #expect(filtered.scannedCount == 4)

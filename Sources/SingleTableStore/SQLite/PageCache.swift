@@ -4,8 +4,8 @@
 /// An entry remembers the write id of every row its page evaluated (see
 /// `ItemCodec.versionWithWriteID`: the id names the bytes of one write of one item). A later run
 /// of the same statement with the same parameters still steps through the rows, so SQLite's
-/// snapshot stays the truth, and compares their ids with the entry's: when every id matches and
-/// the rows end the same way, the rows are the same bytes and the remembered page is the answer.
+/// snapshot stays the truth, and compares their ids with the entry's: when the ids match one for
+/// one and there are as many rows, the rows are the same bytes and the remembered page is the answer.
 /// At the first difference the reader goes on row by row, reusing the items of the rows that
 /// matched. So, like ``DecodedItemCache``, the cache can never serve a stale page, whoever wrote
 /// the file.
@@ -32,8 +32,6 @@ final class PageCache {
         var ids: [UInt64]
         /// The stored item of each evaluated row, in order (before filter and projection).
         var rows: [Item]
-        /// Whether a row followed the last evaluated one.
-        var more: Bool
         var page: Page
         var cost: Int
     }
@@ -77,7 +75,7 @@ final class PageCache {
     }
 
     /// Remembers a page made from `rows` (whose stored forms took `rowBytes` bytes).
-    func insert(key: Key, hash: Int, ids: [UInt64], rows: [Item], rowBytes: Int, more: Bool, page: Page) {
+    func insert(key: Key, hash: Int, ids: [UInt64], rows: [Item], rowBytes: Int, page: Page) {
         guard isEnabled, rowBytes <= Self.largestCachedPageBytes else { return }
         let cost = rowBytes * 4 + rows.count * 16 + 256
         let base = base(of: hash)
@@ -94,6 +92,6 @@ final class PageCache {
         let freed = slots[victim]?.cost ?? 0
         guard bytes - freed + cost <= budget else { return }
         bytes += cost - freed
-        slots[victim] = Entry(key: key, ids: ids, rows: rows, more: more, page: page, cost: cost)
+        slots[victim] = Entry(key: key, ids: ids, rows: rows, page: page, cost: cost)
     }
 }

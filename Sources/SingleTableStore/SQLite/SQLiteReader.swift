@@ -141,7 +141,7 @@ final class SQLiteReader {
             }
             parameters += index == nil ? [.blob(start.tableKey.sk)] : [.blob(start.sort), .blob(start.tableKey.pk), .blob(start.tableKey.sk)]
         }
-        parameters.append(.int(Int64(limit + 1)))
+        parameters.append(.int(Int64(limit)))
 
         return try page(try queryStatement(shape), parameters: parameters, limit: limit, filter: query.filter, index: index, remember: true) { item in
             let key = try layout.primaryKey(of: item)
@@ -174,7 +174,7 @@ final class SQLiteReader {
             }
             sql += " ORDER BY pk, sk LIMIT ?"
         }
-        parameters.append(.int(Int64(limit + 1)))
+        parameters.append(.int(Int64(limit)))
         // Scans are not remembered: a scan through the table would push out the hot query pages.
         return try page(try connection.statement(sql), parameters: parameters, limit: limit, filter: scan.filter, index: index, remember: false) { item in
             let key = try layout.primaryKey(of: item)
@@ -191,8 +191,8 @@ final class SQLiteReader {
         return min(limit, 10_000)
     }
 
-    /// Runs the statement (whose one column is the stored item), evaluating at most `limit` rows and at most 1 MB of items; fetches
-    /// one row more than it evaluates to know whether another page exists. With `remember`, the page comes from and goes to the
+    /// Runs the statement (whose one column is the stored item), evaluating at most `limit` rows and at most 1 MB of items.
+    /// With `remember`, the page comes from and goes to the
     /// page cache: while the rows' write ids match a remembered page's, no item is touched.
     private func page(_ statement: SQLiteStatement, parameters: [Parameter], limit: Int, filter: Condition?, index: SecondaryIndex?,
                       remember: Bool, token: (Item) throws -> Token) throws -> Page {
@@ -214,18 +214,13 @@ final class SQLiteReader {
         var cacheable = key != nil
         var scanned = 0
         var bytes = 0
-        var more = false
         func diverge() {
             guard let entry = remembered else { return }
             rows = Array(entry.rows[..<matched])
             ids = Array(entry.ids[..<matched])
             remembered = nil
         }
-        while try statement.step() {
-            if scanned == limit || bytes >= StoreLimits.maximumPageBytes {
-                more = true
-                break
-            }
+        while scanned < limit && bytes < StoreLimits.maximumPageBytes, try statement.step() {
             let blob = statement.blob(0)
             bytes += blob.count
             scanned += 1
@@ -242,8 +237,11 @@ final class SQLiteReader {
                 if let id { ids.append(id) } else { cacheable = false }
             }
         }
+        // As DynamoDB: a page that reached its limit (or 1 MB) has a next token even when no row
+        // follows; the page after it is then empty and has none.
+        let more = scanned == limit || bytes >= StoreLimits.maximumPageBytes
         if let entry = remembered {
-            if matched == entry.ids.count && more == entry.more {
+            if matched == entry.ids.count {
                 pageCache.hits += 1
                 return entry.page
             }
@@ -257,7 +255,7 @@ final class SQLiteReader {
         let page = Page(items: items, scannedCount: scanned, nextToken: next.map(PageToken.init))
         if let key, cacheable {
             pageCache.misses += 1
-            pageCache.insert(key: key, hash: hash, ids: ids, rows: rows, rowBytes: bytes, more: more, page: page)
+            pageCache.insert(key: key, hash: hash, ids: ids, rows: rows, rowBytes: bytes, page: page)
         }
         return page
     }

@@ -77,7 +77,11 @@ public struct Page: Sendable {
     public var items: [Item]
     /// Items evaluated before the filter.
     public var scannedCount: Int
-    /// Pass as `startToken` for the next page; nil when there are no more items.
+    /// Pass as `startToken` for the next page; nil when the query or scan is complete.
+    ///
+    /// As DynamoDB's `LastEvaluatedKey`, it is present whenever the page stopped at its limit
+    /// (or at 1 MB of items), even if no item follows; the page after it is then empty and has
+    /// no token. So code written against one backend pages the same way on the other.
     public var nextToken: PageToken?
 
     public init(items: [Item], scannedCount: Int, nextToken: PageToken?) {
