@@ -55,4 +55,11 @@ static inline const char *vs_item_name(void *avcl) {
     if (!cls) return NULL;
     return cls->item_name ? cls->item_name(avcl) : cls->class_name;
 }
+/// The registered owner of a codec context's log lines: its `opaque`, which VideoStack sets to
+/// the context itself and which FFmpeg copies into the per-thread copies of frame-threaded
+/// decoders. NULL for any object that is not an AVCodecContext.
+static inline void *vs_codec_context_owner(void *avcl) {
+    if (!avcl || *(const AVClass **)avcl != avcodec_get_class()) return NULL;
+    return ((AVCodecContext *)avcl)->opaque;
+}
 #endif

@@ -103,4 +103,33 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
             #expect(fromFFmpeg.contains { $0.0 == .warning && $0.2?["ffmpeg"]?.description == "h264" }, "\(fromFFmpeg.prefix(5))")
         }
     }
+
+    /// Two jobs at once: the damaged file's lines (many from the frame-thread copies of its
+    /// decoder) reach only its own logger and error count, never the intact file's.
+    @Test func concurrentJobsKeepTheirOwnLinesAndErrorCounts() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("clip.mp4")
+            try makeClip(clip, seconds: 3, size: "640x360", audio: false,
+                         extra: ["-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"])
+            var bytes = [UInt8](try Data(contentsOf: clip))
+            var generator = SeededGenerator(seed: 5)
+            for _ in 0..<300 {
+                let index = Int.random(in: (bytes.count / 3)..<bytes.count, using: &generator)
+                bytes[index] ^= 0xFF
+            }
+            let damaged = directory.appendingPathComponent("damaged.mp4")
+            try Data(bytes).write(to: damaged)
+            for _ in 0..<5 {
+                let damagedLines = CapturingLogHandler()
+                let intactLines = CapturingLogHandler()
+                async let bad = MediaProbe.deepCheck(damaged, logger: Logger(label: "damaged") { _ in damagedLines })
+                async let good = MediaProbe.deepCheck(clip, logger: Logger(label: "intact") { _ in intactLines })
+                let (badReport, goodReport) = try await (bad, good)
+                #expect(badReport.loggedErrors > 0)
+                #expect(goodReport.loggedErrors == 0 && goodReport.isIntact)
+                #expect(!intactLines.captured.contains { $0.0 >= .warning }, "\(intactLines.captured.prefix(3))")
+                #expect(damagedLines.captured.contains { $0.0 == .warning })
+            }
+        }
+    }
 }

@@ -11,6 +11,9 @@ final class CodecContext {
             throw VideoStackError(.limitExceeded, "Out of memory creating a codec context.")
         }
         pointer = context
+        // Frame-threaded decoders log from copies of the context; the copies keep `opaque`, which
+        // is how their lines find this context's logger (see FFmpegLog).
+        context.pointee.opaque = UnsafeMutableRawPointer(context)
         FFmpegLog.shared.register(UnsafeMutableRawPointer(context), logger: logger)
     }
 

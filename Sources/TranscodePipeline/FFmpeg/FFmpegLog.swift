@@ -7,15 +7,21 @@ internal import Foundation
 ///
 /// FFmpeg has one global log callback, called from whatever thread logs (codec threads
 /// included). Each wrapper of a logging FFmpeg object registers its pointer with the logger its
-/// caller passed; a line from an unregistered object (a codec's private context, an I/O context)
-/// goes to the most recently registered logger. Error-level lines are also counted per object,
-/// because that is the only trace some concealed decode errors leave.
+/// caller passed. A line finds its logger, in this order, through: the object itself; for a
+/// codec context, its owner (the per-thread copies of a frame-threaded decoder carry the
+/// registered context in `opaque`); the newest object registered on the logging thread (a
+/// scaler or an I/O context working for that thread's job). A line none of these claims goes to
+/// a process-wide logger and is counted for nobody, so one job never sees another's lines.
+/// Error-level lines are counted per object, because that is the only trace some concealed
+/// decode errors leave.
 final class FFmpegLog: Sendable {
     static let shared = FFmpegLog()
 
     private struct Entry {
         var logger: Logger
         var errors: Int
+        /// The thread that registered the object.
+        var thread: UInt
     }
 
     private struct State {
@@ -23,8 +29,12 @@ final class FFmpegLog: Sendable {
         // state behind the lock, as FFmpeg's default callback does.
         var printPrefix: Int32 = 1
         var entries: [UInt: Entry] = [:]
-        var recent: [UInt] = []
+        /// Objects registered by each thread, oldest first.
+        var byThread: [UInt: [UInt]] = [:]
     }
+
+    /// Where lines that belong to no registered object go.
+    private let unclaimed = Logger(label: "VideoStack.FFmpeg")
 
     private let state = Mutex(State())
 
@@ -36,9 +46,10 @@ final class FFmpegLog: Sendable {
     /// Sends lines logged with `object` as context to `logger` until ``unregister(_:)``.
     func register(_ object: UnsafeMutableRawPointer, logger: Logger) {
         let key = UInt(bitPattern: object)
+        let thread = UInt(pthread_self())
         state.withLock {
-            $0.entries[key] = Entry(logger: logger, errors: 0)
-            $0.recent.append(key)
+            $0.entries[key] = Entry(logger: logger, errors: 0, thread: thread)
+            $0.byThread[thread, default: []].append(key)
         }
     }
 
@@ -46,9 +57,11 @@ final class FFmpegLog: Sendable {
     @discardableResult
     func unregister(_ object: UnsafeMutableRawPointer) -> Int {
         let key = UInt(bitPattern: object)
-        return state.withLock {
-            $0.recent.removeAll { $0 == key }
-            return $0.entries.removeValue(forKey: key)?.errors ?? 0
+        return state.withLock { state in
+            guard let entry = state.entries.removeValue(forKey: key) else { return 0 }
+            state.byThread[entry.thread]?.removeAll { $0 == key }
+            if state.byThread[entry.thread]?.isEmpty == true { state.byThread[entry.thread] = nil }
+            return entry.errors
         }
     }
 
@@ -60,20 +73,18 @@ final class FFmpegLog: Sendable {
     fileprivate func log(_ object: UnsafeMutableRawPointer?, level: Int32, format: UnsafePointer<CChar>?,
                          arguments: CVaListPointer) {
         var buffer = [CChar](repeating: 0, count: 1024)
-        let target: (Logger, String)? = state.withLock { state in
+        let owner = vs_codec_context_owner(object).map { UInt(bitPattern: $0) }
+        let thread = UInt(pthread_self())
+        let (logger, line): (Logger, String) = state.withLock { state in
             _ = av_log_format_line2(object, level, format, arguments, &buffer, Int32(buffer.count), &state.printPrefix)
-            let key = object.map { UInt(bitPattern: $0) }
-            var entryKey = key.flatMap { state.entries[$0] != nil ? $0 : nil }
-            if entryKey == nil { entryKey = state.recent.last }
-            guard let entryKey, var entry = state.entries[entryKey] else { return nil }
-            if level <= AV_LOG_ERROR {
-                entry.errors += 1
-                state.entries[entryKey] = entry
-            }
             let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            return (entry.logger, line)
+            let candidates = [object.map { UInt(bitPattern: $0) }, owner, state.byThread[thread]?.last]
+            guard let key = candidates.lazy.compactMap({ $0 }).first(where: { state.entries[$0] != nil }) else {
+                return (unclaimed, line)
+            }
+            if level <= AV_LOG_ERROR { state.entries[key]!.errors += 1 }
+            return (state.entries[key]!.logger, line)
         }
-        guard let (logger, line) = target else { return }
         var text = line.trimmingCharacters(in: .whitespacesAndNewlines)
         // Drop FFmpeg's "[h264 @ 0x…] " prefix: the object's name goes into the metadata instead.
         if text.hasPrefix("["), let close = text.range(of: "] ") {
