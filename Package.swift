@@ -146,6 +146,12 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Helpers every test target shares (temporary directories, a seeded generator).
+        .target(
+            name: "TestSupport",
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VideoCoreTests",
             dependencies: ["VideoCore"],
@@ -159,7 +165,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SingleTableStoreTests",
-            dependencies: ["SingleTableStore", "VideoCore", "StoreCrashWriter"],
+            dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -169,17 +175,17 @@ let package = Package(
         ),
         .testTarget(
             name: "SearchIndexTests",
-            dependencies: ["SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore"],
+            dependencies: ["TestSupport", "SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TranscodePipelineTests",
-            dependencies: ["TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TestSupport", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HLSPackagerTests",
-            dependencies: ["HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TestSupport", "HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]

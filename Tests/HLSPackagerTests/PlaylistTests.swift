@@ -1,6 +1,7 @@
 import Foundation
 import HLSPackager
 import Testing
+import TestSupport
 import VideoCore
 
 @Suite struct PlaylistTests {

@@ -1,25 +1,13 @@
 import Testing
+import TestSupport
 @testable import SearchIndex
 
 /// Checks the index against a brute-force scan over the same documents.
 @Suite("Matches agree with a brute-force scan")
 struct OracleTests {
-    /// A small deterministic generator (SplitMix64), so failures reproduce.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     @Test("AND matches over many segments, long lists with skips, and deletes", arguments: [1, 7])
     func andMatches(batches: Int) throws {
-        var random = Random(state: 42)
+        var random = SeededGenerator(seed: 42)
         // A skewed vocabulary: a few words in most documents (lists of thousands with skip
         // entries), many rare ones (short lists), so both the merge and the probe paths run.
         let vocabulary = (0..<300).map { "w\($0)" }
@@ -68,7 +56,7 @@ struct OracleTests {
 
     @Test("pruned top-k equals the head of the exhaustive ranking")
     func pruningIsExact() throws {
-        var random = Random(state: 7)
+        var random = SeededGenerator(seed: 7)
         let words = ["river", "rivers", "riverside", "rival", "road", "roads", "roadside", "rock", "rocket", "rocky"]
         var documents: [SearchDocument] = []
         for id in 0..<2500 {

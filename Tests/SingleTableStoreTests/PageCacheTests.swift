@@ -1,6 +1,7 @@
 import Foundation
 @testable import SingleTableStore
 import Testing
+import TestSupport
 import VideoCore
 
 /// The query page cache must answer exactly what the rows say, whoever changed them.

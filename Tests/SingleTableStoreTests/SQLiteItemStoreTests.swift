@@ -1,6 +1,7 @@
 import Foundation
 import SingleTableStore
 import Testing
+import TestSupport
 import VideoCore
 
 /// Behaviour specific to the SQLite backend: files, reopening, migrations, crashes.

@@ -1,15 +1,8 @@
 import Foundation
 import SingleTableStore
 import Testing
+import TestSupport
 import VideoCore
-
-/// A temporary directory removed when the test's closure returns.
-func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("videostack-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try await body(url)
-}
 
 /// The backends the conformance suite runs against. A DynamoDB backend adds a case here.
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the `videostack` executable built next to the test bundle.
 @Suite struct CommandLineTests {

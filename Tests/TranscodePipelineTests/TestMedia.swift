@@ -1,16 +1,9 @@
 import Foundation
 import Logging
 import Testing
+import TestSupport
 
 /// A temporary directory removed when the value is dropped by `withTemporaryDirectory`.
-func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("videostack-transcode-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    return try await body(directory)
-}
-
 /// Output of a finished subprocess.
 struct ProcessOutput {
     var status: Int32

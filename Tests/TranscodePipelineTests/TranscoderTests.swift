@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestSupport
 import TranscodePipeline
 import VideoCore
 
@@ -82,19 +83,25 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
 }
 
 @Suite struct FFmpegLogTests {
+    /// An H.264 clip with its index at the front, and a copy with `flips` bytes of its media data inverted.
+    private func makeDamagedClip(in directory: URL, seconds: Double, size: String, flips: Int, seed: UInt64) throws -> (clip: URL, damaged: URL) {
+        let clip = directory.appendingPathComponent("clip.mp4")
+        try makeClip(clip, seconds: seconds, size: size, audio: false,
+                     extra: ["-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"])
+        var bytes = [UInt8](try Data(contentsOf: clip))
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<flips {
+            let index = Int.random(in: (bytes.count / 3)..<bytes.count, using: &generator)
+            bytes[index] ^= 0xFF
+        }
+        let damaged = directory.appendingPathComponent("damaged.mp4")
+        try Data(bytes).write(to: damaged)
+        return (clip, damaged)
+    }
+
     @Test func ffmpegMessagesGoToTheCallersLogger() async throws {
         try await withTemporaryDirectory { directory in
-            let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 2, size: "320x240", audio: false,
-                         extra: ["-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"])
-            var bytes = [UInt8](try Data(contentsOf: clip))
-            var generator = SeededGenerator(seed: 11)
-            for _ in 0..<100 {
-                let index = Int.random(in: (bytes.count / 3)..<bytes.count, using: &generator)
-                bytes[index] ^= 0xFF
-            }
-            let damaged = directory.appendingPathComponent("damaged.mp4")
-            try Data(bytes).write(to: damaged)
+            let (_, damaged) = try makeDamagedClip(in: directory, seconds: 2, size: "320x240", flips: 100, seed: 11)
             let handler = CapturingLogHandler()
             let logger = Logger(label: "capture") { _ in handler }
             _ = try await MediaProbe.deepCheck(damaged, logger: logger)
@@ -108,17 +115,7 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
     /// decoder) reach only its own logger and error count, never the intact file's.
     @Test func concurrentJobsKeepTheirOwnLinesAndErrorCounts() async throws {
         try await withTemporaryDirectory { directory in
-            let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 3, size: "640x360", audio: false,
-                         extra: ["-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"])
-            var bytes = [UInt8](try Data(contentsOf: clip))
-            var generator = SeededGenerator(seed: 5)
-            for _ in 0..<300 {
-                let index = Int.random(in: (bytes.count / 3)..<bytes.count, using: &generator)
-                bytes[index] ^= 0xFF
-            }
-            let damaged = directory.appendingPathComponent("damaged.mp4")
-            try Data(bytes).write(to: damaged)
+            let (clip, damaged) = try makeDamagedClip(in: directory, seconds: 3, size: "640x360", flips: 300, seed: 5)
             for _ in 0..<5 {
                 let damagedLines = CapturingLogHandler()
                 let intactLines = CapturingLogHandler()
