@@ -25,6 +25,26 @@ import VideoCore
         }
     }
 
+    @Test func posterOfAPhoneVideoIsUpright() async throws {
+        try await withTemporaryDirectory { directory in
+            let plain = directory.appendingPathComponent("plain.mp4")
+            try makeClip(plain, seconds: 4, size: "320x240", audio: false)
+            // Stored sideways with a display matrix, as phones record.
+            let rotated = directory.appendingPathComponent("rotated.mp4")
+            try run("ffmpeg", ["-v", "error", "-y", "-i", plain.path, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.path])
+            let posterURL = directory.appendingPathComponent("poster.jpg")
+            let poster = try await Thumbnailer.poster(from: rotated, to: posterURL, logger: testLogger)
+            let stream = try #require(try ffprobeStreams(posterURL).first)
+            #expect(stream["width"] as? Int == 240 && stream["height"] as? Int == 320, "\(stream)")
+            // The same moment as the ffmpeg CLI shows it (it turns pictures by the display matrix).
+            let compared = try run("ffmpeg", ["-v", "info", "-nostdin", "-i", posterURL.path, "-ss", String(format: "%.3f", poster.time),
+                                              "-i", rotated.path, "-lavfi", "[1:v]format=yuvj420p[reference];[0:v][reference]psnr",
+                                              "-frames:v", "1", "-f", "null", "-"])
+            let psnr = try #require(compared.stderr.firstMatch(of: /average:([0-9.]+|inf)/)?.1)
+            #expect(psnr == "inf" || Double(psnr)! > 25, "PSNR \(psnr) dB against the upright picture")
+        }
+    }
+
     @Test func storyboardSpriteAndWebVTT() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("clip.mp4")

@@ -10,6 +10,8 @@ final class FrameGrabber {
     let decoder: StreamDecoder
     private let packet = Packet()
     private let origin: Double
+    /// What a picture needs to look as it plays: upright, tone-mapped, deinterlaced.
+    private let plan: PictureFilter.Plan
 
     init(url: URL, logger: Logger, cancel: CancelFlag) throws {
         input = try InputFile(url: url, logger: logger, cancel: cancel)
@@ -22,6 +24,7 @@ final class FrameGrabber {
         }
         decoder = try StreamDecoder(input: input, streamIndex: index, logger: logger)
         origin = input.startSeconds
+        plan = PictureFilter.Plan(stream: input.stream(index))
     }
 
     /// Display size: the sample aspect ratio applied.
@@ -32,7 +35,21 @@ final class FrameGrabber {
         if sar.num <= 0 || sar.den <= 0 { sar = parameters.sample_aspect_ratio }
         var width = Double(parameters.width)
         if sar.num > 0, sar.den > 0 { width *= Double(sar.num) / Double(sar.den) }
-        return (Int(width.rounded()), Int(parameters.height))
+        let size = (width: Int(width.rounded()), height: Int(parameters.height))
+        return plan.rotation == 90 || plan.rotation == 270 ? (size.height, size.width) : size
+    }
+
+    /// `frame` as a viewer sees it: turned upright, tone-mapped from HDR, deinterlaced.
+    private func prepared(_ frame: Frame) throws -> Frame {
+        var plan = plan
+        if frame.pointer.pointee.interlaced_frame != 0 { plan.deinterlace = true }
+        guard !plan.isEmpty else { return frame }
+        frame.pointer.pointee.pts = frame.pointer.pointee.best_effort_timestamp
+        let filter = try PictureFilter(plan: plan, first: frame, timeBase: decoder.timeBase)
+        var result: Frame?
+        try filter.filter(frame) { result = $0.clone() }
+        try filter.filter(nil) { result = $0.clone() }
+        return result ?? frame
     }
 
     /// The frame at `seconds` from the start (the last one when the video ends before it), or nil when none decodes.
@@ -63,7 +80,7 @@ final class FrameGrabber {
             }
             if reached { break }
         }
-        return best
+        return try best.map { (try prepared($0.0), $0.1) }
     }
 
     private func time(of frame: Frame) -> Double {

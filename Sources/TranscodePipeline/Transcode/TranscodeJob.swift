@@ -27,7 +27,9 @@ final class TranscodeJob: @unchecked Sendable {
     let duration: Double
 
     private let videoDecoder: StreamDecoder?
-    private let uprighter: Uprighter
+    /// What every picture needs before the rungs scale it (deinterlacing, tone mapping, rotation).
+    private var filterPlan = PictureFilter.Plan()
+    private var pictureFilter: PictureFilter?
     private let audioDecoder: StreamDecoder?
     private let configuration: TranscodeConfiguration
     private let logger: Logger
@@ -71,6 +73,7 @@ final class TranscodeJob: @unchecked Sendable {
         }
 
         var sourceRate = AVRational(num: 30, den: 1)
+        var color = VideoRung.ColorTags()
         if wantsVideo, let videoIndex {
             let stream = input.stream(videoIndex)
             let parameters = stream.pointee.codecpar.pointee
@@ -91,10 +94,11 @@ final class TranscodeJob: @unchecked Sendable {
                 sourceRate = av_mul_q(sourceRate, AVRational(num: 1, den: 2))
             }
             videoDecoder = try StreamDecoder(input: input, streamIndex: videoIndex, threads: configuration.decoderThreads, logger: logger)
-            uprighter = Uprighter(rotation: MediaProbe.rotation(of: stream))
+            filterPlan = PictureFilter.Plan(stream: stream)
+            color = filterPlan.toneMap != nil ? .bt709
+                : VideoRung.ColorTags(primaries: parameters.color_primaries, transfer: parameters.color_trc, space: parameters.color_space)
         } else {
             videoDecoder = nil
-            uprighter = Uprighter(rotation: 0)
         }
 
         // Rungs largest first, so each can scale from the one before it.
@@ -118,7 +122,7 @@ final class TranscodeJob: @unchecked Sendable {
             let share = Double(rendition.width * rendition.height) / Double(max(1, totalPixels))
             let threads = configuration.encoderThreads ?? max(1, Int((share * Double(cores) * 1.5).rounded()))
             renditionRung[renditionIndex] = rungs.count
-            rungs.append(try VideoRung(index: rungs.count, rendition: rendition, frameRate: rate, threads: threads,
+            rungs.append(try VideoRung(index: rungs.count, rendition: rendition, frameRate: rate, threads: threads, color: color,
                                        configuration: configuration, logger: logger))
         }
         self.rungs = rungs
@@ -271,6 +275,7 @@ final class TranscodeJob: @unchecked Sendable {
         if cancel.isCancelled { return }
         if let decoder = videoDecoder {
             try decoder.decode(nil) { frame in try self.handleVideo(frame, decoder: decoder, origin: origin) }
+            try pictureFilter?.filter(nil) { frame in try self.deliverVideo(frame, decoder: decoder, origin: origin) }
         }
         if let decoder = audioDecoder {
             try decoder.decode(nil) { frame in try self.handleAudio(frame, decoder: decoder, origin: origin) }
@@ -287,7 +292,26 @@ final class TranscodeJob: @unchecked Sendable {
         if width > configuration.maxWidth || height > configuration.maxHeight || width * height > configuration.maxPixels {
             throw VideoStackError(.limitExceeded, "A \(width)x\(height) frame is larger than this service accepts; export the video at a smaller size.")
         }
-        let stamp = frame.pointer.pointee.best_effort_timestamp
+        // The graph carries pts, not the decoder's best guess; from here on pts is that guess.
+        frame.pointer.pointee.pts = frame.pointer.pointee.best_effort_timestamp
+        // A stream can turn interlaced after its first frames (or not say so up front).
+        if frame.pointer.pointee.interlaced_frame != 0 { filterPlan.deinterlace = true }
+        guard !filterPlan.isEmpty else { return try deliverVideo(frame, decoder: decoder, origin: origin) }
+        if let current = pictureFilter, !current.fits(frame, plan: filterPlan) {
+            // A new picture size or format mid-stream: finish the old graph, build one for the new pictures.
+            try current.filter(nil) { try deliverVideo($0, decoder: decoder, origin: origin) }
+            pictureFilter = nil
+        }
+        if pictureFilter == nil {
+            pictureFilter = try PictureFilter(plan: filterPlan, first: frame, timeBase: decoder.timeBase)
+        }
+        try pictureFilter!.filter(frame) { try deliverVideo($0, decoder: decoder, origin: origin) }
+    }
+
+    /// Places a finished picture on the timeline and hands it to the rungs.
+    private func deliverVideo(_ frame: Frame, decoder: StreamDecoder, origin: Double) throws {
+        if cancel.isCancelled { return }
+        let stamp = frame.pointer.pointee.pts
         let frameDuration = rungs.first?.frameDuration ?? 1.0 / 30
         var seconds = stamp == noPTS ? lastVideoSeconds + frameDuration : decoder.seconds(stamp) - origin - videoTimelineShift
         if !seconds.isFinite || seconds < 0 { seconds = max(0, lastVideoSeconds + frameDuration) }
@@ -302,9 +326,7 @@ final class TranscodeJob: @unchecked Sendable {
             seconds = 0
         }
         lastVideoSeconds = seconds
-        var source = frame.clone()
-        if frame.pointer.pointee.interlaced_frame != 0 { source = Uprighter.topField(of: source) }
-        let picture = SourcePicture(try uprighter.upright(source))
+        let picture = SourcePicture(frame.clone())
         for rung in rungs {
             guard try rung.accept(picture, seconds: seconds, source: rungs) else { return }
         }

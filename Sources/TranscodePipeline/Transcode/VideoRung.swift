@@ -29,7 +29,17 @@ final class VideoRung: @unchecked Sendable {
     private(set) var framesQueued = 0
     private(set) var lastSlot: Int64 = -1
 
-    init(index: Int, rendition: Rendition, frameRate: AVRational, threads: Int,
+    /// The colour description written into a rung's stream: the source's own, or BT.709 for
+    /// pictures the decoder thread tone-mapped from HDR.
+    struct ColorTags {
+        var primaries = AVCOL_PRI_UNSPECIFIED
+        var transfer = AVCOL_TRC_UNSPECIFIED
+        var space = AVCOL_SPC_UNSPECIFIED
+
+        static let bt709 = ColorTags(primaries: AVCOL_PRI_BT709, transfer: AVCOL_TRC_BT709, space: AVCOL_SPC_BT709)
+    }
+
+    init(index: Int, rendition: Rendition, frameRate: AVRational, threads: Int, color: ColorTags,
          configuration: TranscodeConfiguration, logger: Logger) throws {
         self.index = index
         self.rendition = rendition
@@ -56,6 +66,9 @@ final class VideoRung: @unchecked Sendable {
         context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
         context.pointee.thread_count = Int32(threads)
         context.pointee.color_range = AVCOL_RANGE_MPEG
+        context.pointee.color_primaries = color.primaries
+        context.pointee.color_trc = color.transfer
+        context.pointee.colorspace = color.space
         try encoder.setPrivateOption("preset", configuration.preset)
         try encoder.setPrivateOption("profile", configuration.profile)
         try encoder.setPrivateOption("forced-idr", "1")
