@@ -35,9 +35,12 @@ func sampleItem(_ i: Int) -> Item {
 }
 
 /// One way of doing an operation; `run` does a batch and returns how many operations it did.
+/// With an `executor`, each whole round runs on it (one hop per round, as a server handler that
+/// prefers the store's read executor stays there), not each batch.
 struct Variant {
     let label: String
-    let run: () async throws -> Int
+    var executor: (any TaskExecutor)? = nil
+    let run: @Sendable () async throws -> Int
 }
 
 /// Runs every variant in `rounds` interleaved rounds of `seconds / rounds` each (after a warm-up)
@@ -50,13 +53,17 @@ func compare(_ title: String, _ allVariants: [Variant]) async throws -> [Double]
     for variant in variants { for _ in 0..<20 { _ = try await variant.run() } }
     for _ in 0..<rounds {
         for (index, variant) in variants.enumerated() {
-            let start = ContinuousClock.now
-            var operations = 0
-            while ContinuousClock.now - start < .seconds(seconds / Double(rounds)) {
-                operations += try await variant.run()
+            let run = variant.run
+            let rate = try await withTaskExecutorPreference(variant.executor) {
+                let start = ContinuousClock.now
+                var operations = 0
+                while ContinuousClock.now - start < .seconds(seconds / Double(rounds)) {
+                    operations += try await run()
+                }
+                let elapsed = ContinuousClock.now - start
+                return Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             }
-            let elapsed = ContinuousClock.now - start
-            samples[index].append(Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+            samples[index].append(rate)
         }
     }
     let medians = samples.map { $0.sorted()[$0.count / 2] }
@@ -103,10 +110,6 @@ let writeCounter = Atomic<Int64>(0)
 
 /// Runs `body` with the store's read executor preferred, so its reads run inline on a reader
 /// thread: what a server does to serve reads without thread hops.
-func onReadExecutor(_ target: SQLiteItemStore? = nil, _ body: @Sendable () async throws -> Int) async throws -> Int {
-    try await withTaskExecutorPreference((target ?? store).readExecutor) { try await body() }
-}
-
 func ratio(_ name: String, _ figures: [Double], labels: [String]) {
     // figures[0] is ours (the headline), figures[1] the 1-thread raw reference; the rest are details.
     let details = zip(labels, figures).map { "\($0) \(Int($1)) ops/s" }.joined(separator: "; ")
@@ -222,12 +225,12 @@ extension String {
 // MARK: get
 if enabled("get") {
     let f = try await compare("get (one item by key):", [
-        Variant(label: "VideoStack, 1 task on the read executor") { try await onReadExecutor { for _ in 0..<200 { _ = try await store.getItem(key: keys[randomIndex()].item) }; return 200 } },
+        Variant(label: "VideoStack, 1 task on the read executor", executor: store.readExecutor) { for _ in 0..<200 { _ = try await store.getItem(key: keys[randomIndex()].item) }; return 200 },
         Variant(label: "raw C API, 1 thread") { for _ in 0..<200 { let k = keys[randomIndex()]; _ = raw.get(k.pk, k.sk) }; return 200 },
         Variant(label: "raw C API, 2 threads") { onTwoThreads(200) { let k = keys[randomIndex()]; _ = $0.get(k.pk, k.sk) } },
         Variant(label: "VideoStack, 1 task") { for _ in 0..<50 { _ = try await store.getItem(key: keys[randomIndex()].item) }; return 50 },
         Variant(label: "VideoStack, \(concurrency) tasks") { try await concurrently(25) { _ = try await store.getItem(key: keys[randomIndex()].item) } },
-        Variant(label: "VideoStack, 1 task on the read executor, decoded-item cache off") { try await onReadExecutor(uncachedStore) { for _ in 0..<200 { _ = try await uncachedStore.getItem(key: keys[randomIndex()].item) }; return 200 } },
+        Variant(label: "VideoStack, 1 task on the read executor, decoded-item cache off", executor: uncachedStore.readExecutor) { for _ in 0..<200 { _ = try await uncachedStore.getItem(key: keys[randomIndex()].item) }; return 200 },
     ])
     ratio("store_get", f, labels: ["VideoStack from 1 task on the store's read executor", "raw C API on 1 thread", "raw C API on 2 threads",
                                    "VideoStack from 1 task on the cooperative pool (2 thread hops per read)", "VideoStack with \(concurrency) tasks on the cooperative pool",
@@ -241,12 +244,12 @@ if enabled("query") {
         precondition(page.items.count == 20)
     }
     let f = try await compare("query (20 items of one partition):", [
-        Variant(label: "VideoStack, 1 task on the read executor") { try await onReadExecutor { for _ in 0..<100 { try await ours(store) }; return 100 } },
+        Variant(label: "VideoStack, 1 task on the read executor", executor: store.readExecutor) { for _ in 0..<100 { try await ours(store) }; return 100 },
         Variant(label: "raw C API, 1 thread") { for _ in 0..<100 { _ = raw.query(partitionKeys[randomIndex() % partitions].bytes, limit: 20) }; return 100 },
         Variant(label: "raw C API, 2 threads") { onTwoThreads(100) { _ = $0.query(partitionKeys[randomIndex() % partitions].bytes, limit: 20) } },
         Variant(label: "VideoStack, 1 task") { for _ in 0..<20 { try await ours(store) }; return 20 },
         Variant(label: "VideoStack, \(concurrency) tasks") { try await concurrently(10) { try await ours(store) } },
-        Variant(label: "VideoStack, 1 task on the read executor, decoded-item cache off") { try await onReadExecutor(uncachedStore) { for _ in 0..<100 { try await ours(uncachedStore) }; return 100 } },
+        Variant(label: "VideoStack, 1 task on the read executor, decoded-item cache off", executor: uncachedStore.readExecutor) { for _ in 0..<100 { try await ours(uncachedStore) }; return 100 },
     ])
     ratio("store_query", f, labels: ["VideoStack from 1 task on the store's read executor", "raw C API on 1 thread", "raw C API on 2 threads",
                                      "VideoStack from 1 task on the cooperative pool (2 thread hops per query)", "VideoStack with \(concurrency) tasks on the cooperative pool",

@@ -24,9 +24,15 @@ struct TableLayout: Sendable {
     /// Checks that `key` has exactly the table's key attributes, of the right types and sizes.
     func primaryKey(ofKey key: Item) throws -> PrimaryKey {
         // As many attributes as key names, each of them present: exactly the key attributes.
-        let partition = key[schema.partitionKey.name]
-        let sort = schema.sortKey.flatMap { key[$0.name] }
-        guard key.count == keyNames.count, let partition, (sort == nil) == (schema.sortKey == nil) else {
+        // A key has one or two attributes: walking them is cheaper than hashing two names.
+        var partition: AttributeValue?
+        var sort: AttributeValue?
+        if key.count == keyNames.count {
+            for (name, value) in key {
+                if name == schema.partitionKey.name { partition = value } else if name == schema.sortKey?.name { sort = value }
+            }
+        }
+        guard let partition, (sort == nil) == (schema.sortKey == nil) else {
             throw VideoStackError(.invalidInput, "A key must have exactly the attributes \(schema.keyNames.joined(separator: " and ")); this one has \(key.keys.sorted().joined(separator: ", ")).")
         }
         let pk = try encodeKeyValue(partition, schema.partitionKey, limit: StoreLimits.maximumPartitionKeySize, role: "partition key")
