@@ -106,6 +106,7 @@ import VideoPlatform
             try await catalog.create(video)
             var made: [ReviewID] = []
             for i in 0..<7 {
+                try await catalog.register(User(username: "viewer\(i)", email: "viewer\(i)@example.com"))
                 let review = try Review(videoID: video.id, author: "viewer\(i)", rating: 1 + i % 5, text: "take \(i)")
                 try await catalog.add(review)
                 made.append(review.id)
@@ -116,9 +117,76 @@ import VideoPlatform
             #expect(second.reviews.map(\.id) == Array(made.reversed().dropFirst(4)))
             let stored = try #require(try await catalog.video(video.id))
             #expect(stored.ratingCount == 7 && stored.ratingSum == (0..<7).map { Int64(1 + $0 % 5) }.reduce(0, +))
-            #expect(await code { try await catalog.add(try Review(videoID: VideoID(), author: "x", rating: 3)) } == .notFound)
+            #expect(await code { try await catalog.add(try Review(videoID: VideoID(), author: "ada", rating: 3)) } == .notFound)
+            // A review needs a registered author; the refused one leaves the totals alone.
+            #expect(await code { try await catalog.add(try Review(videoID: video.id, author: "nobody", rating: 3)) } == .notFound)
+            #expect(try await catalog.video(video.id)?.ratingCount == 7)
             try await catalog.recordViews(video.id, count: 3)
             #expect(try await catalog.video(video.id)?.views == 3)
         }
+    }
+
+    @Test func hostileInputGetsClearErrorsAndChangesNothing() async throws {
+        try await withCatalog { catalog in
+            // Usernames that could break out of their key, or are simply not names.
+            for name in ["", "ab", String(repeating: "a", count: 33), "ada#VIDEO#x", "a da", "adä", "ada\u{0}", "../ada", String(repeating: "x", count: 5000)] {
+                #expect(await code { try await catalog.register(User(username: name, email: "a@example.com")) } == .invalidInput, "\(name.prefix(20))")
+                #expect(try await catalog.user(named: name) == nil)
+                #expect(try await catalog.videos(of: name).videos.isEmpty)
+            }
+            for email in ["", "no-at-sign", "@example.com", "a@b", "a b@example.com", "a@@example.com", String(repeating: "a", count: 300) + "@example.com"] {
+                #expect(await code { try await catalog.register(User(username: "ada", email: email)) } == .invalidInput, "\(email.prefix(20))")
+            }
+            try await catalog.register(User(username: "ada", email: "ada@example.com"))
+
+            // Videos: empty, oversized and control-character text, a bogus owner.
+            let bad: [(Video, VideoStackError.Code)] = [
+                (Video(owner: "ada", title: "   "), .invalidInput),
+                (Video(owner: "ada", title: String(repeating: "t", count: 101)), .limitExceeded),
+                (Video(owner: "ada", title: "line\nbreak"), .invalidInput),
+                (Video(owner: "ada", title: "ok", description: String(repeating: "d", count: 5001)), .limitExceeded),
+                (Video(owner: "ada", title: "ok", description: "bell\u{7}"), .invalidInput),
+                (Video(owner: "ada", title: "ok", tags: Array(repeating: "tag", count: 51)), .limitExceeded),
+                (Video(owner: "ada", title: "ok", tags: [""]), .invalidInput),
+                (Video(owner: "ada", title: "ok", duration: .nan), .invalidInput),
+                (Video(owner: "ADA#VIDEO#x", title: "ok"), .invalidInput),
+                (Video(owner: String(repeating: "o", count: 3000), title: "ok"), .invalidInput),
+            ]
+            for (video, expected) in bad {
+                #expect(await code { try await catalog.create(video) } == expected, "\(video.title.prefix(20)) / \(video.owner.prefix(20))")
+            }
+            #expect(try await catalog.videos(of: "ada").videos.isEmpty)
+            // A registered-looking owner who does not exist is not found; a good video goes in.
+            #expect(await code { try await catalog.create(Video(owner: "ghost", title: "ok")) } == .notFound)
+            var video = Video(owner: "ada", title: "Café ☕️ — 100 characters is the limit", description: "line one\nline two\ttabbed")
+            try await catalog.create(video)
+            #expect(await code { try await catalog.create(video) } == .conflict)
+            video.title = ""
+            #expect(await code { try await catalog.update(video) } == .invalidInput)
+            #expect(try await catalog.video(video.id)?.title == "Café ☕️ — 100 characters is the limit")
+
+            // Reviews changed after init, views that go backwards, a forged page token.
+            var review = try Review(videoID: video.id, author: "ada", rating: 5)
+            review.rating = 9
+            #expect(await code { try await catalog.add(review) } == .invalidInput)
+            #expect(await code { try await catalog.recordViews(video.id, count: -5) } == .invalidInput)
+            #expect(await code { try await catalog.videos(of: "ada", after: PageToken("forged")) } == .invalidInput)
+            let stored = try #require(try await catalog.video(video.id))
+            #expect(stored.ratingCount == 0 && stored.views == 0)
+        }
+    }
+
+    @Test func damagedStoredItemsAreReportedNotTrusted() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try await SQLiteItemStore(path: directory.appendingPathComponent("catalog.sqlite").path, schema: .singleTable)
+        defer { store.close() }
+        let catalog = try Catalog(store: store)
+        let id = VideoID()
+        // Written by something else: an unknown status, a title of the wrong type.
+        try await store.putItem(["PK": .s("VIDEO#\(id)"), "SK": .s("VIDEO#\(id)"), "id": .s("\(id)"), "owner": "ada",
+                                 "title": .int(7), "status": "exploded"])
+        #expect(await code { try await catalog.video(id) } == .corrupt)
     }
 }

@@ -130,18 +130,79 @@ public struct Review: Hashable, Sendable, Codable, Identifiable {
     public var text: String
     public var createdAt: Date
 
+    /// Throws what ``validate()`` throws.
     public init(id: ReviewID = ReviewID(), videoID: VideoID, author: String, rating: Int, text: String = "", createdAt: Date? = nil) throws {
-        guard (1...5).contains(rating) else {
-            throw VideoStackError(.invalidInput, "A rating must be from 1 to 5; got \(rating).")
-        }
-        guard text.utf8.count <= 10_000 else {
-            throw VideoStackError(.limitExceeded, "A review's text may be at most 10,000 bytes; got \(text.utf8.count).")
-        }
         self.id = id
         self.videoID = videoID
         self.author = author
         self.rating = rating
         self.text = text
         self.createdAt = createdAt ?? id.raw.date
+        try validate()
+    }
+}
+
+// MARK: Limits on what users type
+
+extension Video {
+    /// The longest title, in characters (YouTube's limit, so titles move between the two).
+    public static let maximumTitleLength = 100
+    /// The longest description, in UTF-8 bytes (YouTube's limit).
+    public static let maximumDescriptionBytes = 5_000
+    /// The most characters all tags may have together (YouTube's limit), and the most tags.
+    public static let maximumTagCharacters = 500
+    public static let maximumTags = 50
+
+    /// Checks the fields a user types and the owner's name; throws `invalidInput` or
+    /// `limitExceeded` naming the field and what was wrong with it.
+    public func validate() throws {
+        guard (try? User.normalizedUsername(owner)) == owner else {
+            throw VideoStackError(.invalidInput, "The owner '\(owner.prefix(40))' is not a username (3 to 32 of a-z, 0-9, '_', '-', '.').")
+        }
+        let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else {
+            throw VideoStackError(.invalidInput, "A video needs a title.")
+        }
+        guard title.count <= Self.maximumTitleLength else {
+            throw VideoStackError(.limitExceeded, "A title may have at most \(Self.maximumTitleLength) characters; this one has \(title.count).")
+        }
+        guard !title.unicodeScalars.contains(where: Self.isControl) else {
+            throw VideoStackError(.invalidInput, "A title may not contain control characters or line breaks.")
+        }
+        guard description.utf8.count <= Self.maximumDescriptionBytes else {
+            throw VideoStackError(.limitExceeded, "A description may have at most \(Self.maximumDescriptionBytes) bytes; this one has \(description.utf8.count).")
+        }
+        guard !description.unicodeScalars.contains(where: { Self.isControl($0) && $0 != "\n" && $0 != "\t" }) else {
+            throw VideoStackError(.invalidInput, "A description may contain line breaks and tabs but no other control characters.")
+        }
+        guard tags.count <= Self.maximumTags, tags.reduce(0, { $0 + $1.count }) <= Self.maximumTagCharacters else {
+            throw VideoStackError(.limitExceeded, "At most \(Self.maximumTags) tags of \(Self.maximumTagCharacters) characters in all; got \(tags.count) tags of \(tags.reduce(0) { $0 + $1.count }).")
+        }
+        guard tags.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.unicodeScalars.contains(where: Self.isControl) }) else {
+            throw VideoStackError(.invalidInput, "Tags must not be empty or contain control characters.")
+        }
+        if let duration, !(duration.isFinite && duration >= 0) {
+            throw VideoStackError(.invalidInput, "A duration must be a finite number of seconds, not \(duration).")
+        }
+    }
+
+    /// C0 and C1 control characters (a line break among them).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+}
+
+extension Review {
+    /// Checks the rating, the text and the author's name (the fields are mutable after `init`).
+    public func validate() throws {
+        guard (1...5).contains(rating) else {
+            throw VideoStackError(.invalidInput, "A rating must be from 1 to 5; got \(rating).")
+        }
+        guard text.utf8.count <= 10_000 else {
+            throw VideoStackError(.limitExceeded, "A review's text may be at most 10,000 bytes; got \(text.utf8.count).")
+        }
+        guard (try? User.normalizedUsername(author)) == author else {
+            throw VideoStackError(.invalidInput, "The author '\(author.prefix(40))' is not a username.")
+        }
     }
 }

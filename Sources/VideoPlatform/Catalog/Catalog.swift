@@ -66,7 +66,8 @@ public struct Catalog: Sendable {
 
     /// The user with this username, or nil.
     public func user(named username: String) async throws -> User? {
-        let name = username.lowercased()
+        // A name no one can register belongs to no one.
+        guard let name = try? User.normalizedUsername(username) else { return nil }
         guard let item = try await store.getItem(key: ["PK": .s("USER#\(name)"), "SK": .s("USER#\(name)")]) else { return nil }
         return try decoder.decode(User.self, from: item)
     }
@@ -82,8 +83,10 @@ public struct Catalog: Sendable {
 
     /// Stores a new video and its entry in the uploader's collection, in one transaction.
     ///
-    /// Throws `notFound` if the uploader is not registered, `conflict` if the id is taken.
+    /// Throws what ``Video/validate()`` throws, `notFound` if the uploader is not registered,
+    /// `conflict` if the id is taken.
     public func create(_ video: Video) async throws {
+        try video.validate()
         do {
             try await store.transactWrite([
                 .conditionCheck(key: userKey(video.owner), condition: .exists("PK")),
@@ -91,10 +94,14 @@ public struct Catalog: Sendable {
                 .put(try collectionItem(video), condition: .notExists("PK")),
             ])
         } catch let error as VideoStackError where error.code == .transactionCanceled {
-            if case .conditionalCheckFailed? = error.cancellationReasons?.first {
+            let reasons = error.cancellationReasons ?? []
+            if case .conditionalCheckFailed? = reasons.first {
                 throw VideoStackError(.notFound, "There is no user '\(video.owner)' to own the video; register the user first.")
             }
-            throw VideoStackError(.conflict, "A video with id \(video.id) already exists.", cause: error)
+            if reasons.dropFirst().contains(where: { if case .conditionalCheckFailed = $0 { true } else { false } }) {
+                throw VideoStackError(.conflict, "A video with id \(video.id) already exists.", cause: error)
+            }
+            throw error
         }
     }
 
@@ -107,6 +114,7 @@ public struct Catalog: Sendable {
     /// Replaces a video's metadata and its collection entry together; the video must exist and
     /// must still be in the status `expectedStatus` when one is given (optimistic concurrency).
     public func update(_ video: Video, expectedStatus: VideoStatus? = nil) async throws {
+        try video.validate()
         var video = video
         video.updatedAt = Date()
         var condition: Condition = .exists("PK")
@@ -127,7 +135,8 @@ public struct Catalog: Sendable {
 
     /// A page of the user's videos, newest first.
     public func videos(of username: String, limit: Int = 20, after token: PageToken? = nil) async throws -> (videos: [VideoSummary], next: PageToken?) {
-        let page = try await store.query(Query(partitionKey: .s("USER#\(username.lowercased())"), sortKey: .beginsWith("#VIDEO#"),
+        guard let name = try? User.normalizedUsername(username) else { return ([], nil) }
+        let page = try await store.query(Query(partitionKey: .s("USER#\(name)"), sortKey: .beginsWith("#VIDEO#"),
                                                ascending: false, limit: limit, startToken: token))
         return (try page.items.map { try decoder.decode(VideoSummary.self, from: $0) }, page.nextToken)
     }
@@ -135,8 +144,9 @@ public struct Catalog: Sendable {
     // MARK: Reviews
 
     /// Stores a review and adds its rating to the video's totals, in one transaction.
-    /// Throws `notFound` if the video does not exist.
+    /// Throws what ``Review/validate()`` throws, `notFound` if the video or the author does not exist.
     public func add(_ review: Review) async throws {
+        try review.validate()
         var item = try encoder.encode(review)
         item["PK"] = .s("VIDEO#\(review.videoID)")
         item["SK"] = .s("REV#\(review.id)")
@@ -148,10 +158,15 @@ public struct Catalog: Sendable {
                     .add("ratingSum", .int(Int64(review.rating))),
                     .add("ratingCount", .int(1)),
                 ], condition: .exists("PK")),
+                .conditionCheck(key: userKey(review.author), condition: .exists("PK")),
             ])
         } catch let error as VideoStackError where error.code == .transactionCanceled {
-            if let reasons = error.cancellationReasons, reasons.count > 1, case .conditionalCheckFailed = reasons[1] {
+            let reasons = error.cancellationReasons ?? []
+            if reasons.count > 1, case .conditionalCheckFailed = reasons[1] {
                 throw VideoStackError(.notFound, "There is no video \(review.videoID) to review.")
+            }
+            if reasons.count > 2, case .conditionalCheckFailed = reasons[2] {
+                throw VideoStackError(.notFound, "There is no user '\(review.author)' to write the review; register the user first.")
             }
             throw error
         }
@@ -166,6 +181,7 @@ public struct Catalog: Sendable {
 
     /// Adds `count` views to a video atomically.
     public func recordViews(_ videoID: VideoID, count: Int64 = 1) async throws {
+        guard count >= 1 else { throw VideoStackError(.invalidInput, "Views are added one or more at a time; got \(count).") }
         do {
             try await store.updateItem(key: videoKey(videoID), actions: [.add("views", .int(count))], condition: .exists("PK"), returnValues: .none)
         } catch let error as VideoStackError where error.code == .conditionFailed {
