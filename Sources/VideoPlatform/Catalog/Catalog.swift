@@ -83,7 +83,7 @@ public struct Catalog: Sendable {
 
     /// Stores a new video and its entry in the uploader's collection, in one transaction.
     ///
-    /// Throws what ``Video/validate()`` throws, `notFound` if the uploader is not registered,
+    /// Throws what `Video.validate()` throws, `notFound` if the uploader is not registered,
     /// `conflict` if the id is taken.
     public func create(_ video: Video) async throws {
         try video.validate()
@@ -144,7 +144,7 @@ public struct Catalog: Sendable {
     // MARK: Reviews
 
     /// Stores a review and adds its rating to the video's totals, in one transaction.
-    /// Throws what ``Review/validate()`` throws, `notFound` if the video or the author does not exist.
+    /// Throws what `Review.validate()` throws, `notFound` if the video or the author does not exist.
     public func add(_ review: Review) async throws {
         try review.validate()
         var item = try encoder.encode(review)
