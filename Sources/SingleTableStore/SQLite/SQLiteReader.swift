@@ -192,8 +192,8 @@ final class SQLiteReader {
     }
 
     /// Runs the statement (whose one column is the stored item), evaluating at most `limit` rows and at most 1 MB of items.
-    /// With `remember`, the page comes from and goes to the
-    /// page cache: while the rows' write ids match a remembered page's, no item is touched.
+    /// With `remember`, the page comes from and goes to the page cache: while the rows' write ids match a remembered
+    /// page's, no item is touched.
     private func page(_ statement: SQLiteStatement, parameters: [Parameter], limit: Int, filter: Condition?, index: SecondaryIndex?,
                       remember: Bool, token: (Item) throws -> Token) throws -> Page {
         defer { statement.reset() }
