@@ -44,10 +44,7 @@ import VideoCore
 
     @Test func rotatedPhoneVideoComesOutUpright() async throws {
         try await withTemporaryDirectory { directory in
-            let plain = directory.appendingPathComponent("plain.mp4")
-            try makeClip(plain, seconds: 1, size: "320x240", audio: false)
-            let rotated = directory.appendingPathComponent("rotated.mp4")
-            try run("ffmpeg", ["-v", "error", "-y", "-i", plain.path, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.path])
+            let rotated = try makeRotatedClip(in: directory, seconds: 1)
             let (out, plan, _) = try await transcode(rotated, in: directory)
             #expect(plan.first?.width == 240 && plan.first?.height == 320)
             let file = out.appendingPathComponent("\(plan[0].name).mp4")

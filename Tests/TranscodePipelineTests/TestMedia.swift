@@ -89,3 +89,12 @@ let testLogger: Logger = {
     logger.logLevel = .critical
     return logger
 }()
+
+/// A 320x240 clip stored sideways with a 90° display matrix, as phones record portrait video.
+func makeRotatedClip(in directory: URL, seconds: Double) throws -> URL {
+    let plain = directory.appendingPathComponent("plain.mp4")
+    try makeClip(plain, seconds: seconds, size: "320x240", audio: false)
+    let rotated = directory.appendingPathComponent("rotated.mp4")
+    try run("ffmpeg", ["-v", "error", "-y", "-i", plain.path, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.path])
+    return rotated
+}

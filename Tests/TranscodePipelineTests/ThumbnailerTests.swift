@@ -27,11 +27,7 @@ import VideoCore
 
     @Test func posterOfAPhoneVideoIsUpright() async throws {
         try await withTemporaryDirectory { directory in
-            let plain = directory.appendingPathComponent("plain.mp4")
-            try makeClip(plain, seconds: 4, size: "320x240", audio: false)
-            // Stored sideways with a display matrix, as phones record.
-            let rotated = directory.appendingPathComponent("rotated.mp4")
-            try run("ffmpeg", ["-v", "error", "-y", "-i", plain.path, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.path])
+            let rotated = try makeRotatedClip(in: directory, seconds: 4)
             let posterURL = directory.appendingPathComponent("poster.jpg")
             let poster = try await Thumbnailer.poster(from: rotated, to: posterURL, logger: testLogger)
             let stream = try #require(try ffprobeStreams(posterURL).first)
