@@ -171,6 +171,30 @@ struct SQLiteItemStoreTests {
         }
     }
 
+    @Test func changesOlderThanTheRetentionWindowAreTrimmed() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try await SQLiteItemStore(path: directory.appendingPathComponent("feed.sqlite").path, schema: .singleTable,
+                                                  configuration: .init(durability: .normal, changeRetention: .milliseconds(1500)))
+            defer { store.close() }
+            for i in 0..<5 { try await store.putItem(["PK": "early", "SK": .s("\(i)")]) }
+            let early = try await store.changes(after: nil, limit: 10)
+            #expect(early.count == 5)
+            try await Task.sleep(for: .seconds(1.8))
+            // Trimming runs every 1,000 writes, inside a commit.
+            for batch in 0..<40 {
+                try await store.batchWrite((0..<25).map { .put(["PK": "late", "SK": .s("\(batch)-\($0)")]) })
+            }
+            // The early changes are gone: a cursor into them is refused, reading from the start
+            // begins after them, and a cursor at the last trimmed change still follows on.
+            let error = await expectError(.outOfRange) { try await store.changes(after: early[0].cursor, limit: 10) }
+            #expect(error?.message.contains("retention") == true)
+            let remaining = try await store.changes(after: nil, limit: 10_000)
+            #expect(remaining.count == 1_000 && remaining.allSatisfy { $0.key["PK"] == "late" })
+            #expect(try await store.changes(after: early[4].cursor, limit: 1).first?.cursor == remaining.first?.cursor)
+            #expect(try await store.latestChangeCursor() == remaining.last?.cursor)
+        }
+    }
+
     @Test func truncatedAndEmptyFiles() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("t.sqlite").path

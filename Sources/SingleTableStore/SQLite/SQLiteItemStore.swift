@@ -152,7 +152,6 @@ public final class SQLiteItemStore: ItemStore {
         var failure: (any Error)?
         do {
             try connection.run("BEGIN IMMEDIATE")
-            try writer.loadWriteCounter()
             for write in batch {
                 try connection.run("SAVEPOINT w")
                 if !write.execute(writer) {
@@ -162,7 +161,6 @@ public final class SQLiteItemStore: ItemStore {
                 try connection.run("RELEASE w")
             }
             try writer.trimChangesIfDue()
-            try writer.saveWriteCounter()
             try connection.run("COMMIT")
         } catch {
             failure = error

@@ -8,9 +8,6 @@ final class SQLiteWriter {
     let layout: TableLayout
     private var writesSinceTrim = 0
     let retention: Duration?
-    /// The id the next stored item gets; read from and saved to `meta` in every transaction, so
-    /// ids stay unique across restarts and across processes writing the same file.
-    private var nextWriteID: UInt64 = 1
 
     init(connection: SQLiteConnection, layout: TableLayout, retention: Duration?) {
         self.connection = connection
@@ -28,19 +25,39 @@ final class SQLiteWriter {
     // MARK: Writing
 
     /// Replaces (or removes, when `new` is nil) one item: row, index entries and change record.
+    ///
+    /// The change record goes first: its sequence number, which SQLite's AUTOINCREMENT never
+    /// hands out twice in a file (whichever process writes, whatever was trimmed), becomes the
+    /// stored item's write id, so ids cost no counter of their own.
     func write(key: TableLayout.PrimaryKey, old: (item: Item, bytes: [UInt8])?, new: Item?) throws {
-        var newBytes: [UInt8]? = nil
+        var stored: [UInt8]? = nil
         if let new {
-            let encoded = ItemCodec.encode(new, writeID: nextWriteID)
+            let encoded = ItemCodec.encode(new, writeID: 0)
             // A write that changes nothing leaves no trace, as in DynamoDB Streams.
             if let old, ItemCodec.body(of: old.bytes) == ItemCodec.body(of: encoded) { return }
-            nextWriteID += 1
-            newBytes = encoded
+            stored = encoded
+        } else if old == nil {
+            return  // Deleting nothing changes nothing and records no change.
+        }
+
+        let record = try connection.statement("INSERT INTO changes (at, kind, key, old, new) VALUES (?, ?, ?, ?, ?)")
+        let kind: Int64 = old == nil ? 0 : (new == nil ? 2 : 1)
+        try record.bind(1, Date().timeIntervalSince1970)
+        try record.bind(2, kind)
+        try record.bind(3, copying: ItemCodec.encode(layout.keyItem(of: new ?? old!.item)))
+        if let old { try record.bind(4, copying: old.bytes) }
+        if let stored { try record.bind(5, copying: stored) }
+        _ = try record.step()
+        record.reset()
+        writesSinceTrim += 1
+
+        if var stored {
+            ItemCodec.setWriteID(UInt64(connection.lastInsertRowID), in: &stored)
             let upsert = try connection.statement("INSERT OR REPLACE INTO items (pk, sk, item) VALUES (?, ?, ?)")
             defer { upsert.reset() }
             try key.pk.withUnsafeBytes { pk in
                 try key.sk.withUnsafeBytes { sk in
-                    try encoded.withUnsafeBytes { data in
+                    try stored.withUnsafeBytes { data in
                         try upsert.bind(1, pk)
                         try upsert.bind(2, sk)
                         try upsert.bind(3, data)
@@ -48,14 +65,12 @@ final class SQLiteWriter {
                     }
                 }
             }
-        } else if old != nil {
+        } else {
             let delete = try connection.statement("DELETE FROM items WHERE pk = ? AND sk = ?")
             defer { delete.reset() }
             try delete.bind(1, copying: key.pk)
             try delete.bind(2, copying: key.sk)
             _ = try delete.step()
-        } else {
-            return  // Deleting nothing changes nothing and records no change.
         }
 
         for index in layout.schema.indexes {
@@ -76,17 +91,6 @@ final class SQLiteWriter {
                 _ = try insert.step()
             }
         }
-
-        let record = try connection.statement("INSERT INTO changes (at, kind, key, old, new) VALUES (?, ?, ?, ?, ?)")
-        defer { record.reset() }
-        let kind: Int64 = old == nil ? 0 : (new == nil ? 2 : 1)
-        try record.bind(1, Date().timeIntervalSince1970)
-        try record.bind(2, kind)
-        try record.bind(3, copying: ItemCodec.encode(layout.keyItem(of: new ?? old!.item)))
-        if let old { try record.bind(4, copying: old.bytes) }
-        if let newBytes { try record.bind(5, copying: newBytes) }
-        _ = try record.step()
-        writesSinceTrim += 1
     }
 
     private func bindEntry(_ statement: SQLiteStatement, _ id: Int64, _ entry: TableLayout.IndexKey, _ key: TableLayout.PrimaryKey) throws {
@@ -97,31 +101,24 @@ final class SQLiteWriter {
         try statement.bind(5, copying: key.sk)
     }
 
-    /// Loads the write-id counter; call right after BEGIN IMMEDIATE.
-    func loadWriteCounter() throws {
-        let read = try connection.statement("SELECT value FROM meta WHERE name = 'writeCounter'")
-        defer { read.reset() }
-        nextWriteID = try read.step() ? UInt64(String(decoding: read.blob(0), as: UTF8.self)) ?? 1 : 1
-    }
-
-    /// Saves the write-id counter; call right before COMMIT.
-    func saveWriteCounter() throws {
-        let write = try connection.statement("INSERT OR REPLACE INTO meta (name, value) VALUES ('writeCounter', ?)")
-        defer { write.reset() }
-        try write.bind(1, copying: Array(String(nextWriteID).utf8))
-        _ = try write.step()
-    }
-
     /// Drops changes older than the retention window, now and then (inside the current transaction).
     func trimChangesIfDue() throws {
         guard let retention, writesSinceTrim >= 1000 else { return }
         writesSinceTrim = 0
-        let cutoff = Date().timeIntervalSince1970 - Double(retention.components.seconds)
-        let last = try connection.statement("SELECT max(seq) FROM changes WHERE at < ?")
-        try last.bind(1, cutoff)
-        let trimmedThrough = try last.step() && !last.isNull(0) ? last.int64(0) : nil
-        last.reset()
-        guard let trimmedThrough else { return }
+        let window = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
+        let cutoff = Date().timeIntervalSince1970 - window
+        // The oldest changes go first: walk from the start of the feed to the first change still
+        // inside the window (the walk visits only what is about to be deleted, so `at` needs no index).
+        let oldest = try connection.statement("SELECT min(seq), max(seq) FROM changes")
+        let bounds = try oldest.step() && !oldest.isNull(0) ? (first: oldest.int64(0), last: oldest.int64(1)) : nil
+        oldest.reset()
+        guard let bounds else { return }
+        let kept = try connection.statement("SELECT seq FROM changes WHERE at >= ? ORDER BY seq LIMIT 1")
+        try kept.bind(1, cutoff)
+        let firstKept = try kept.step() ? kept.int64(0) : nil
+        kept.reset()
+        let trimmedThrough = firstKept.map { $0 - 1 } ?? bounds.last
+        guard trimmedThrough >= bounds.first else { return }
         let delete = try connection.statement("DELETE FROM changes WHERE seq <= ?")
         try delete.bind(1, trimmedThrough)
         _ = try delete.step()

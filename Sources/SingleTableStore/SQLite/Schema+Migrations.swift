@@ -16,6 +16,17 @@ enum Migrations {
             key BLOB NOT NULL, old BLOB, new BLOB);
         CREATE INDEX changes_at ON changes (at);
         """,
+        // 2: write ids are the change feed's sequence numbers: carry the old counter over so no
+        // id is handed out twice, and drop the index on change times (trimming walks from the
+        // oldest change instead).
+        """
+        INSERT INTO sqlite_sequence (name, seq) SELECT 'changes', 0
+            WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'changes') AND EXISTS (SELECT 1 FROM meta WHERE name = 'writeCounter');
+        UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT CAST(CAST(value AS TEXT) AS INTEGER) FROM meta WHERE name = 'writeCounter'), 0))
+            WHERE name = 'changes';
+        DELETE FROM meta WHERE name = 'writeCounter';
+        DROP INDEX changes_at;
+        """,
     ]
 
     /// Brings the file to the newest version, inside one transaction.

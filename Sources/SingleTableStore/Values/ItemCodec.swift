@@ -35,6 +35,12 @@ enum ItemCodec {
         return out
     }
 
+    /// Sets the write id of a stored item encoded by ``encode(_:writeID:)``.
+    static func setWriteID(_ id: UInt64, in bytes: inout [UInt8]) {
+        precondition(bytes.count >= 9 && bytes[0] == versionWithWriteID, "not a stored item")
+        withUnsafeBytes(of: id.littleEndian) { bytes.replaceSubrange(1..<9, with: $0) }
+    }
+
     /// The write id of a stored item, or nil for the bare format.
     static func writeID(of bytes: UnsafeRawBufferPointer) -> UInt64? {
         guard bytes.count >= 9, bytes[0] == versionWithWriteID else { return nil }
