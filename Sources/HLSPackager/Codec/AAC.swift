@@ -13,7 +13,7 @@ enum AAC {
         var channelConfiguration: Int
 
         /// `mp4a.40.N` per RFC 6381.
-        var codecString: String { "mp4a.40.\(objectType)" }
+        var codecString: String { CodecString.aac(objectType: objectType) }
 
         init(objectType: Int, sampleRate: Int, channels: Int) throws {
             guard let index = AAC.sampleRates.firstIndex(of: sampleRate) else {

@@ -94,11 +94,7 @@ enum H264 {
 
         /// `avc1.PPCCLL` from the first SPS (profile, constraint flags, level).
         var codecString: String {
-            let sps = sps[0]
-            return "avc1." + sps[1...3].map { byte in
-                let hex = String(byte, radix: 16)
-                return hex.count == 1 ? "0" + hex : hex
-            }.joined()
+            CodecString.avc(profile: sps[0][1], constraints: sps[0][2], level: sps[0][3])
         }
 
         /// The record's bytes, for an `avcC` box.

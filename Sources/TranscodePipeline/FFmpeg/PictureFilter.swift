@@ -17,6 +17,14 @@ final class PictureFilter {
 
         var isEmpty: Bool { !deinterlace && toneMap == nil && rotation == 0 }
 
+        /// Readies a decoded `frame` for the graph: its pts becomes the decoder's best-effort
+        /// timestamp (a graph carries pts, not that guess), and an interlaced frame turns
+        /// deinterlacing on (a stream may not say so up front, or turn interlaced later).
+        mutating func adopt(_ frame: Frame) {
+            frame.pointer.pointee.pts = frame.pointer.pointee.best_effort_timestamp
+            if frame.pointer.pointee.interlaced_frame != 0 { deinterlace = true }
+        }
+
         /// The filter chain, in libavfilter's syntax.
         var chain: String {
             var filters: [String] = []

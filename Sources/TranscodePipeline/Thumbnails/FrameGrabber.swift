@@ -42,9 +42,8 @@ final class FrameGrabber {
     /// `frame` as a viewer sees it: turned upright, tone-mapped from HDR, deinterlaced.
     private func prepared(_ frame: Frame) throws -> Frame {
         var plan = plan
-        if frame.pointer.pointee.interlaced_frame != 0 { plan.deinterlace = true }
+        plan.adopt(frame)
         guard !plan.isEmpty else { return frame }
-        frame.pointer.pointee.pts = frame.pointer.pointee.best_effort_timestamp
         let filter = try PictureFilter(plan: plan, first: frame, timeBase: decoder.timeBase)
         var result: Frame?
         try filter.filter(frame) { result = $0.clone() }

@@ -292,10 +292,7 @@ final class TranscodeJob: @unchecked Sendable {
         if width > configuration.maxWidth || height > configuration.maxHeight || width * height > configuration.maxPixels {
             throw VideoStackError(.limitExceeded, "A \(width)x\(height) frame is larger than this service accepts; export the video at a smaller size.")
         }
-        // The graph carries pts, not the decoder's best guess; from here on pts is that guess.
-        frame.pointer.pointee.pts = frame.pointer.pointee.best_effort_timestamp
-        // A stream can turn interlaced after its first frames (or not say so up front).
-        if frame.pointer.pointee.interlaced_frame != 0 { filterPlan.deinterlace = true }
+        filterPlan.adopt(frame)
         guard !filterPlan.isEmpty else { return try deliverVideo(frame, decoder: decoder, origin: origin) }
         if let current = pictureFilter, !current.fits(frame, plan: filterPlan) {
             // A new picture size or format mid-stream: finish the old graph, build one for the new pictures.

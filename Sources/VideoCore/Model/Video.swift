@@ -175,8 +175,9 @@ extension Video {
         guard !description.unicodeScalars.contains(where: { Self.isControl($0) && $0 != "\n" && $0 != "\t" }) else {
             throw VideoStackError(.invalidInput, "A description may contain line breaks and tabs but no other control characters.")
         }
-        guard tags.count <= Self.maximumTags, tags.reduce(0, { $0 + $1.count }) <= Self.maximumTagCharacters else {
-            throw VideoStackError(.limitExceeded, "At most \(Self.maximumTags) tags of \(Self.maximumTagCharacters) characters in all; got \(tags.count) tags of \(tags.reduce(0) { $0 + $1.count }).")
+        let tagCharacters = tags.reduce(0) { $0 + $1.count }
+        guard tags.count <= Self.maximumTags, tagCharacters <= Self.maximumTagCharacters else {
+            throw VideoStackError(.limitExceeded, "At most \(Self.maximumTags) tags of \(Self.maximumTagCharacters) characters in all; got \(tags.count) tags of \(tagCharacters).")
         }
         guard tags.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.unicodeScalars.contains(where: Self.isControl) }) else {
             throw VideoStackError(.invalidInput, "Tags must not be empty or contain control characters.")
