@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VideoCoreTests",
-            dependencies: ["VideoCore"],
+            dependencies: ["TestSupport", "VideoCore"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -170,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VideoPlatformTests",
-            dependencies: ["VideoPlatform", "SingleTableStore", "VideoCore"],
+            dependencies: ["TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

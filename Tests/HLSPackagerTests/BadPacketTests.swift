@@ -2,6 +2,7 @@ import Foundation
 import HLSPackager
 import Testing
 import VideoCore
+import TestSupport
 
 @Suite struct BadPacketTests {
     static let video = TrackFormat(kind: .video, codec: "h264", extradata: [], timescale: 25, width: 320, height: 240)

@@ -1,6 +1,7 @@
 import Foundation
 import HLSPackager
 import Testing
+import TestSupport
 
 /// The `videostack` commands this module backs: `transcode --format hls` (the default) and `package`.
 @Suite struct HLSCommandLineTests {

@@ -3,6 +3,7 @@ import HLSPackager
 import Synchronization
 import Testing
 import VideoCore
+import TestSupport
 
 /// Feeds every track of the MP4 at `path` into `package`, rendition by rendition as `routes` says.
 func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) async throws {

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import TranscodePipeline
 import VideoCore
+import TestSupport
 
 @Suite struct TranscodeIntegrationTests {
     /// Watch while it transcodes: the transcoder's packets go straight into EVENT playlists;

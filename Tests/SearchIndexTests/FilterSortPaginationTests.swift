@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VideoCore
 @testable import SearchIndex
+import TestSupport
 
 @Suite("Filters, sorts and pagination")
 struct FilterSortPaginationTests {
@@ -174,6 +175,7 @@ struct UpdateTests {
     @Test("a snapshot round-trips: same results, deletes kept")
     func snapshot() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
         let url = directory.url.appendingPathComponent("index.snapshot")
         let index = SearchIndex()
         try index.upsert([doc("a", "Café racer", description: "a build", tags: ["moto"], uploader: "zoë", views: 7)])
@@ -194,6 +196,7 @@ struct UpdateTests {
     @Test("damaged, truncated and missing snapshots are refused with typed errors")
     func damagedSnapshot() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
         let url = directory.url.appendingPathComponent("index.snapshot")
         let index = SearchIndex()
         try index.upsert((0..<50).map { doc("v\($0)", "title \($0)") })

@@ -4,6 +4,7 @@ import SingleTableStore
 import VideoCore
 import VideoPlatform
 @testable import SearchIndex
+import TestSupport
 
 @Suite("Following the store's change feed")
 struct FollowerTests {
@@ -17,6 +18,7 @@ struct FollowerTests {
     @Test("rebuild indexes existing videos; catch-up applies ready, private, views and deletes")
     func rebuildAndCatchUp() async throws {
         let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
         let (store, catalog) = try await makeCatalog(directory)
         defer { store.close() }
         var first = Video(owner: "ann", title: "Sourdough starter basics", description: "flour and water")
@@ -61,6 +63,7 @@ struct FollowerTests {
     @Test("follow applies changes as they are committed until cancelled")
     func follow() async throws {
         let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
         let (store, catalog) = try await makeCatalog(directory)
         defer { store.close() }
         let index = SearchIndex()
@@ -84,6 +87,7 @@ struct FollowerTests {
     @Test("a snapshot records the feed position, so a loaded index resumes where it ended")
     func resumeFromSnapshot() async throws {
         let directory = try TemporaryDirectory()
+        defer { directory.cleanup() }
         let (store, catalog) = try await makeCatalog(directory)
         defer { store.close() }
         var video = Video(owner: "ann", title: "Harbour seals at dawn")

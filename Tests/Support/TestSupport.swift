@@ -1,11 +1,26 @@
 public import Foundation
 
+/// A fresh directory under the system's temporary directory, removed by `cleanup()` (call it in
+/// a `defer`, so the directory lives exactly as long as the scope).
+public struct TemporaryDirectory: Sendable {
+    public let url: URL
+
+    public init(prefix: String = "videostack-test") throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// The path of `name` inside the directory.
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    public func cleanup() { try? FileManager.default.removeItem(at: url) }
+}
+
 /// A temporary directory, removed when `body` returns or throws.
 public func withTemporaryDirectory<T>(prefix: String = "videostack-test", _ body: (URL) async throws -> T) async throws -> T {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try await body(url)
+    let directory = try TemporaryDirectory(prefix: prefix)
+    defer { directory.cleanup() }
+    return try await body(directory.url)
 }
 
 /// A small deterministic random generator (SplitMix64), so generated inputs (damaged files,

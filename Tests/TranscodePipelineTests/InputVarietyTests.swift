@@ -49,10 +49,8 @@ import VideoCore
             #expect(plan.first?.width == 240 && plan.first?.height == 320)
             let file = out.appendingPathComponent("\(plan[0].name).mp4")
             // The ffmpeg CLI turns its input by the display matrix: our pixels must match its picture.
-            let compared = try run("ffmpeg", ["-v", "info", "-nostdin", "-i", file.path, "-i", rotated.path, "-lavfi",
-                                              "[1:v]scale=240:320[reference];[0:v][reference]psnr", "-f", "null", "-"])
-            let psnr = try #require(compared.stderr.firstMatch(of: /average:([0-9.]+|inf)/)?.1)
-            #expect(psnr == "inf" || Double(psnr)! > 25, "PSNR \(psnr) dB against the upright reference")
+            let decibels = try psnr(["-i", file.path, "-i", rotated.path], graph: "[1:v]scale=240:320[reference];[0:v][reference]psnr")
+            #expect(decibels > 25, "PSNR \(decibels) dB against the upright reference")
         }
     }
 
@@ -92,11 +90,9 @@ import VideoCore
             let (out, plan, _) = try await transcode(clip, in: directory)
             let file = out.appendingPathComponent("\(plan[0].name).mp4")
             // The truth: the progressive picture at each frame's top-field time.
-            let compared = try run("ffmpeg", ["-v", "info", "-nostdin", "-i", file.path, "-f", "lavfi", "-i",
-                                              "testsrc=size=320x240:rate=60:duration=2,select='not(mod(n\\,2))',setpts=N/30/TB",
-                                              "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-"])
-            let psnr = try #require(compared.stderr.firstMatch(of: /average:([0-9.]+|inf)/)?.1)
-            #expect(psnr == "inf" || Double(psnr)! > 38, "PSNR \(psnr) dB against the progressive source")
+            let decibels = try psnr(["-i", file.path, "-f", "lavfi", "-i",
+                                     "testsrc=size=320x240:rate=60:duration=2,select='not(mod(n\\,2))',setpts=N/30/TB"])
+            #expect(decibels > 38, "PSNR \(decibels) dB against the progressive source")
         }
     }
 
@@ -117,10 +113,8 @@ import VideoCore
                     && video["color_space"] as? String == "bt709", "\(video)")
             // Tone-mapped, the picture comes back close to the SDR original; read as if it were SDR
             // (what dropping the extra bits alone does) it is dim and grey: about 14 dB here.
-            let compared = try run("ffmpeg", ["-v", "info", "-nostdin", "-i", file.path, "-f", "lavfi", "-i", sdr,
-                                              "-lavfi", "[0:v][1:v]psnr", "-f", "null", "-"])
-            let psnr = try #require(compared.stderr.firstMatch(of: /average:([0-9.]+|inf)/)?.1)
-            #expect(psnr == "inf" || Double(psnr)! > 20, "PSNR \(psnr) dB against the SDR original")
+            let decibels = try psnr(["-i", file.path, "-f", "lavfi", "-i", sdr])
+            #expect(decibels > 20, "PSNR \(decibels) dB against the SDR original")
         }
     }
 

@@ -98,3 +98,13 @@ func makeRotatedClip(in directory: URL, seconds: Double) throws -> URL {
     try run("ffmpeg", ["-v", "error", "-y", "-i", plain.path, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.path])
     return rotated
 }
+
+/// The average PSNR in dB (infinity for identical pictures) that ffmpeg's `psnr` filter reports
+/// for the two video inputs in `inputs` (ffmpeg input arguments) joined by `graph`, which must
+/// end in `psnr`; `extra` goes before the null output.
+func psnr(_ inputs: [String], graph: String = "[0:v][1:v]psnr", extra: [String] = [],
+          sourceLocation: SourceLocation = #_sourceLocation) throws -> Double {
+    let compared = try run("ffmpeg", ["-v", "info", "-nostdin"] + inputs + ["-lavfi", graph] + extra + ["-f", "null", "-"])
+    let value = try #require(compared.stderr.firstMatch(of: /average:([0-9.]+|inf)/)?.1, sourceLocation: sourceLocation)
+    return value == "inf" ? .infinity : try #require(Double(value), sourceLocation: sourceLocation)
+}

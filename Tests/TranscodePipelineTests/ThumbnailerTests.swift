@@ -33,11 +33,9 @@ import VideoCore
             let stream = try #require(try ffprobeStreams(posterURL).first)
             #expect(stream["width"] as? Int == 240 && stream["height"] as? Int == 320, "\(stream)")
             // The same moment as the ffmpeg CLI shows it (it turns pictures by the display matrix).
-            let compared = try run("ffmpeg", ["-v", "info", "-nostdin", "-i", posterURL.path, "-ss", String(format: "%.3f", poster.time),
-                                              "-i", rotated.path, "-lavfi", "[1:v]format=yuvj420p[reference];[0:v][reference]psnr",
-                                              "-frames:v", "1", "-f", "null", "-"])
-            let psnr = try #require(compared.stderr.firstMatch(of: /average:([0-9.]+|inf)/)?.1)
-            #expect(psnr == "inf" || Double(psnr)! > 25, "PSNR \(psnr) dB against the upright picture")
+            let decibels = try psnr(["-i", posterURL.path, "-ss", String(format: "%.3f", poster.time), "-i", rotated.path],
+                                    graph: "[1:v]format=yuvj420p[reference];[0:v][reference]psnr", extra: ["-frames:v", "1"])
+            #expect(decibels > 25, "PSNR \(decibels) dB against the upright picture")
         }
     }
 

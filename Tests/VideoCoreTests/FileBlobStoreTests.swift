@@ -1,13 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 import VideoCore
 
 @Suite struct FileBlobStoreTests {
     func withStore<T>(_ body: (FileBlobStore, URL) async throws -> T) async throws -> T {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("blobs-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let store = try FileBlobStore(root: root)
-        return try await body(store, root)
+        try await withTemporaryDirectory(prefix: "blobs") { root in
+            try await body(try FileBlobStore(root: root), root)
+        }
     }
 
     @Test func putGetRangeListDelete() async throws {

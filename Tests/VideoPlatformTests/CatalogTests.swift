@@ -1,17 +1,21 @@
 import Foundation
 import SingleTableStore
 import Testing
+import TestSupport
 import VideoCore
 import VideoPlatform
 
 @Suite struct CatalogTests {
     func withCatalog<T>(_ body: (Catalog) async throws -> T) async throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await SQLiteItemStore(path: directory.appendingPathComponent("catalog.sqlite").path, schema: .singleTable)
-        defer { store.close() }
-        return try await body(try Catalog(store: store))
+        try await withCatalogAndStore { catalog, _ in try await body(catalog) }
+    }
+
+    func withCatalogAndStore<T>(_ body: (Catalog, SQLiteItemStore) async throws -> T) async throws -> T {
+        try await withTemporaryDirectory(prefix: "catalog") { directory in
+            let store = try await SQLiteItemStore(path: directory.appendingPathComponent("catalog.sqlite").path, schema: .singleTable)
+            defer { store.close() }
+            return try await body(try Catalog(store: store), store)
+        }
     }
 
     func code<T>(_ body: () async throws -> T) async -> VideoStackError.Code? {
@@ -177,16 +181,12 @@ import VideoPlatform
     }
 
     @Test func damagedStoredItemsAreReportedNotTrusted() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await SQLiteItemStore(path: directory.appendingPathComponent("catalog.sqlite").path, schema: .singleTable)
-        defer { store.close() }
-        let catalog = try Catalog(store: store)
-        let id = VideoID()
-        // Written by something else: an unknown status, a title of the wrong type.
-        try await store.putItem(["PK": .s("VIDEO#\(id)"), "SK": .s("VIDEO#\(id)"), "id": .s("\(id)"), "owner": "ada",
-                                 "title": .int(7), "status": "exploded"])
-        #expect(await code { try await catalog.video(id) } == .corrupt)
+        try await withCatalogAndStore { catalog, store in
+            let id = VideoID()
+            // Written by something else: an unknown status, a title of the wrong type.
+            try await store.putItem(["PK": .s("VIDEO#\(id)"), "SK": .s("VIDEO#\(id)"), "id": .s("\(id)"), "owner": "ada",
+                                     "title": .int(7), "status": "exploded"])
+            #expect(await code { try await catalog.video(id) } == .corrupt)
+        }
     }
 }

@@ -3,6 +3,7 @@ import HLSPackager
 import Testing
 import VideoCore
 import Logging
+import TestSupport
 
 let testLogger = Logger(label: "hls-tests")
 

@@ -49,20 +49,6 @@ private func runBlocking(_ arguments: [String], stdin: String?, currentDirectory
                          stderr: String(decoding: errData, as: UTF8.self))
 }
 
-/// A fresh directory under the system temp dir, removed by `cleanup()`.
-struct TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("hlstest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
-}
-
 /// Checks playlists with the python `m3u8` library in strict mode; returns the files it rejected with its message.
 func m3u8StrictFailures(_ files: [String]) async throws -> [String] {
     let script = """
