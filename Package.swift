@@ -34,6 +34,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -87,7 +88,11 @@ let package = Package(
         // MARK: Services: catalog (the source design's access patterns), and more to come.
         .target(
             name: "VideoPlatform",
-            dependencies: ["VideoCore", "SingleTableStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "VideoCore", "SingleTableStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -170,7 +175,11 @@ let package = Package(
         ),
         .testTarget(
             name: "VideoPlatformTests",
-            dependencies: ["TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore"],
+            dependencies: [
+                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
