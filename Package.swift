@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "VideoPlatform",
             dependencies: [
-                "VideoCore", "SingleTableStore",
+                "VideoCore", "SingleTableStore", "SearchIndex",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
