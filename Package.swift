@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VideoCoreTests",
-            dependencies: ["TestSupport", "VideoCore"],
+            dependencies: ["TestSupport", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -165,12 +165,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SingleTableStoreTests",
-            dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter"],
+            dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VideoPlatformTests",
-            dependencies: ["TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore"],
+            dependencies: ["TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
