@@ -45,7 +45,7 @@ public final class FileBlobStore: BlobStore {
         self.root = root.standardizedFileURL
         self.rootPath = self.root.path
         self.logger = logger
-        try TemporaryFile.makeDirectories(rootPath + "/" + Self.temporaryDirectory, root: "")
+        try TemporaryFile.makeDirectories(rootPath + "/" + Self.temporaryDirectory, root: "", followingLinks: true)
         self.pool = try BlockingThreadPool(name: "FileBlobStore", threads: max(1, configuration.ioThreads)) { _ in () }
         removeAbandonedWrites(olderThan: configuration.abandonedWriteAge)
         logger.debug("opened blob store", metadata: ["root": "\(rootPath)"])
@@ -373,20 +373,21 @@ private final class TemporaryFile: @unchecked Sendable {
         unlink(path)
     }
 
-    /// Creates `directory` and its parents below `root`; a file where a directory is needed is
-    /// a conflict. Inside the store symbolic links are not followed (an object is never written
-    /// through one); for the store's own root (`root` empty) they are, as the root may be a link.
-    static func makeDirectories(_ directory: String, root: String) throws {
+    /// Creates `directory` and its parents below `root` (which exists); a file where a directory
+    /// is needed is a conflict. Symbolic links are not followed, so an object is never written
+    /// through one, except with `followingLinks`, which the store uses for its own root (a
+    /// link to another disk, say).
+    static func makeDirectories(_ directory: String, root: String, followingLinks: Bool = false) throws {
+        guard directory.count > root.count else { return }
         var info = Glibc.stat()
-        if fstatat(AT_FDCWD, directory, &info, root.isEmpty ? 0 : AT_SYMLINK_NOFOLLOW) == 0 {
+        if fstatat(AT_FDCWD, directory, &info, followingLinks ? 0 : AT_SYMLINK_NOFOLLOW) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else {
                 throw VideoStackError(.conflict, "Cannot store under '\(directory)': an object already exists where a directory is needed.")
             }
             return
         }
-        guard directory.count > root.count else { return }
         let parent = (directory as NSString).deletingLastPathComponent
-        if parent != directory { try makeDirectories(parent, root: root) }
+        if parent != directory { try makeDirectories(parent, root: root, followingLinks: followingLinks) }
         if mkdir(directory, 0o755) != 0 && errno != EEXIST {
             throw FileBlobStore.posixError("Cannot create the directory '\(directory)'", call: "mkdir")
         }
