@@ -159,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VideoCoreTests",
-            dependencies: ["TestSupport", "VideoCore"],
+            dependencies: ["TestSupport", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -170,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SingleTableStoreTests",
-            dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter"],
+            dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -374,7 +374,7 @@ sqlite3_finalize(select)
 
 let freshnessPath = "bench-data/freshness.sqlite"
 for suffix in ["", "-wal", "-shm"] { unlink(freshnessPath + suffix) }
-let feedStore = try await SQLiteItemStore(path: freshnessPath, schema: .singleTable)
+let feedStore = try await SQLiteItemStore(url: URL(fileURLWithPath: freshnessPath), schema: .singleTable)
 let freshIndex = SearchIndex()
 let follower = SearchFeedFollower(index: freshIndex, store: feedStore)  // default 100 ms poll
 let feedStart = try await follower.rebuild()

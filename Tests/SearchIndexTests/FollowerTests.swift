@@ -9,7 +9,7 @@ import TestSupport
 @Suite("Following the store's change feed")
 struct FollowerTests {
     func makeCatalog(_ directory: TemporaryDirectory) async throws -> (SQLiteItemStore, Catalog) {
-        let store = try await SQLiteItemStore(path: directory.url.appendingPathComponent("catalog.sqlite").path, schema: .singleTable)
+        let store = try await SQLiteItemStore(url: directory.url.appendingPathComponent("catalog.sqlite"), schema: .singleTable)
         let catalog = try Catalog(store: store)
         try await catalog.register(User(username: "ann", email: "ann@example.com", displayName: "Ann"))
         return (store, catalog)
@@ -30,14 +30,12 @@ struct FollowerTests {
         #expect(try index.ids("sourdough ") == [first.id.description])
 
         // A new upload is not searchable until it is ready.
-        var second = Video(owner: "ann", title: "Sourdough scoring patterns")
+        let second = Video(owner: "ann", title: "Sourdough scoring patterns")
         try await catalog.create(second)
         cursor = try await follower.catchUp(after: cursor)
         #expect(try index.ids("scoring ") == [])
-        second.status = .processing
-        try await catalog.update(second)
-        second.status = .ready
-        try await catalog.update(second)
+        try await catalog.transition(second.id, to: .processing)
+        try await catalog.transition(second.id, to: .ready)
         cursor = try await follower.catchUp(after: cursor)
         #expect(try index.ids("scoring ") == [second.id.description])
 
@@ -45,9 +43,7 @@ struct FollowerTests {
         try await catalog.recordViews(second.id, count: 42)
         cursor = try await follower.catchUp(after: cursor)
         #expect(index.document(id: second.id.description)?.views == 42)
-        second = try #require(try await catalog.video(second.id))
-        second.visibility = .private
-        try await catalog.update(second)
+        try await catalog.updateMetadata(second.id, VideoMetadataChanges(visibility: .private))
         cursor = try await follower.catchUp(after: cursor)
         #expect(try index.ids("scoring ") == [])
 
@@ -102,8 +98,7 @@ struct FollowerTests {
         try index.writeSnapshot(to: url)
 
         // While the index is "down", the video is renamed and another is published.
-        video.title = "Harbour seals at dusk"
-        try await catalog.update(video)
+        try await catalog.updateMetadata(video.id, VideoMetadataChanges(title: "Harbour seals at dusk"))
         var other = Video(owner: "ann", title: "Lighthouse keepers")
         other.status = .ready
         try await catalog.create(other)

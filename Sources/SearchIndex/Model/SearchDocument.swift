@@ -55,7 +55,7 @@ public struct SearchDocument: Sendable, Hashable {
     public init(video: Video) {
         self.init(
             id: video.id.description, title: video.title, description: video.description, tags: video.tags,
-            uploader: video.owner, durationSeconds: video.duration ?? 0, uploadedAt: video.createdAt,
+            uploader: video.owner, durationSeconds: video.duration.map { $0 / .seconds(1) } ?? 0, uploadedAt: video.createdAt,
             views: video.views, ratingSum: video.ratingSum, ratingCount: video.ratingCount,
             visibility: video.visibility, status: video.status)
     }

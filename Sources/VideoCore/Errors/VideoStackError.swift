@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
 /// The one error type every VideoStack module throws.
 ///
 /// Match on ``code`` to handle a kind of failure; read ``message`` for what was wrong with the
@@ -82,13 +88,41 @@ public struct ErrorDescription: Error, Sendable, CustomStringConvertible {
     public init(_ error: any Error) { description = String(describing: error) }
 }
 
-/// A POSIX `errno` value kept as the cause of an I/O error.
-public struct POSIXErrorCode: Error, Sendable, CustomStringConvertible {
+/// A POSIX `errno` value: its number and the system's text for it.
+public struct POSIXErrorCode: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The `errno` number, e.g. `ENOSPC`.
     public let rawValue: Int32
+    /// The system's text for the number (`strerror`), e.g. "No space left on device".
     public let description: String
 
     public init(_ rawValue: Int32, _ description: String) {
         self.rawValue = rawValue
         self.description = description
     }
+
+    /// The code for `rawValue`, with the system's text for it.
+    public init(_ rawValue: Int32) {
+        self.init(rawValue, String(cString: strerror(rawValue)))
+    }
+}
+
+/// A system call that failed, kept as the cause of an I/O error: which call, and `errno`.
+///
+/// ```swift
+/// catch let error as VideoStackError {
+///     if let failure = error.cause as? SystemCallError, failure.errno.rawValue == ENOSPC { … }
+/// }
+/// ```
+public struct SystemCallError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The C name of the call that failed: `"open"`, `"rename"`, `"fsync"`, ….
+    public let systemCall: String
+    /// `errno` right after the call.
+    public let errno: POSIXErrorCode
+
+    public init(systemCall: String, errno: POSIXErrorCode) {
+        self.systemCall = systemCall
+        self.errno = errno
+    }
+
+    public var description: String { "\(systemCall) failed with errno \(errno.rawValue) (\(errno.description))" }
 }
