@@ -1,11 +1,12 @@
 internal import Foundation
+public import Logging
 internal import Synchronization
 internal import VideoCore
 
 /// An embedded, typo-tolerant, search-as-you-type full-text index of videos.
 ///
 /// ```swift
-/// let index = SearchIndex()
+/// let index = SearchIndex(logger: logger)
 /// try index.apply([.upsert(SearchDocument(id: "v1", title: "Café au lait", views: 120))])
 /// let page = try index.search(SearchQuery("cafe"))
 /// print(page.hits.first?.title.marked(open: "<em>", close: "</em>"))  // <em>Café</em> au lait
@@ -20,9 +21,14 @@ internal import VideoCore
 /// Thread safety: every method may be called from any thread. Searches read the last published
 /// view without waiting for writers; writers are serialized by a lock. A batch becomes visible
 /// to searches atomically when `apply` returns.
+///
+/// Logging: bulk builds, rebuilds and snapshots are logged at `info` with their sizes and times,
+/// merges at `debug`; searches and single batches are not logged.
 public final class SearchIndex: Sendable {
     /// Ranking and matching settings; fixed for the life of the index.
     public let configuration: SearchIndexConfiguration
+    /// Where the index reports bulk builds, merges and snapshots.
+    public let logger: Logger
     private let published: Mutex<IndexView>
     private let writer: Mutex<WriterState>
 
@@ -32,15 +38,14 @@ public final class SearchIndex: Sendable {
         var feedPosition: String?
     }
 
-    /// Makes an empty index.
-    public init(configuration: SearchIndexConfiguration = SearchIndexConfiguration()) {
-        self.configuration = configuration
-        published = Mutex(IndexView(segments: [], deleted: [], feedPosition: nil))
-        writer = Mutex(WriterState(segments: [], deleted: [], feedPosition: nil))
+    /// Makes an empty index that logs to `logger`.
+    public convenience init(configuration: SearchIndexConfiguration = SearchIndexConfiguration(), logger: Logger) {
+        self.init(configuration: configuration, logger: logger, segments: [], deleted: [], feedPosition: nil)
     }
 
-    init(configuration: SearchIndexConfiguration, segments: [Segment], deleted: [Bitset], feedPosition: String?) {
+    init(configuration: SearchIndexConfiguration, logger: Logger, segments: [Segment], deleted: [Bitset], feedPosition: String?) {
         self.configuration = configuration
+        self.logger = logger
         published = Mutex(IndexView(segments: segments, deleted: deleted, feedPosition: feedPosition))
         writer = Mutex(WriterState(segments: segments, deleted: deleted, feedPosition: feedPosition))
     }
@@ -126,11 +131,16 @@ public final class SearchIndex: Sendable {
     /// in about 20 s on one core, peak memory under 1 GiB). Later documents with an id seen earlier (in the sequence or the index) replace
     /// the earlier ones. Throws like ``apply(_:feedPosition:)``; on error nothing is applied.
     public func add<S: Sequence>(contentsOf documents: S) throws where S.Element == SearchDocument {
+        let started = ContinuousClock.now
         var builder = SegmentBuilder()
         for document in documents { try builder.add(document) }
         guard builder.count > 0 else { return }
         let segment = try builder.finish()
         try commit(newSegment: segment, removing: [], alsoRemovingIDsOf: segment)
+        logger.info("search index: added documents in bulk", metadata: [
+            "documents": "\(segment.docCount)", "terms": "\(segment.termCount)", "bytes": "\(segment.byteCount)",
+            "duration": "\(ContinuousClock.now - started)", "live": "\(count)",
+        ])
     }
 
     /// Replaces everything in the index with `documents`, atomically for searches.
@@ -138,6 +148,7 @@ public final class SearchIndex: Sendable {
     /// For rebuilding from the store. Later duplicates of an id win. Throws like ``apply(_:feedPosition:)``;
     /// on error the index is unchanged.
     public func replaceAll<S: Sequence>(with documents: S, feedPosition: String? = nil) throws where S.Element == SearchDocument {
+        let started = ContinuousClock.now
         var builder = SegmentBuilder()
         for document in documents { try builder.add(document) }
         let segment = builder.count > 0 ? try builder.finish() : nil
@@ -154,6 +165,10 @@ public final class SearchIndex: Sendable {
             let view = IndexView(segments: state.segments, deleted: state.deleted, feedPosition: state.feedPosition)
             published.withLock { $0 = view }
         }
+        logger.info("search index: replaced all documents", metadata: [
+            "documents": "\(count)", "bytes": "\(segment?.byteCount ?? 0)", "duration": "\(ContinuousClock.now - started)",
+            "feedPosition": "\(feedPosition ?? "none")",
+        ])
     }
 
     private func commit(newSegment: Segment?, removing ids: [String], alsoRemovingIDsOf added: Segment? = nil, feedPosition: String? = nil) throws {
@@ -213,6 +228,9 @@ public final class SearchIndex: Sendable {
                 let merged = try builder.finish()
                 state.segments.append(merged)
                 state.deleted.append(Bitset(capacity: merged.docCount))
+                logger.debug("search index: merged the two newest segments", metadata: [
+                    "documents": "\(merged.docCount)", "segments": "\(state.segments.count)",
+                ])
             }
         }
     }
@@ -238,9 +256,6 @@ public final class SearchIndex: Sendable {
         guard (1...SearchQuery.maxLimit).contains(query.limit) else {
             throw VideoStackError(.invalidInput, "A search limit must be from 1 to \(SearchQuery.maxLimit); got \(query.limit).")
         }
-        if let duration = query.filter.duration, duration.lowerBound.isNaN || duration.upperBound.isNaN {
-            throw VideoStackError(.invalidInput, "A duration filter must be a range of seconds, not NaN.")
-        }
         let view = currentView
         let fingerprint = SearchCursor.fingerprint(of: query)
         var plan: QueryPlan
@@ -258,7 +273,7 @@ public final class SearchIndex: Sendable {
             // dictionary walk per word, and exact matches rank above them anyway.
             plan = QueryPlan(text: query.text, view: view, configuration: configuration, typos: false)
         }
-        if plan.noSearchableTerms { return SearchResults(hits: [], nextCursor: nil) }
+        if plan.noSearchableTerms { return SearchResults(hits: []) }
         var (top, strongMatches) = evaluate(plan: plan, query: query, view: view, after: after)
         if query.cursor == nil && plan.hasTypoCandidates(configuration)
             && (strongMatches < configuration.typoThreshold || plan.hasUnknownWord(configuration)) {
@@ -275,9 +290,8 @@ public final class SearchIndex: Sendable {
             let segment = view.segments[Int(item.segment)]
             let document = segment.document(Int(item.ordinal))
             hits.append(SearchHit(
-                id: document.id, score: item.key, tier: Int(item.tier), document: document,
-                title: highlighter?.highlight(document.title) ?? HighlightedText(text: document.title, matches: []),
-                description: highlighter?.highlight(document.description) ?? HighlightedText(text: document.description, matches: [])))
+                document: document, score: item.key, tier: Int(item.tier),
+                title: highlighter?.highlight(document.title), description: highlighter?.highlight(document.description)))
         }
         var next: String? = nil
         if ranked.count > query.limit, let last = page.last {

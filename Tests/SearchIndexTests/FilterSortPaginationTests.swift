@@ -33,10 +33,10 @@ struct FilterSortPaginationTests {
         let index = try Self.catalog()
         #expect(Set(try index.ids("drone ", filter: SearchFilter(uploader: "alice"))) == ["a", "c"])
         #expect(try index.ids("drone ", filter: SearchFilter(uploader: "nobody")) == [])
-        #expect(Set(try index.ids("drone ", filter: SearchFilter(duration: 60...1_200))) == ["b", "c"])
+        #expect(Set(try index.ids("drone ", filter: SearchFilter(duration: .seconds(60)...Duration.seconds(1_200)))) == ["b", "c"])
         let range = Date(timeIntervalSince1970: 1_500)...Date(timeIntervalSince1970: 3_000)
         #expect(Set(try index.ids("drone ", filter: SearchFilter(uploadedAt: range))) == ["b", "c"])
-        #expect(try index.ids("drone ", filter: SearchFilter(uploader: "alice", duration: 0...100)) == ["a"])
+        #expect(try index.ids("drone ", filter: SearchFilter(uploader: "alice", duration: .zero...Duration.seconds(100))) == ["a"])
     }
 
     @Test("sorts: newest, most viewed, top rated; empty text browses")
@@ -182,7 +182,7 @@ struct UpdateTests {
         try index.upsert([doc("b", "racer two"), doc("c", "gone racer")])
         try index.delete(ids: ["c"])
         try index.writeSnapshot(to: url)
-        let loaded = try SearchIndex.loadSnapshot(from: url)
+        let loaded = try SearchIndex.loadSnapshot(from: url, logger: .quiet)
         #expect(loaded.count == 2)
         #expect(try loaded.ids("racer ") == (try index.ids("racer ")))
         #expect(loaded.document(id: "a") == index.document(id: "a"))
@@ -204,14 +204,14 @@ struct UpdateTests {
         var bytes = try Data(contentsOf: url)
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: url)
-        #expect { try SearchIndex.loadSnapshot(from: url) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
+        #expect { try SearchIndex.loadSnapshot(from: url, logger: .quiet) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
         try index.writeSnapshot(to: url)
         try Data(try Data(contentsOf: url).prefix(100)).write(to: url)
-        #expect { try SearchIndex.loadSnapshot(from: url) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
+        #expect { try SearchIndex.loadSnapshot(from: url, logger: .quiet) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
         try Data("not a snapshot at all, just some text".utf8).write(to: url)
-        #expect { try SearchIndex.loadSnapshot(from: url) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
+        #expect { try SearchIndex.loadSnapshot(from: url, logger: .quiet) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
         let missing = directory.url.appendingPathComponent("missing.snapshot")
-        #expect { try SearchIndex.loadSnapshot(from: missing) } throws: { ($0 as? VideoStackError)?.code == .notFound }
+        #expect { try SearchIndex.loadSnapshot(from: missing, logger: .quiet) } throws: { ($0 as? VideoStackError)?.code == .notFound }
     }
 }
 

@@ -168,7 +168,7 @@ struct RelevanceTests {
         #expect { try index.upsert([doc("huge", "t", description: String(repeating: "word ", count: 300_000))]) }
             throws: { ($0 as? VideoStackError)?.code == .limitExceeded }
         let far = Date(timeIntervalSince1970: 1e300)
-        #expect(try index.ids("x", filter: SearchFilter(duration: -1e300...1e300, uploadedAt: far...far)) == [])
+        #expect(try index.ids("x", filter: SearchFilter(duration: Duration.seconds(Int64.min)...Duration.seconds(Int64.max), uploadedAt: far...far)) == [])
         #expect(throws: VideoStackError.self) { try index.upsert([doc("", "empty id")]) }
         #expect(throws: VideoStackError.self) { try index.upsert([doc(String(repeating: "i", count: 300), "long id")]) }
         #expect(index.count == 0)

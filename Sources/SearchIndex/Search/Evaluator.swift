@@ -22,7 +22,7 @@ struct SegmentFilter {
         } else {
             uploader = nil
         }
-        duration = filter.duration.map { Float($0.lowerBound)...Float($0.upperBound) }
+        duration = filter.duration.map { Float($0.lowerBound.indexSeconds)...Float($0.upperBound.indexSeconds) }
         // Clamped so that absurd dates (Date.distantFuture × 10⁹) cannot trap the conversion.
         func millis(_ date: Date, _ rule: FloatingPointRoundingRule) -> Int64 {
             let value = (date.timeIntervalSince1970 * 1000).rounded(rule)
