@@ -239,10 +239,14 @@ public final class SearchIndex: Sendable {
 
     /// Runs a query against the latest published view.
     ///
-    /// Words must all match (in any field); the last word also matches as a prefix; words of 5+
-    /// characters match with one typo and 9+ with two. Ranking tiers: all words in title or tags,
-    /// then all words anywhere, then with trailing words dropped; within a tier by BM25F plus
-    /// popularity (or by the requested sort).
+    /// Words must all match (in any field); the last word also matches as a prefix. A word that
+    /// no document contains may be corrected with one typo from 4 characters, a word that some
+    /// document contains from 5, and any word with two from 9 (see
+    /// ``SearchIndexConfiguration/minLengthForOneTypo``). Ranking tiers: all words as typed in
+    /// title or tags, then anywhere, then all words with some corrected (title or tags, then
+    /// anywhere), then with trailing words dropped; within a tier by BM25F plus popularity (or by
+    /// the requested sort). So a document matching as typed always ranks above one that needs a
+    /// correction.
     ///
     /// Errors: `VideoCore/VideoStackError/Code/limitExceeded` for text over
     /// ``SearchQuery/maxTextBytes`` bytes, `VideoCore/VideoStackError/Code/invalidInput` for a limit
@@ -270,13 +274,13 @@ public final class SearchIndex: Sendable {
         } else {
             // Typo variants are looked for only when too few documents match the words as typed
             // (as Typesense does) or a word is not in the dictionary at all: they cost a
-            // dictionary walk per word, and exact matches rank above them anyway.
+            // dictionary walk per word, and documents matching as typed rank above them anyway.
             plan = QueryPlan(text: query.text, view: view, configuration: configuration, typos: false)
         }
         if plan.noSearchableTerms { return SearchResults(hits: []) }
         var (top, strongMatches) = evaluate(plan: plan, query: query, view: view, after: after)
-        if query.cursor == nil && plan.hasTypoCandidates(configuration)
-            && (strongMatches < configuration.typoThreshold || plan.hasUnknownWord(configuration)) {
+        if query.cursor == nil && plan.hasTypoCandidates
+            && (strongMatches < configuration.typoThreshold || plan.hasUnknownWord) {
             plan = QueryPlan(text: query.text, view: view, configuration: configuration, typos: true)
             (top, strongMatches) = evaluate(plan: plan, query: query, view: view, after: after)
         }
@@ -332,41 +336,31 @@ extension SearchIndex {
             }
             return (top, 0)
         }
-        // (groups used, full lists, excluded group): tier 0 hot-only, tier 1 all fields,
-        // tiers 2+ drop trailing words. Other sorts rank every full match in one tier.
-        var tiers: [(Int, Bool, Int?)] = []
-        if query.sort == .relevance {
-            tiers.append((groupCount, false, nil))
-            tiers.append((groupCount, true, nil))
-            if groupCount > 1 {
-                for dropped in 1..<groupCount { tiers.append((groupCount - dropped, true, groupCount - dropped)) }
-            }
-        } else {
-            tiers.append((groupCount, true, nil))
-        }
-        for (tier, (used, full, excluded)) in tiers.enumerated() {
-            if let after, tier < Int(after.tier) { continue }
+        let singleGroupPath = query.sort == .relevance && popularity.isFinite
+        for step in RankingStep.steps(groupCount: groupCount, sort: query.sort, corrections: plan.hasTypoExpansions) {
+            if let after, step.lastTier < Int(after.tier) { continue }
             for (s, segment) in view.segments.enumerated() {
                 let evaluator = SegmentEvaluator(segment: segment, filter: filters[s], plan: plan, configuration: configuration)
-                if used == 1 && query.sort == .relevance && popularity.isFinite {
-                    let scan: SegmentEvaluator.SingleGroupScan = tier == 0 ? .hot : tier == 1 ? .coldOutsideHot : .all
-                    evaluator.evaluateSingleGroup(
-                        scan: scan, excludeGroup: excluded, popularityBound: max(0, popularity),
-                        threshold: { top.threshold(tier: Int32(tier)) },
-                        wouldAccept: { ord, text in
-                            top.wouldAccept(RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord)))
+                func item(_ tier: Int, _ ord: Int, _ text: Double) -> RankedItem {
+                    RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord))
+                }
+                if step.used == 1 && singleGroupPath {
+                    for scan in step.singleGroupScans {
+                        evaluator.evaluateSingleGroup(
+                            scan: scan.lists, skip: scan.skip, excludeGroup: step.excluded, popularityBound: max(0, popularity),
+                            threshold: { top.threshold(tier: Int32(scan.tier)) },
+                            wouldAccept: { ord, text in top.wouldAccept(item(scan.tier, ord, text)) }
+                        ) { ord, text in
+                            if scan.tier <= 1 { strongMatches += 1 }
+                            top.offer(item(scan.tier, ord, text))
                         }
-                    ) { ord, text in
-                        if tier <= 1 { strongMatches += 1 }
-                        top.offer(RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord)))
                     }
                     continue
                 }
-                let isAllFieldsTier = query.sort == .relevance && tier == 1
-                evaluator.evaluate(groupCount: used, full: full, excludeGroup: excluded) { ord, text, allHot in
-                    if isAllFieldsTier && allHot { return }  // already ranked in tier 0
+                evaluator.evaluate(groupCount: step.used, selection: step.selection, excludeGroup: step.excluded) { ord, text, allHot, allAsTyped in
+                    guard let tier = step.tier(allHot: allHot, allAsTyped: allAsTyped) else { return }  // ranked in an earlier step
                     if tier <= 1 { strongMatches += 1 }
-                    top.offer(RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord)))
+                    top.offer(item(tier, ord, text))
                 }
             }
             if top.isFull { break }

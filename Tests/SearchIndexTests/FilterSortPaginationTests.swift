@@ -111,8 +111,39 @@ struct FilterSortPaginationTests {
         } while cursor != nil && seen.count < 100
         #expect(seen.count == 36)
         #expect(Set(seen.map(\.id)).count == 36)
-        #expect(seen.map(\.tier) == Array(repeating: 0, count: 12) + Array(repeating: 1, count: 12) + Array(repeating: 2, count: 12))
-        #expect(Set(seen.filter { $0.tier == 2 }.map(\.id)) == Set((0..<12).map { "first\($0)" }))
+        #expect(seen.map(\.tier) == Array(repeating: 0, count: 12) + Array(repeating: 1, count: 12) + Array(repeating: 4, count: 12))
+        #expect(Set(seen.filter { $0.tier == 4 }.map(\.id)) == Set((0..<12).map { "first\($0)" }))
+    }
+
+    @Test("pages of a corrected query walk the as-typed tiers, then the corrected ones, each document once", arguments: ["kitten", "kitten tour "])
+    func paginationAcrossCorrectedTiers(text: String) throws {
+        let index = SearchIndex(configuration: SearchIndexConfiguration(typoThreshold: 100))
+        var documents: [SearchDocument] = []
+        for n in 0..<6 {
+            documents.append(doc("title\(n)", "kitten tour \(n)", views: Int64(n)))
+            documents.append(doc("description\(n)", "walk \(n)", description: "kitten tour", views: Int64(n * 5)))
+            documents.append(doc("typoTitle\(n)", "mitten tour \(n)", views: 1_000_000))
+            documents.append(doc("typoDescription\(n)", "stroll \(n)", description: "mitten tour", views: Int64(n)))
+            documents.append(doc("dropped\(n)", "kitten \(n)", views: Int64(n)))
+        }
+        try index.upsert(documents)
+        var seen: [SearchHit] = []
+        var cursor: String? = nil
+        repeat {
+            let page = try index.search(SearchQuery(text, limit: 5, cursor: cursor))
+            seen += page.hits
+            cursor = page.nextCursor
+        } while cursor != nil && seen.count < 100
+        #expect(Set(seen.map(\.id)).count == seen.count)
+        // (tier, the documents that belong to it)
+        let expected: [(Int, [String])] = text == "kitten"
+            ? [(0, ["title", "dropped"]), (1, ["description"]), (2, ["typoTitle"]), (3, ["typoDescription"])]
+            : [(0, ["title"]), (1, ["description"]), (2, ["typoTitle"]), (3, ["typoDescription"]), (4, ["dropped"])]
+        #expect(seen.map(\.tier) == expected.flatMap { tier, kinds in Array(repeating: tier, count: 6 * kinds.count) })
+        for (tier, kinds) in expected {
+            let ids = Set(seen.filter { $0.tier == tier }.map(\.id))
+            #expect(ids == Set(kinds.flatMap { kind in (0..<6).map { "\(kind)\($0)" } }), "tier \(tier)")
+        }
     }
 
     @Test("a cursor is bound to its query")
@@ -169,7 +200,7 @@ struct UpdateTests {
         #expect(stats.segments <= 10)
         #expect(try index.search(SearchQuery("zebra ", limit: 1000)).hits.count == 624)
         #expect(try index.search(SearchQuery("clip 330 ")).hits.first.map { [$0.id, "\($0.tier)"] } == ["v330", "0"])
-        #expect(try index.search(SearchQuery("clip 320 ")).hits.allSatisfy { $0.id != "v320" && $0.tier == 2 })
+        #expect(try index.search(SearchQuery("clip 320 ")).hits.allSatisfy { $0.id != "v320" && $0.tier == 4 })
     }
 
     @Test("a snapshot round-trips: same results, deletes kept")
