@@ -58,10 +58,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Full-text search (pure Swift, no CSQLite; follows the store's change feed).
+        // MARK: Full-text search (pure Swift, no CSQLite). It knows documents only; it uses
+        // SingleTableStore for the change-feed types its follower reads (`ItemStore`, `Change`).
         .target(
             name: "SearchIndex",
-            dependencies: ["VideoCore", "SingleTableStore"],
+            dependencies: ["VideoCore", "SingleTableStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -85,7 +86,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Services: catalog (the source design's access patterns), and more to come.
+        // MARK: Services: catalog (the source design's access patterns), the catalog's search
+        // mapping (it owns the key layout), and more to come.
         .target(
             name: "VideoPlatform",
             dependencies: [
@@ -145,7 +147,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "BenchSearch",
-            dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "CSQLite"],
+            dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "VideoPlatform", "CSQLite", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/search",
             swiftSettings: swiftSettings
         ),
@@ -184,7 +186,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SearchIndexTests",
-            dependencies: ["TestSupport", "SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore"],
+            dependencies: [
+                "TestSupport", "SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -41,8 +41,8 @@ func runDemo() async throws {
     let store = try await SQLiteItemStore(url: root.appendingPathComponent("videostack.sqlite"), schema: .singleTable, logger: logger)
     let catalog = try Catalog(store: store, logger: logger)
     let blobs = try FileBlobStore(root: root.appendingPathComponent("media"), logger: logger)
-    let search = SearchIndex()
-    let follower = SearchFeedFollower(index: search, store: store, mapping: VideoItemMapping())
+    let search = SearchIndex(logger: logger)
+    let follower = SearchFeedFollower(index: search, store: store, mapping: CatalogSearchMapping(), logger: logger)
     var cursor = try await follower.rebuild()
     step("Opened the store (SQLite, WAL), the blob store (\(blobs.root.lastPathComponent)/) and a search index that follows the store's change feed")
 

@@ -348,6 +348,6 @@ func errorCode(_ body: () async throws -> Void) async -> VideoStackError.Code? {
 /// Opens the platform tests' SQLite store in a directory (one place to follow the store's API).
 enum PlatformTestStore {
     static func open(_ directory: URL) async throws -> SQLiteItemStore {
-        try await SQLiteItemStore(path: directory.appendingPathComponent("platform.sqlite").path, schema: .singleTable)
+        try await SQLiteItemStore(url: directory.appendingPathComponent("platform.sqlite"), schema: .singleTable)
     }
 }
