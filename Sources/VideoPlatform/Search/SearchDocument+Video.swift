@@ -6,7 +6,7 @@ extension SearchDocument {
     public init(video: Video) {
         self.init(
             id: video.id.description, title: video.title, description: video.description, tags: video.tags,
-            uploader: video.owner, duration: .seconds(video.duration ?? 0), uploadedAt: video.createdAt,
+            uploader: video.owner, duration: video.duration ?? .zero, uploadedAt: video.createdAt,
             views: video.views, ratingSum: video.ratingSum, ratingCount: video.ratingCount,
             visibility: video.visibility, status: video.status)
     }
