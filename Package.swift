@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "VideoPlatform",
             dependencies: [
-                "VideoCore", "SingleTableStore", "SearchIndex",
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

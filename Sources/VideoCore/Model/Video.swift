@@ -87,6 +87,9 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
     public var progress: Double?
     /// The encoded renditions, known once ready.
     public var renditions: [Rendition]
+    /// Where the video's media is in the blob store: the playlist appears while it processes
+    /// (as soon as every rung has its first segment), the poster and storyboard once it is ready.
+    public var media: VideoMedia?
     public var views: Int64
     /// Sum of all review ratings (1–5 each); the average is `ratingSum / ratingCount`.
     public var ratingSum: Int64
@@ -97,7 +100,7 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
     public init(
         id: VideoID = VideoID(), owner: String, title: String, description: String = "", tags: [String] = [],
         status: VideoStatus = .uploading, visibility: Visibility = .public, failureReason: String? = nil,
-        duration: Duration? = nil, progress: Double? = nil, renditions: [Rendition] = [], views: Int64 = 0, ratingSum: Int64 = 0,
+        duration: Duration? = nil, progress: Double? = nil, renditions: [Rendition] = [], media: VideoMedia? = nil, views: Int64 = 0, ratingSum: Int64 = 0,
         ratingCount: Int64 = 0, createdAt: Date? = nil, updatedAt: Date? = nil
     ) {
         self.id = id
@@ -111,6 +114,7 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
         self.duration = duration
         self.progress = progress
         self.renditions = renditions
+        self.media = media
         self.views = views
         self.ratingSum = ratingSum
         self.ratingCount = ratingCount
@@ -124,7 +128,7 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, owner, title, description, tags, status, visibility, failureReason, duration, progress, renditions
+        case id, owner, title, description, tags, status, visibility, failureReason, duration, progress, renditions, media
         case views, ratingSum, ratingCount, createdAt, updatedAt
     }
 
@@ -141,6 +145,7 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
         duration = try container.decodeSecondsIfPresent(forKey: .duration)
         progress = try container.decodeIfPresent(Double.self, forKey: .progress)
         renditions = try container.decode([Rendition].self, forKey: .renditions)
+        media = try container.decodeIfPresent(VideoMedia.self, forKey: .media)
         views = try container.decode(Int64.self, forKey: .views)
         ratingSum = try container.decode(Int64.self, forKey: .ratingSum)
         ratingCount = try container.decode(Int64.self, forKey: .ratingCount)
@@ -161,11 +166,34 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
         try container.encodeSecondsIfPresent(duration, forKey: .duration)
         try container.encodeIfPresent(progress, forKey: .progress)
         try container.encode(renditions, forKey: .renditions)
+        try container.encodeIfPresent(media, forKey: .media)
         try container.encode(views, forKey: .views)
         try container.encode(ratingSum, forKey: .ratingSum)
         try container.encode(ratingCount, forKey: .ratingCount)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// The blob keys of a video's media.
+public struct VideoMedia: Hashable, Sendable, Codable {
+    /// The HLS master playlist (`master.m3u8`): an EVENT playlist while the video processes, VOD once ready.
+    public var playlist: String
+    /// The poster picture (JPEG).
+    public var poster: String?
+    /// The storyboard's WebVTT file, whose cues name tiles of its sprite pictures (`#xywh=`).
+    public var storyboard: String?
+
+    public init(playlist: String, poster: String? = nil, storyboard: String? = nil) {
+        self.playlist = playlist
+        self.poster = poster
+        self.storyboard = storyboard
+    }
+
+    /// The directory all of these live under (the master playlist's), with a trailing slash.
+    public var directory: String {
+        guard let slash = playlist.lastIndex(of: "/") else { return "" }
+        return String(playlist[...slash])
     }
 }
 

@@ -91,7 +91,8 @@ extension Catalog {
     ///   (or is not `from`).
     @discardableResult
     public func transition(_ id: VideoID, to status: VideoStatus, from expected: VideoStatus? = nil, duration: Duration? = nil,
-                           renditions: [Rendition]? = nil, failureReason: String? = nil) async throws -> Video {
+                           renditions: [Rendition]? = nil, media: VideoMedia? = nil, failureReason: String? = nil,
+                           alsoWriting extra: [TransactAction] = []) async throws -> Video {
         let allowed: [VideoStatus]
         if let expected {
             guard expected.canTransition(to: status) else {
@@ -131,11 +132,12 @@ extension Catalog {
             entryActions.append(.set("duration", seconds))
         }
         if let renditions { videoActions.append(.set("renditions", .value(try encoder.encodeValue(renditions)))) }
+        if let media { videoActions.append(.set("media", .value(try encoder.encodeValue(media)))) }
         videoActions.append(failureReason.map { .set("failureReason", .value(.s($0))) } ?? .remove("failureReason"))
         videoActions.append(status == .processing ? .set("progress", .value(.int(0))) : .remove("progress"))
 
         let condition: Condition = .isIn(.path("status"), allowed.map { .s($0.rawValue) })
-        try await writeVideo(id, owner: current.owner, videoActions, condition: condition, entry: entryActions) { old in
+        try await writeVideo(id, owner: current.owner, videoActions, condition: condition, entry: entryActions, alsoWriting: extra) { old in
             old.map { refused($0["status"]?.string ?? "unknown") } ?? VideoStackError(.notFound, "There is no video \(id).")
         }
         logger.info("video status changed", metadata: [
@@ -159,6 +161,19 @@ extension Catalog {
         } catch let error as VideoStackError where error.code == .conditionFailed {
             let current = try await existingVideo(id)
             throw VideoStackError(.conflict, "Video \(id) is \(current.status), not processing; progress is kept only while it processes.")
+        }
+    }
+
+    /// Records where a processing video's growing playlist is, so viewers can start watching
+    /// before it is ready. Written only while the video is `processing`.
+    /// - Throws: `notFound` when there is no such video, `conflict` when it is not processing.
+    public func setMedia(_ id: VideoID, _ media: VideoMedia) async throws {
+        do {
+            try await store.updateItem(key: Self.videoKey(id), actions: [.set("media", .value(try encoder.encodeValue(media)))],
+                                       condition: .equal("status", .s(VideoStatus.processing.rawValue)), returnValues: .none)
+        } catch let error as VideoStackError where error.code == .conditionFailed {
+            let current = try await existingVideo(id)
+            throw VideoStackError(.conflict, "Video \(id) is \(current.status), not processing; its media is set when it becomes ready.")
         }
     }
 
@@ -217,12 +232,12 @@ extension Catalog {
     /// Updates a video under `condition` and, when `entry` has actions, its collection entry, in
     /// one transaction; `refusal` turns a failed condition (with the item as it was) into the error.
     private func writeVideo(_ id: VideoID, owner: String, _ actions: [UpdateAction], condition: Condition, entry: [UpdateAction],
-                            refusal: (Item?) -> VideoStackError) async throws {
+                            alsoWriting extra: [TransactAction] = [], refusal: (Item?) -> VideoStackError) async throws {
         var writes: [TransactAction] = [.update(key: Self.videoKey(id), actions: actions, condition: condition)]
-        if !entry.isEmpty {
-            // The condition keeps an update from creating an entry that was never there.
-            writes.append(.update(key: Self.collectionKey(owner: owner, id), actions: entry, condition: .exists("PK")))
-        }
+        // The condition keeps an update from creating an entry that was never there.
+        writes.append(entry.isEmpty ? .conditionCheck(key: Self.collectionKey(owner: owner, id), condition: .exists("PK"))
+                                    : .update(key: Self.collectionKey(owner: owner, id), actions: entry, condition: .exists("PK")))
+        writes += extra
         do {
             try await store.transactWrite(writes)
         } catch let error as VideoStackError where error.code == .transactionCanceled {
