@@ -22,8 +22,9 @@ public struct UploadConfiguration: Sendable {
     /// For an upload whose length is not yet known, the bytes reserved against the quota at a
     /// time: a bigger step means fewer store writes, a smaller one less quota held back.
     public var deferredLengthReservation: Int64
-    /// The first delay before a failed completion hand-over is retried; it doubles (with full
-    /// jitter) on each further failure up to ``completionRetryMaxDelay``. Hand-overs are retried
+    /// The first delay before a failed completion hand-over is retried; it doubles on each
+    /// further failure up to ``completionRetryMaxDelay``, and each delay is jittered between half
+    /// and all of it. Hand-overs are retried
     /// for as long as it takes: an acknowledged upload is never dropped.
     public var completionRetryDelay: Duration
     /// The longest delay between two completion hand-overs.

@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Synchronization
 internal import VideoCore
 #if canImport(Glibc)
 internal import Glibc
@@ -6,9 +7,16 @@ internal import Glibc
 
 /// The staging file of one upload, open and locked for one writer.
 ///
-/// The lock is `flock(LOCK_EX | LOCK_NB)` on the file: it excludes a second writer whether it
-/// runs in this process or in another one sharing the directory, and the kernel drops it when
-/// the holder dies (even by SIGKILL), so a crashed writer never leaves an upload locked.
+/// Two locks, both needed:
+/// - a process-wide set of the paths held, which refuses a second writer in this process at
+///   once (every service instance in the process shares it);
+/// - `flock(LOCK_EX)` on the file, which excludes writers in other processes sharing the
+///   directory and which the kernel drops when its holder dies (even by SIGKILL), so a crashed
+///   writer never leaves an upload locked.
+///
+/// The `flock` is tried for up to ``crossProcessWait`` before the writer is refused: a child
+/// process this one spawns (`posix_spawn`) holds copies of every descriptor until its `exec`
+/// closes them, and with them a just-released lock, for a moment.
 ///
 /// Every method blocks; callers run them on the upload service's ``BlockingThreadPool``.
 final class UploadFile: @unchecked Sendable {
@@ -28,33 +36,44 @@ final class UploadFile: @unchecked Sendable {
     /// write is done (in a `defer`): ARC may end an object's life after its last use, which
     /// would drop the lock too early.
     func close() {
-        if fd >= 0 { Glibc.close(fd) }
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
         fd = -1
+        _ = Self.held.withLock { $0.remove(path) }
     }
+
+    /// The paths this process holds locked.
+    private static let held = Mutex<Set<String>>([])
+
+    /// How long to wait for another process's `flock` before refusing.
+    static let crossProcessWait: Duration = .seconds(2)
 
     /// Opens and locks the file at `path`.
     ///
     /// - Returns: nil when the file does not exist and `create` is false.
     /// - Throws: ``VideoStackError/Code/locked`` when another writer holds the lock.
     static func openLocked(path: String, create: Bool, id: UploadID) throws -> UploadFile? {
+        let locked = VideoStackError(.locked, "Upload \(id) is being written by another request; wait for it to finish, then ask for the upload's offset (HEAD) and resume from there.")
+        guard held.withLock({ $0.insert(path).inserted }) else { throw locked }
         var flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW
         if create { flags |= O_CREAT }
         let fd = open(path, flags, 0o600)
         guard fd >= 0 else {
             let code = errno
+            _ = held.withLock { $0.remove(path) }
             if code == ENOENT && !create { return nil }
             throw posixError("Cannot open the staging file of upload \(id)", code: code)
         }
+        let file = UploadFile(fd: fd, path: path)
+        let deadline = ContinuousClock.now + crossProcessWait
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             if code == EINTR { continue }
-            Glibc.close(fd)
-            if code == EWOULDBLOCK {
-                throw VideoStackError(.locked, "Upload \(id) is being written by another request; wait for it to finish, then ask for the upload's offset (HEAD) and resume from there.")
-            }
-            throw posixError("Cannot lock the staging file of upload \(id)", code: code)
+            guard code == EWOULDBLOCK else { throw posixError("Cannot lock the staging file of upload \(id)", code: code) }
+            guard ContinuousClock.now < deadline else { throw locked }
+            usleep(5_000)
         }
-        return UploadFile(fd: fd, path: path)
+        return file
     }
 
     /// The file's current size in bytes.

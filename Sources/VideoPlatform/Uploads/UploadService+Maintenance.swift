@@ -98,8 +98,7 @@ extension UploadService {
             let now = UploadRecord.milliseconds(self.now())
             next.attempts += 1
             next.lastError = String(String(describing: error).prefix(2000))
-            let policy = RetryPolicy(initialDelay: configuration.completionRetryDelay, maxDelay: configuration.completionRetryMaxDelay)
-            next.nextAttemptAt = now + UploadRecord.milliseconds(policy.delay(afterAttempt: next.attempts))
+            next.nextAttemptAt = now + UploadRecord.milliseconds(retryDelay(afterAttempt: next.attempts))
             next.updatedAt = now
             logger.error("upload hand-over failed; the upload stays completing and is retried", metadata: [
                 "upload": "\(record.id)", "attempt": "\(next.attempts)", "error": "\(error)",
@@ -136,6 +135,15 @@ extension UploadService {
     }
 
     // MARK: Helpers
+
+    /// The delay after failed hand-over `attempt` (1-based): doubling from the configured delay
+    /// up to the maximum, with equal jitter (half fixed, half random), so the retries of uploads
+    /// that failed together spread out, yet none comes sooner than half its delay.
+    func retryDelay(afterAttempt attempt: Int) -> Duration {
+        let exponent = min(max(attempt - 1, 0), 30)
+        let ceiling = min(configuration.completionRetryMaxDelay, configuration.completionRetryDelay * (1 << exponent))
+        return ceiling * (0.5 + 0.5 * Double.random(in: 0...1))
+    }
 
     /// The ids of uploads in `state` whose index time is at or before `dueBy` (all when nil),
     /// oldest first.
