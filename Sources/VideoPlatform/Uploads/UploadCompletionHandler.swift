@@ -22,10 +22,13 @@ public protocol UploadCompletionHandler: Sendable {
 
 /// An upload whose every byte has arrived, as the completion handler receives it.
 public struct CompletedUpload: Sendable {
+    /// The upload's id: the key that makes the handler idempotent.
     public var id: UploadID
+    /// Who uploaded it.
     public var owner: String
     /// The caller's id for what the upload becomes (the platform passes the video id).
     public var attachment: String?
+    /// The tus metadata sent at creation (a file name, a title…), decoded.
     public var metadata: [String: String]
     /// The size of ``file`` in bytes.
     public var length: Int64

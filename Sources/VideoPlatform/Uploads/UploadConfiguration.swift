@@ -32,6 +32,8 @@ public struct UploadConfiguration: Sendable {
     /// Threads for the staging files' blocking I/O (writes, fsync).
     public var ioThreads: Int
 
+    /// The defaults suit a video site: 16 GiB per file, 64 GiB per user per day, 10 unfinished
+    /// uploads per user, 4 KiB of metadata, expiry after 24 hours without a write.
     public init(maxUploadSize: Int64 = 16 << 30, quota: UploadQuota? = UploadQuota(bytes: 64 << 30, period: .seconds(24 * 3600)),
                 maxActiveUploadsPerUser: Int? = 10, maxMetadataBytes: Int = 4096, maxMetadataPairs: Int = 32,
                 expiration: Duration = .seconds(24 * 3600), deferredLengthReservation: Int64 = 64 << 20,
@@ -62,6 +64,7 @@ public struct UploadQuota: Hashable, Sendable {
     /// The length of one period.
     public var period: Duration
 
+    /// At most `bytes` per user in each `period` (at least a millisecond long).
     public init(bytes: Int64, period: Duration) {
         self.bytes = bytes
         self.period = period

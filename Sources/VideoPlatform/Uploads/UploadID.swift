@@ -22,6 +22,7 @@ public struct UploadID: Hashable, Sendable, CustomStringConvertible, LosslessStr
         self.text = text
     }
 
+    /// The text form.
     public var description: String { text }
 
     private static func hex(_ value: UInt64) -> String {

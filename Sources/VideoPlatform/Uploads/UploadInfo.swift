@@ -26,11 +26,14 @@ public struct UploadInfo: Hashable, Sendable {
     public var metadata: [String: String]
     /// The caller's id for what the upload becomes (the platform passes the video id).
     public var attachment: String?
+    /// Receiving bytes, being handed over, or finished.
     public var state: UploadState
+    /// When the upload was created.
     public var createdAt: Date
     /// When an unfinished upload is swept unless written to again (tus `Upload-Expires`).
     public var expiresAt: Date
 
+    /// An upload as the service reports it (for tests and other transports).
     public init(id: UploadID, owner: String, offset: Int64, length: Int64?, metadata: [String: String], attachment: String?,
                 state: UploadState, createdAt: Date, expiresAt: Date) {
         self.id = id
@@ -58,6 +61,7 @@ public struct UploadCreation: Sendable {
     /// Why the first chunk was not (wholly) stored; nil when it was.
     public var chunkError: VideoStackError?
 
+    /// The upload and what went wrong with its first chunk, if anything.
     public init(upload: UploadInfo, chunkError: VideoStackError?) {
         self.upload = upload
         self.chunkError = chunkError

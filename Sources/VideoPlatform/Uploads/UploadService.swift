@@ -22,10 +22,11 @@ internal import VideoCore
 /// that covered them. So an upload survives a dropped connection and a crash or restart of the
 /// server, and resumes at the acknowledged offset; nothing has to run at start-up for that.
 ///
-/// **One writer.** A `PATCH` holds an exclusive `flock` on the staging file; a second `PATCH`
-/// (or `DELETE`) of the same upload meanwhile is refused with ``VideoStackError/Code/locked``,
-/// never interleaved, also across processes sharing the directory. The kernel drops the lock of
-/// a process that dies.
+/// **One writer.** A `PATCH` holds the upload's lock (a process-wide set, then an `flock` on
+/// the staging file); a second `PATCH` (or `DELETE`) of the same upload meanwhile is refused with
+/// ``VideoStackError/Code/locked``, never interleaved: at once within the process, after up to
+/// two seconds' wait for another process sharing the directory. The kernel drops the lock of a
+/// process that dies.
 ///
 /// **Completion.** When the offset reaches the length, the record goes `completing` in the same
 /// write that records the last bytes, and the ``UploadCompletionHandler`` is called before the
@@ -48,6 +49,7 @@ public struct UploadService: Sendable {
     public let store: any ItemStore
     /// Holds one staging file per unfinished upload (`<id>.upload`).
     public let directory: URL
+    /// The limits and timings in force.
     public let configuration: UploadConfiguration
     let handler: any UploadCompletionHandler
     let logger: Logger
@@ -58,8 +60,8 @@ public struct UploadService: Sendable {
     ///
     /// - Parameters:
     ///   - store: a store with the single-table schema (`TableSchema/singleTable`).
-    ///   - directory: for the staging files; on the same file system as nothing in particular,
-    ///     but local and durable (fsync must mean something there).
+    ///   - directory: for the staging files (`<id>.upload`); a local, durable file system,
+    ///     where fsync reaches the disk. Nothing else should write there.
     ///   - completionHandler: takes over each finished upload (the publish saga).
     ///   - now: the clock for expiry, quota periods and retry times.
     public init(store: any ItemStore, directory: URL, configuration: UploadConfiguration = UploadConfiguration(),
