@@ -97,11 +97,6 @@ final class UploadFile: @unchecked Sendable {
         }
     }
 
-    /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
-    func read(at offset: Int64, count: Int) throws -> [UInt8] {
-        try Self.read(fd: fd, path: path, at: offset, count: count)
-    }
-
     /// Cuts the file to `length` bytes.
     func truncate(to length: Int64) throws {
         while ftruncate(fd, off_t(length)) != 0 {
@@ -135,26 +130,14 @@ final class UploadFile: @unchecked Sendable {
 
     /// Reads up to `count` bytes of an unlocked file (a completed upload being handed over).
     static func read(path: String, at offset: Int64, count: Int) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { throw posixError("Cannot open '\(path)'") }
-        defer { Glibc.close(fd) }
-        return try read(fd: fd, path: path, at: offset, count: count)
-    }
-
-    private static func read(fd: Int32, path: String, at offset: Int64, count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw posixError("Cannot read '\(path)'")
-            }
-            if n == 0 { break }
-            done += n
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            try handle.seek(toOffset: UInt64(offset))
+            return [UInt8](try handle.read(upToCount: count) ?? Data())
+        } catch {
+            throw VideoStackError(.io, "Cannot read the staging file '\(path)': \(error.localizedDescription).", cause: ErrorDescription(error))
         }
-        bytes.removeLast(count - done)
-        return bytes
     }
 
     /// The error for a failed system call: its errno and text as the cause.
