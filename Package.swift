@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -94,6 +95,7 @@ let package = Package(
                 "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -175,10 +177,16 @@ let package = Package(
             dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "UploadCrashWriter",
+            dependencies: ["VideoPlatform", "SingleTableStore", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/UploadCrashWriter",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VideoPlatformTests",
             dependencies: [
-                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore",
+                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore", "UploadCrashWriter",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

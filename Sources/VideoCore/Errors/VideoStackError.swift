@@ -71,6 +71,12 @@ public struct VideoStackError: Error, Sendable, CustomStringConvertible {
         public static let forbidden = Code("forbidden")
         /// A bug or an unexpected state inside VideoStack.
         public static let `internal` = Code("internal")
+        /// Another request holds the resource (a second writer to one upload); retry later (HTTP 423).
+        public static let locked = Code("locked")
+        /// Received bytes do not match the checksum sent with them; they were discarded (tus 460).
+        public static let checksumMismatch = Code("checksumMismatch")
+        /// The thing existed but has expired or was removed for good (HTTP 410).
+        public static let gone = Code("gone")
     }
 }
 
