@@ -36,7 +36,7 @@ guard arguments.count == 7, ["append", "complete"].contains(arguments[1]), let i
     exit(2)
 }
 let source = try [UInt8](Data(contentsOf: URL(fileURLWithPath: arguments[4])))
-let store = try await SQLiteItemStore(path: arguments[2], schema: .singleTable)
+let store = try await SQLiteItemStore(url: URL(fileURLWithPath: arguments[2]), schema: .singleTable)
 let service = try UploadService(store: store, directory: URL(fileURLWithPath: arguments[3]),
                                 completionHandler: PrintingHandler(dies: arguments[1] == "complete"),
                                 logger: Logger(label: "upload-crash-writer", factory: { _ in SwiftLogNoOpLogHandler() }))

@@ -99,7 +99,7 @@ struct UploadCrashTests: UploadTestCase {
     /// process would have it).
     private func withService<T>(database: String, directory: URL, handler: RecordingCompletionHandler,
                                 _ body: (UploadService) async throws -> T) async throws -> T {
-        let store = try await SQLiteItemStore(path: database, schema: .singleTable)
+        let store = try await SQLiteItemStore(url: URL(fileURLWithPath: database), schema: .singleTable)
         defer { store.close() }
         let service = try UploadService(store: store, directory: directory, completionHandler: handler, logger: UploadFixture.logger)
         return try await body(service)

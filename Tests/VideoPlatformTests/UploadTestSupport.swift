@@ -21,7 +21,7 @@ struct UploadFixture {
     /// Runs `body` with a fresh fixture, closing the store and removing the files afterwards.
     static func with<T>(_ body: (UploadFixture) async throws -> T) async throws -> T {
         try await withTemporaryDirectory(prefix: "uploads") { root in
-            let store = try await SQLiteItemStore(path: root.appendingPathComponent("uploads.sqlite").path, schema: .singleTable)
+            let store = try await SQLiteItemStore(url: root.appendingPathComponent("uploads.sqlite"), schema: .singleTable)
             defer { store.close() }
             return try await body(UploadFixture(root: root, store: store, handler: RecordingCompletionHandler(), clock: ManualUploadClock()))
         }

@@ -373,7 +373,7 @@ struct UploadTests: UploadTestCase {
             try handle.close()
 
             // A new process: a new store connection and a new service on the same files.
-            let store = try await SQLiteItemStore(path: fixture.databasePath, schema: .singleTable)
+            let store = try await SQLiteItemStore(url: URL(fileURLWithPath: fixture.databasePath), schema: .singleTable)
             defer { store.close() }
             let restarted = try fixture.service(store: store)
             let status = try await restarted.status(uploadID)
