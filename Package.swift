@@ -34,6 +34,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -84,10 +85,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Services: catalog (the source design's access patterns), and more to come.
+        // MARK: Services: catalog (the source design's access patterns), accounts, share links,
+        // rate limiting, signed playback. Argon2id password hashing through Debian's libargon2.
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
         .target(
             name: "VideoPlatform",
-            dependencies: ["VideoCore", "SingleTableStore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "VideoCore", "SingleTableStore", "CArgon2",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
