@@ -58,7 +58,8 @@ public struct Accounts: Sendable {
     ///   - hasher: nil for ``Argon2PasswordHasher`` with `configuration.passwordHashing`.
     ///   - now: the clock for token times, session expiry and sign-in limits.
     public init(catalog: Catalog, configuration: AccountsConfiguration = .init(), dataDirectory: URL,
-                hasher: (any PasswordHasher)? = nil, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
+                hasher: (any PasswordHasher)? = nil,
+                logger: Logger = Logger(label: "VideoStack.Accounts", factory: { _ in SwiftLogNoOpLogHandler() }), now: @escaping @Sendable () -> Date = { Date() }) throws {
         let key = try configuration.signingKey.map { try SigningKey(bytes: $0) }
             ?? SigningKey.loadOrCreate(named: Self.signingKeyFileName, in: dataDirectory)
         try self.init(catalog: catalog, configuration: configuration, signingKey: key, hasher: hasher, logger: logger, now: now)
@@ -67,7 +68,8 @@ public struct Accounts: Sendable {
     /// Accounts whose tokens are signed with `signingKey` (and still accepted when signed with
     /// `configuration.previousSigningKeys`).
     public init(catalog: Catalog, configuration: AccountsConfiguration = .init(), signingKey: SigningKey,
-                hasher: (any PasswordHasher)? = nil, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) throws {
+                hasher: (any PasswordHasher)? = nil,
+                logger: Logger = Logger(label: "VideoStack.Accounts", factory: { _ in SwiftLogNoOpLogHandler() }), now: @escaping @Sendable () -> Date = { Date() }) throws {
         guard configuration.maximumSessionsPerUser >= 1 else {
             throw VideoStackError(.invalidInput, "maximumSessionsPerUser must be at least 1; got \(configuration.maximumSessionsPerUser).")
         }

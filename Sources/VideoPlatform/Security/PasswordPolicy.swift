@@ -36,6 +36,11 @@ public struct PasswordPolicy: Sendable, Hashable {
     /// `invalidInput` (or `limitExceeded` when too long) saying which rule it broke, never
     /// repeating the password.
     public func check(_ password: String, username: String = "", email: String = "") throws {
+        // Refused before normalizing, whose cost grows with the length: composition shrinks
+        // typed text far less than fourfold, so nothing this long could end up allowed.
+        guard password.utf8.count <= maximumBytes * 4 else {
+            throw VideoStackError(.limitExceeded, "A password may be at most \(maximumBytes) bytes long; this one has \(password.utf8.count).")
+        }
         try Self.checkCharacters(password)
         let normalized = password.precomposedStringWithCompatibilityMapping
         let bytes = normalized.utf8.count

@@ -33,9 +33,10 @@ public struct SigningKey: Sendable, Hashable, CustomStringConvertible {
         try! SigningKey(bytes: SecureRandom.bytes(32))
     }
 
-    /// The key stored in `directory/name`, created there on first use (32 random bytes in
+    /// The key stored in `directory/name`, created there on first use: 32 random bytes in
     /// base64, mode 0600, written to a temporary file and linked into place, so two processes
-    /// starting at once agree on one key and a crash never leaves half a key).
+    /// starting at once agree on one key and a crash never leaves half a key. A file of your own
+    /// (`openssl rand -base64 32 > name; chmod 600 name`) is used as it is.
     ///
     /// Throws `io` when the file cannot be read or written, `corrupt` when it does not hold a
     /// key, and `forbidden` when group or others may read it (fix with `chmod 600`).
@@ -45,7 +46,8 @@ public struct SigningKey: Sendable, Hashable, CustomStringConvertible {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString)")
         let key = generate()
-        let text = Array((Base64Text.encode(key.bytes, urlSafe: false) + "\n").utf8)
+        // Padded base64, as `openssl rand -base64 32` writes it, so an operator can supply one.
+        let text = Array((Data(key.bytes).base64EncodedString() + "\n").utf8)
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ioError("open", temporary) }
         defer { unlink(temporary.path) }
@@ -73,7 +75,7 @@ public struct SigningKey: Sendable, Hashable, CustomStringConvertible {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw VideoStackError(.io, "Cannot read the signing key \(url.path).", cause: ErrorDescription(error)) }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let bytes = Base64Text.decode(text, urlSafe: false), bytes.count >= 32 else {
+        guard let bytes = Data(base64Encoded: text).map(Array.init) ?? Base64Text.decode(text, urlSafe: false), bytes.count >= 32 else {
             throw VideoStackError(.corrupt, "The signing key file \(url.path) does not hold a base64 key of 32 bytes or more; restore it, or delete it to make a new key (which signs everyone out).")
         }
         return try SigningKey(bytes: bytes)
