@@ -9,6 +9,12 @@ import VideoPlatform
 @Suite struct AccountsTests {
     static let password = "correct horse battery staple"
 
+    /// Signs Ada up and in once.
+    func adaSignedIn(_ accounts: Accounts) async throws -> SessionTokens {
+        try await accounts.signUp(username: "ada", email: "ada@example.com", password: Self.password)
+        return try await accounts.signIn(email: "ada@example.com", password: Self.password)
+    }
+
     // MARK: Sign-up
 
     @Test func signUpIsUniqueOnUsernameAndEmailAndStoresNoHashInTheUser() async throws {
@@ -207,8 +213,7 @@ import VideoPlatform
     @Test func accessTokensExpireOnTheInjectedClock() async throws {
         try await PlatformFixture.with { fixture in
             let accounts = try fixture.accounts()
-            try await accounts.signUp(username: "ada", email: "ada@example.com", password: Self.password)
-            let tokens = try await accounts.signIn(email: "ada@example.com", password: Self.password)
+            let tokens = try await adaSignedIn(accounts)
             #expect(tokens.accessTokenExpiresAt == fixture.clock.now.addingTimeInterval(15 * 60))
             fixture.clock.advance(14 * 60)
             _ = try await accounts.authenticate(accessToken: tokens.accessToken)
@@ -273,8 +278,7 @@ import VideoPlatform
     @Test func refreshSessionsExpireWhenIdle() async throws {
         try await PlatformFixture.with { fixture in
             let accounts = try fixture.accounts()
-            try await accounts.signUp(username: "ada", email: "ada@example.com", password: Self.password)
-            let tokens = try await accounts.signIn(email: "ada@example.com", password: Self.password)
+            let tokens = try await adaSignedIn(accounts)
             #expect(tokens.refreshTokenExpiresAt == fixture.clock.now.addingTimeInterval(30 * 86_400))
             fixture.clock.advance(29 * 86_400)
             let renewed = try await accounts.refresh(tokens.refreshToken)
@@ -331,8 +335,7 @@ import VideoPlatform
     @Test func rolesAreReadFromTheStoreOnEveryRequest() async throws {
         try await PlatformFixture.with { fixture in
             let accounts = try fixture.accounts()
-            try await accounts.signUp(username: "ada", email: "ada@example.com", password: Self.password)
-            let tokens = try await accounts.signIn(email: "ada@example.com", password: Self.password)
+            let tokens = try await adaSignedIn(accounts)
             try await accounts.setRole(.admin, for: "ada")
             #expect(try await accounts.authenticate(accessToken: tokens.accessToken).role == .admin)
             #expect(try await accounts.role(of: "ADA") == .admin)
@@ -348,8 +351,7 @@ import VideoPlatform
     @Test func changingThePasswordSignsOutEverywhere() async throws {
         try await PlatformFixture.with { fixture in
             let accounts = try fixture.accounts()
-            try await accounts.signUp(username: "ada", email: "ada@example.com", password: Self.password)
-            let tokens = try await accounts.signIn(email: "ada@example.com", password: Self.password)
+            let tokens = try await adaSignedIn(accounts)
             #expect(await thrownError { try await accounts.changePassword(of: "ada", from: "not the password", to: "violet mountain river") }?.code == .unauthenticated)
             #expect(await thrownError { try await accounts.changePassword(of: "ada", from: Self.password, to: "password1") }?.code == .invalidInput)
             try await accounts.changePassword(of: "ada", from: Self.password, to: "violet mountain river")
@@ -362,8 +364,7 @@ import VideoPlatform
     @Test func garbageAndTamperedTokensAreRefused() async throws {
         try await PlatformFixture.with { fixture in
             let accounts = try fixture.accounts()
-            try await accounts.signUp(username: "ada", email: "ada@example.com", password: Self.password)
-            let tokens = try await accounts.signIn(email: "ada@example.com", password: Self.password)
+            let tokens = try await adaSignedIn(accounts)
             var generator = SeededGenerator(seed: 7)
             var garbage = ["", ".", "..", "...", "a.b.c", String(repeating: "A", count: 100_000), "\u{0}\u{1}", "🙂.🙂.🙂",
                            tokens.accessToken + ".", tokens.accessToken + "A", String(tokens.accessToken.dropLast()),

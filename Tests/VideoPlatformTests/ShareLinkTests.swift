@@ -14,6 +14,15 @@ import VideoPlatform
         try await fixture.catalog.register(User(username: "grace", email: "grace@example.com"))
     }
 
+    /// Ada and Grace, a ready video of Ada's, and Grace's link to it.
+    func sharedVideo(_ fixture: PlatformFixture, visibility: Visibility) async throws -> (ShareLinks, Video, ShareLink) {
+        try await registered(fixture)
+        let links = try ShareLinks(catalog: fixture.catalog, now: fixture.clock.source)
+        let video = Video(owner: "ada", title: "Engines", status: .ready, visibility: visibility)
+        try await fixture.catalog.create(video)
+        return (links, video, try await links.create(for: video.id, by: grace))
+    }
+
     @Test func codesAreLongBase62AndUnique() {
         let alphabet = Set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
         var seen = Set<String>()
@@ -33,11 +42,7 @@ import VideoPlatform
 
     @Test func linksResolveAndCountClicks() async throws {
         try await PlatformFixture.with { fixture in
-            try await registered(fixture)
-            let links = try ShareLinks(catalog: fixture.catalog, now: fixture.clock.source)
-            let video = Video(owner: "ada", title: "Engines", status: .ready, visibility: .unlisted)
-            try await fixture.catalog.create(video)
-            let link = try await links.create(for: video.id, by: grace)
+            let (links, video, link) = try await sharedVideo(fixture, visibility: .unlisted)
             #expect(link.creator == "grace" && link.clicks == 0)
             let stored = try #require(try await fixture.store.getItem(key: ["PK": .s("SHARE#\(link.code)"), "SK": .s("SHARE#\(link.code)")]))
             #expect(stored["videoID"] == .s(video.id.description))
@@ -61,11 +66,8 @@ import VideoPlatform
 
     @Test func linksToDeletedOrPrivateVideosStopResolving() async throws {
         try await PlatformFixture.with { fixture in
-            try await registered(fixture)
-            let links = try ShareLinks(catalog: fixture.catalog, now: fixture.clock.source)
-            var video = Video(owner: "ada", title: "Engines", status: .ready, visibility: .public)
-            try await fixture.catalog.create(video)
-            let link = try await links.create(for: video.id, by: grace)
+            let (links, shared, link) = try await sharedVideo(fixture, visibility: .public)
+            var video = shared
             _ = try await links.resolve(link.code)
 
             video.visibility = .private

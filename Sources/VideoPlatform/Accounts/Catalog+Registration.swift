@@ -2,7 +2,7 @@ internal import SingleTableStore
 internal import VideoCore
 
 extension Catalog {
-    /// The writes that register a user, with the same keys as ``Catalog/register(_:)``: the user
+    /// The writes that register a user (``Catalog/register(_:)`` is exactly these): the user
     /// item (`PK` = `SK` = `USER#<username>`, `GSI1PK = EMAIL#<email>`) and the email claim
     /// (`PK` = `SK` = `EMAIL#<email>`), each on the condition that it does not exist yet. Other
     /// services append items of their own (the account's password hash) to make one transaction.
