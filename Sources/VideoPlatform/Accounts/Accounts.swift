@@ -8,10 +8,12 @@ public import VideoCore
 public struct SessionTokens: Sendable {
     /// A signed JWT to send as `Authorization: Bearer …`.
     public var accessToken: String
+    /// When the access token stops being accepted.
     public var accessTokenExpiresAt: Date
     /// Exchange for new tokens with ``Accounts/refresh(_:)`` before the access token expires;
     /// usable once. Keep it secret (an `HttpOnly` cookie or the platform's keychain).
     public var refreshToken: String
+    /// When the session ends if it is not refreshed before.
     public var refreshTokenExpiresAt: Date
     /// Who signed in, with the session's family id.
     public var user: AuthenticatedUser
@@ -37,7 +39,9 @@ public struct SessionTokens: Sendable {
 /// Store layout: see `Documentation/Accounts.md`. Thread safety: a value type over `Sendable`
 /// parts; use one instance from any number of tasks.
 public struct Accounts: Sendable {
+    /// The catalog whose store holds the users, accounts and sessions.
     public let catalog: Catalog
+    /// The settings this service runs with.
     public let configuration: AccountsConfiguration
     /// Signs and checks the access tokens (also usable alone, for a check without a store read).
     public let tokenSigner: AccessTokenSigner

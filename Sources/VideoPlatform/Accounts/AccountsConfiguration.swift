@@ -29,6 +29,7 @@ public struct AccountsConfiguration: Sendable {
     /// The most sign-in buckets kept in memory (per kind).
     public var maximumSignInBuckets: Int
 
+    /// The defaults are those described on each property.
     public init(
         passwordHashing: PasswordHashingConfiguration = .init(), passwordPolicy: PasswordPolicy = .init(),
         accessTokenLifetime: Duration = .seconds(15 * 60), refreshTokenLifetime: Duration = .seconds(30 * 86_400),

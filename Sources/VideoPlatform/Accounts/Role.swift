@@ -11,6 +11,7 @@ public struct Role: Hashable, Sendable, CustomStringConvertible {
     /// Operators: may see and manage every video and account.
     public static let admin = Role("admin")
 
+    /// Every role this build knows.
     public static let allCases: [Role] = [.member, .admin]
 
     /// Parses a stored role; unknown text throws `corrupt`.
@@ -21,6 +22,7 @@ public struct Role: Hashable, Sendable, CustomStringConvertible {
         self = known
     }
 
+    /// The role's name.
     public var description: String { rawValue }
 }
 
@@ -33,6 +35,7 @@ public struct AuthenticatedUser: Hashable, Sendable {
     /// The session the request came through; ``Accounts/signOut(_:)`` ends it.
     public var sessionFamily: String
 
+    /// A user as ``Accounts/authenticate(accessToken:)`` returns it (or a test builds it).
     public init(username: String, role: Role, sessionFamily: String) {
         self.username = username
         self.role = role

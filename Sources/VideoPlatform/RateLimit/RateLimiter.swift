@@ -43,6 +43,7 @@ public struct RateLimitKey: Hashable, Sendable, CustomStringConvertible {
     /// The bucket of sign-in failures for one email address, whether or not it has an account.
     public static func signIn(email: String) -> RateLimitKey { RateLimitKey("signin:" + email) }
 
+    /// The key's text.
     public var description: String { text }
 }
 
@@ -75,6 +76,7 @@ public struct TokenBucketPolicy: Sendable, Hashable {
     /// The time to earn one token back: the sustained rate is one per interval.
     public var refillInterval: Duration
 
+    /// `capacity` at once, then one every `refillInterval`.
     public init(capacity: Int, refillInterval: Duration) {
         self.capacity = capacity
         self.refillInterval = refillInterval

@@ -10,6 +10,7 @@ public struct RateLimitConfiguration: Sendable, Hashable {
     /// The most buckets each limiter keeps in memory.
     public var maximumBuckets: Int
 
+    /// The defaults are those described on each property.
     public init(perAddress: TokenBucketPolicy = .perSecond(20, burst: 120), perUser: TokenBucketPolicy = .perSecond(40, burst: 240),
                 maximumBuckets: Int = 100_000) {
         self.perAddress = perAddress
@@ -21,7 +22,9 @@ public struct RateLimitConfiguration: Sendable, Hashable {
 /// The rate limit every entry point consults (HTTP routes, tus uploads, HLS): a request takes a
 /// token from its client address's bucket and, when signed in, from its user's.
 public struct RequestRateLimiter: Sendable {
+    /// The buckets of client addresses.
     public let perAddress: any RateLimiter
+    /// The buckets of signed-in users.
     public let perUser: any RateLimiter
 
     /// In-memory token buckets with the configured limits.

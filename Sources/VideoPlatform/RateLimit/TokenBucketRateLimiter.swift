@@ -20,6 +20,7 @@ public final class TokenBucketRateLimiter: RateLimiter {
         var updated: Date
     }
 
+    /// Buckets of `policy`, at most `maximumBuckets` of them, timed by `now`.
     public init(policy: TokenBucketPolicy, maximumBuckets: Int = 100_000, now: @escaping @Sendable () -> Date = { Date() }) {
         precondition(policy.capacity > 0 && policy.refillInterval > .zero && maximumBuckets > 0)
         self.policy = policy
@@ -30,10 +31,12 @@ public final class TokenBucketRateLimiter: RateLimiter {
     /// Buckets held now (for tests and metrics).
     public var bucketCount: Int { state.withLock { $0.count } }
 
+    /// Takes `cost` tokens if the bucket has them (never suspends: the table is behind a mutex).
     public func acquire(_ key: RateLimitKey, cost: Int = 1) async -> RateLimitDecision {
         take(key, cost: cost)
     }
 
+    /// Gives back tokens, up to the bucket's capacity.
     public func release(_ key: RateLimitKey, cost: Int = 1) async {
         let now = now()
         state.withLock { buckets in

@@ -17,6 +17,7 @@ public struct AccessTokenClaims: Sendable, Hashable {
     /// When it stops being accepted (`exp`, whole seconds).
     public var expiresAt: Date
 
+    /// Claims to sign; times are truncated to whole seconds in the token.
     public init(subject: String, role: Role, sessionFamily: String, epoch: Int64, issuedAt: Date, expiresAt: Date) {
         self.subject = subject
         self.role = role

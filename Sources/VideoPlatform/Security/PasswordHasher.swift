@@ -31,7 +31,7 @@ public enum PasswordCheck: Hashable, Sendable {
 /// Settings of Argon2id password hashing.
 ///
 /// The defaults are OWASP's first recommendation for Argon2id (19 MiB, 2 iterations, 1 lane),
-/// about 30 ms a hash on the machines this was measured on. Raise them whenever the hardware
+/// up to about a tenth of a second a hash on one core. Raise them whenever the hardware
 /// allows: stored hashes keep their own parameters and are upgraded at the next sign-in.
 public struct PasswordHashingConfiguration: Sendable, Hashable {
     /// Memory per hash in KiB (Argon2's `m`).
@@ -51,6 +51,7 @@ public struct PasswordHashingConfiguration: Sendable, Hashable {
     /// `rateLimited` instead of queueing without end.
     public var maximumWaiting: Int
 
+    /// OWASP's Argon2id settings, two hashing threads, 256 waiting at most.
     public init(memoryKiB: Int = 19 * 1024, iterations: Int = 2, parallelism: Int = 1, saltLength: Int = 16, hashLength: Int = 32,
                 threads: Int = 2, maximumWaiting: Int = 256) {
         self.memoryKiB = memoryKiB
@@ -93,6 +94,7 @@ public final class Argon2PasswordHasher: PasswordHasher {
 
     deinit { pool.shutdown() }
 
+    /// A PHC string of a new Argon2id hash with a fresh salt, computed on a hashing thread.
     public func hash(_ password: String) async throws -> String {
         let salt = SecureRandom.bytes(configuration.saltLength)
         let c = configuration
@@ -101,6 +103,7 @@ public final class Argon2PasswordHasher: PasswordHasher {
         return PasswordHash(memoryKiB: c.memoryKiB, iterations: c.iterations, parallelism: c.parallelism, salt: salt, hash: tag).encoded
     }
 
+    /// Recomputes the hash with the stored parameters and salt and compares in constant time.
     public func verify(_ password: String, against encoded: String) async throws -> PasswordCheck {
         let stored = try PasswordHash(parsing: encoded)
         let tag = try await compute(password: Self.bytes(of: password), salt: stored.salt, memoryKiB: stored.memoryKiB,
@@ -109,6 +112,7 @@ public final class Argon2PasswordHasher: PasswordHasher {
         return .match(needsRehash: stored.differs(from: configuration))
     }
 
+    /// Random salt and tag with the current parameters: no password matches it.
     public func decoyHash() -> String {
         let c = configuration
         return PasswordHash(memoryKiB: c.memoryKiB, iterations: c.iterations, parallelism: c.parallelism,

@@ -26,6 +26,7 @@ public struct PasswordPolicy: Sendable, Hashable {
     /// Refuse common passwords and passwords made of the account's names (the rules above).
     public var refusesCommonPasswords: Bool
 
+    /// NIST's minimum of 8, a maximum of 256 bytes, common passwords refused.
     public init(minimumBytes: Int = 8, maximumBytes: Int = 256, refusesCommonPasswords: Bool = true) {
         self.minimumBytes = minimumBytes
         self.maximumBytes = maximumBytes

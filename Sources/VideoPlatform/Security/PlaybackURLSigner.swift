@@ -16,6 +16,7 @@ public struct PlaybackSigningConfiguration: Sendable {
     /// Where media is served: a video's files are under `<mediaPathPrefix><id>/`.
     public var mediaPathPrefix: String
 
+    /// A key kept in the data directory, 4-hour grants, media under `/media/videos/`.
     public init(key: [UInt8]? = nil, previousKeys: [[UInt8]] = [], lifetime: Duration = .seconds(4 * 3600),
                 maximumLifetime: Duration = .seconds(7 * 86_400), mediaPathPrefix: String = "/media/videos/") {
         self.key = key

@@ -12,6 +12,7 @@ public struct PlaybackGrant: Hashable, Sendable {
     /// When the signature stops working; nil for plain URLs.
     public var expires: Date?
 
+    /// A grant as ``PlaybackAuthorizer`` makes it.
     public init(pathPrefix: String, query: [URLQueryItem], expires: Date?) {
         self.pathPrefix = pathPrefix
         self.query = query
@@ -46,7 +47,9 @@ public struct PlaybackGrant: Hashable, Sendable {
 /// Everyone else gets `notFound`, exactly as for a video that does not exist, so ids of
 /// private videos cannot be probed.
 public struct PlaybackAuthorizer: Sendable {
+    /// Where videos are looked up.
     public let catalog: Catalog
+    /// Signs grants and checks signed requests.
     public let signer: PlaybackURLSigner
     /// Media lives under `<mediaPathPrefix><id>/`.
     public let mediaPathPrefix: String
@@ -54,6 +57,8 @@ public struct PlaybackAuthorizer: Sendable {
     public let lifetime: Duration
     private let now: @Sendable () -> Date
 
+    /// Takes the media path prefix and grant lifetime from `configuration` (the signer has its key);
+    /// throws `invalidInput` for a prefix that is not an absolute directory path.
     public init(catalog: Catalog, signer: PlaybackURLSigner, configuration: PlaybackSigningConfiguration = .init(),
                 now: @escaping @Sendable () -> Date = { Date() }) throws {
         try PlaybackURLSigner.checkPath(configuration.mediaPathPrefix, isPrefix: true)

@@ -6,13 +6,16 @@ public import VideoCore
 public struct ShareLink: Hashable, Sendable {
     /// The code in the link (`/s/<code>`): base62, unguessable.
     public var code: String
+    /// The video the link resolves to.
     public var videoID: VideoID
     /// The username of who made the link.
     public var creator: String
     /// Times the link was resolved to a video.
     public var clicks: Int64
+    /// When the link was made (whole seconds).
     public var createdAt: Date
 
+    /// A link as stored.
     public init(code: String, videoID: VideoID, creator: String, clicks: Int64, createdAt: Date) {
         self.code = code
         self.videoID = videoID
@@ -28,6 +31,7 @@ public struct ShareLinkConfiguration: Sendable, Hashable {
     /// billion links takes hundreds of millions of tries, which the rate limits refuse).
     public var codeLength: Int
 
+    /// Codes of `codeLength` characters (10 by default).
     public init(codeLength: Int = 10) {
         self.codeLength = codeLength
     }
@@ -43,7 +47,9 @@ public struct ShareLinkConfiguration: Sendable, Hashable {
 public struct ShareLinks: Sendable {
     /// The characters of codes: digits, then upper and lower case letters.
     public static let alphabet: [Character] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    /// Where links and videos are stored.
     public let catalog: Catalog
+    /// The settings links are made with.
     public let configuration: ShareLinkConfiguration
     private let now: @Sendable () -> Date
 
