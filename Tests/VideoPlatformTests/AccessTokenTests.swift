@@ -88,6 +88,7 @@ import VideoPlatform
         print(signed(exp=now - 100))
         print(signed(nbf=now + 3600))
         print(signed(epoch="three"))
+        print(jwt.encode(claims, key, algorithm="HS256", headers={"kid": kid, "crit": ["b64"], "b64": False}))
         """
         var forged = try await python(script, [keyHex, key.id]).split(separator: "\n").map(String.init)
         let adminPayload = base64url(#"{"epoch":3,"exp":9999999999,"iat":1,"role":"admin","sid":"AAAAAAAAAAAAAAAAAAAAAA","sub":"ada"}"#)
@@ -100,6 +101,7 @@ import VideoPlatform
             base64url(#"{"alg":"HS256"}"#) + "." + payload + "." + parts[2],                  // no kid
             base64url(#"{"alg":"HS256","kid":"nope"}"#) + "." + payload + "." + parts[2],    // unknown kid
             base64url(#"{"alg":"HS256","kid":"\#(key.id)","typ":"JWE"}"#) + "." + payload + "." + parts[2],
+            base64url(#"{"alg":"HS256","kid":"\#(key.id)","crit":["exp"]}"#) + "." + payload + "." + parts[2],
             parts[0] + "." + adminPayload + "." + parts[2],                                    // payload swapped
             parts[0] + "." + payload + "." + String(parts[2].reversed()),
             parts[0] + "." + payload,                                                          // truncated

@@ -38,7 +38,8 @@ import VideoPlatform
         }
         // Other files, and paths that climb out of the prefix.
         for path in ["/media/videos/01ABD/master.m3u8", "/media/videos/01ABCD/master.m3u8", "/media/videos/01ABC/../01ABD/master.m3u8",
-                     "/media/videos/01ABC/./x", "/media/videos/01ABC//x", "/media/videos/01ABC/a\u{0}b", "/media/videos/01ABC/a\\..\\b", "media/videos/01ABC/x"] {
+                     "/media/videos/01ABC/./x", "/media/videos/01ABC//x", "/media/videos/01ABC/a\u{0}b", "/media/videos/01ABC/a\\..\\b", "media/videos/01ABC/x",
+                     "/media/videos/01ABC/%2e%2e/01ABD/master.m3u8"] {
             #expect(refused(signer, path, query)?.code == .forbidden, "\(path)")
         }
         clock.advance(3599)
@@ -120,6 +121,10 @@ import VideoPlatform
             }
             let admin = try await playback.grant(for: secret.id, viewer: AuthenticatedUser(username: "root", role: .admin, sessionFamily: "x"))
             #expect(!admin.isPublic)
+            // The same rule for pages and metadata.
+            #expect(PlaybackAuthorizer.mayView(open, viewer: nil) && PlaybackAuthorizer.mayView(unlisted, viewer: grace))
+            #expect(!PlaybackAuthorizer.mayView(secret, viewer: grace) && !PlaybackAuthorizer.mayView(processing, viewer: nil))
+            #expect(PlaybackAuthorizer.mayView(secret, viewer: ada) && PlaybackAuthorizer.mayView(processing, viewer: ada))
             // The signature expires with the grant.
             fixture.clock.advance(4 * 3600)
             #expect(await thrownError { try await playback.authorize(path: "/media/videos/\(unlisted.id)/master.m3u8", query: link.query) }?.message.contains("expired") == true)

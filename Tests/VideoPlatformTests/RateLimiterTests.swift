@@ -56,6 +56,7 @@ import VideoPlatform
         let odd = RateLimitKey.address(String(repeating: "x", count: 10_000) + "\u{0}")
         #expect(odd.text.hasPrefix("ip?:") && odd.text.utf8.count <= 68)
         #expect(RateLimitKey.address("unknown") != RateLimitKey.address("203.0.113.9"))
+        #expect(RateLimitKey.address("203.0.113.9\u{0}junk").text.hasPrefix("ip?:"))
     }
 
     @Test func requestLimitsCheckTheAddressAndTheUserAllOrNothing() async throws {

@@ -59,7 +59,11 @@ public struct Accounts: Sendable {
     /// `dataDirectory` (generated there on first use). Starts the hashing threads.
     ///
     /// - Parameters:
+    ///   - catalog: the catalog whose store holds users, accounts and sessions.
+    ///   - configuration: hashing, password rules, lifetimes, limits and keys.
+    ///   - dataDirectory: where `access-token.key` is kept when the configuration has no key.
     ///   - hasher: nil for ``Argon2PasswordHasher`` with `configuration.passwordHashing`.
+    ///   - logger: receives sign-ups, failed sign-ins, refresh-token reuse (never passwords or tokens).
     ///   - now: the clock for token times, session expiry and sign-in limits.
     public init(catalog: Catalog, configuration: AccountsConfiguration = .init(), dataDirectory: URL,
                 hasher: (any PasswordHasher)? = nil,
@@ -129,7 +133,7 @@ public struct Accounts: Sendable {
     /// Signs in with email and password and starts a session.
     ///
     /// A wrong email and a wrong password throw the same `unauthenticated` error after the same
-    /// work. Throws `rateLimited` (with ``VideoStackError/retryAfter``) once the email or
+    /// work. Throws `rateLimited` (with `VideoStackError.retryAfter`) once the email or
     /// `clientAddress` has used up its failed attempts, `invalidInput` for text that cannot be an
     /// email or a password. A hash made with older parameters is replaced on the way.
     public func signIn(email: String, password: String, clientAddress: String? = nil) async throws -> SessionTokens {

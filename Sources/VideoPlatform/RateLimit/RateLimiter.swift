@@ -21,12 +21,14 @@ public struct RateLimitKey: Hashable, Sendable, CustomStringConvertible {
         // "[2001:db8::1]" as in URLs, and a zone index ("fe80::1%eth0").
         if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
         if let percent = text.firstIndex(of: "%") { text = String(text[..<percent]) }
+        // A NUL would end the C string early: "1.2.3.4\0junk" is no address.
+        let plausible = text.utf8.count < 64 && !text.utf8.contains(0)
         var v4 = in_addr()
-        if text.utf8.count < 64, inet_pton(AF_INET, text, &v4) == 1 {
+        if plausible, inet_pton(AF_INET, text, &v4) == 1 {
             return RateLimitKey("ip:" + text)
         }
         var v6 = in6_addr()
-        if text.utf8.count < 64, inet_pton(AF_INET6, text, &v6) == 1 {
+        if plausible, inet_pton(AF_INET6, text, &v6) == 1 {
             let bytes = withUnsafeBytes(of: &v6) { Array($0) }
             if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
                 return RateLimitKey("ip:" + bytes[12..<16].map(String.init).joined(separator: "."))

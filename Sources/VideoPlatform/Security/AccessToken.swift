@@ -93,6 +93,8 @@ public struct AccessTokenSigner: Sendable {
         guard let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)) else { throw refuse("the header is not JSON") }
         guard header.alg == "HS256" else { throw refuse("the algorithm '\(header.alg.prefix(16))' is not HS256") }
         if let typ = header.typ, typ.uppercased() != "JWT" { throw refuse("the type '\(typ.prefix(16))' is not JWT") }
+        // RFC 7515: extensions marked critical must be understood; this verifier knows none.
+        guard header.crit == nil else { throw refuse("it needs header extensions this server does not support") }
         guard let kid = header.kid, let key = keys.key(id: kid) else { throw refuse("it was signed with a key this server does not know") }
         let signingInput = token.utf8.prefix(parts[0].count + 1 + parts[1].count)
         guard key.isValid(signature, for: signingInput) else { throw refuse("the signature does not match") }
@@ -120,6 +122,7 @@ public struct AccessTokenSigner: Sendable {
         var alg: String
         var kid: String?
         var typ: String?
+        var crit: [String]?
     }
 
     private struct Payload: Codable {

@@ -11,7 +11,7 @@ internal import VideoCore
 /// - is a run of consecutive letters or digits (`abcdefgh`, `87654321`) or a piece of a keyboard
 ///   row (`qwertyuiop`, `asdfghjkl`);
 /// - is only digits and shorter than 12 (dates, phone numbers and PINs are guessed first);
-/// - is one of ``CommonPasswords/roots`` (about 560 words, names, walks and phrases), possibly
+/// - is one of the built-in common roots (about 560 words, names, walks and phrases), possibly
 ///   doubled, with digits or symbols before or after it and look-alike substitutions undone
 ///   (`P@ssw0rd!`, `dragon2024`, `1monkey`, `monkeymonkey`): several thousand of the most frequent
 ///   passwords in all;

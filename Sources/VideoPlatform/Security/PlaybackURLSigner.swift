@@ -34,7 +34,8 @@ public struct PlaybackSigningConfiguration: Sendable {
 /// The query items are `prefix` (the path prefix covered), `expires` (Unix seconds), `kid`
 /// (the key's id) and `signature`: base64url HMAC-SHA256 over
 /// `videostack.playback.v1\n<prefix>\n<expires>`. Verification compares in constant time and
-/// refuses paths with `.` or `..` segments, so `/media/videos/a/../b/` cannot borrow a's signature.
+/// refuses paths with empty, `.` or `..` segments, backslashes and `%` (the path must be the
+/// decoded one), so `/media/videos/a/../b/` cannot borrow a's signature.
 public struct PlaybackURLSigner: Sendable {
     /// The name of the key file made in the data directory when the configuration has no key.
     public static let keyFileName = "playback.key"
@@ -125,8 +126,10 @@ public struct PlaybackURLSigner: Sendable {
         guard !isPrefix || path.hasSuffix("/") else {
             throw VideoStackError(.invalidInput, "A signed path prefix must end in '/' (a directory).")
         }
-        guard !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "\\" }) else {
-            throw VideoStackError(.invalidInput, "A media path may not contain control characters or backslashes.")
+        // `%` too: the path is the decoded one, and a `%2e%2e` left in it would mean someone
+        // downstream decodes twice.
+        guard !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "\\" || $0 == "%" }) else {
+            throw VideoStackError(.invalidInput, "A media path may not contain control characters, backslashes or '%' (pass the decoded path).")
         }
         var segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         if isPrefix || path.hasSuffix("/") { segments = segments.dropLast() }

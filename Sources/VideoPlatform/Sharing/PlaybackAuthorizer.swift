@@ -69,6 +69,12 @@ public struct PlaybackAuthorizer: Sendable {
         self.now = now
     }
 
+    /// Whether `viewer` (nil when signed out) may see the video at all, by the table above: what
+    /// the HTTP layer should also apply to a video's page and metadata.
+    public static func mayView(_ video: Video, viewer: AuthenticatedUser?) -> Bool {
+        viewer?.mayManage(ownedBy: video.owner) == true || (video.status.isPlayable && video.visibility != .private)
+    }
+
     /// The directory of a video's media.
     public func pathPrefix(of videoID: VideoID) -> String { "\(mediaPathPrefix)\(videoID)/" }
 
@@ -82,8 +88,7 @@ public struct PlaybackAuthorizer: Sendable {
     /// The grant for a video already loaded (after a share link resolved it, say).
     public func grant(for video: Video, viewer: AuthenticatedUser?) throws -> PlaybackGrant {
         let prefix = pathPrefix(of: video.id)
-        let managing = viewer?.mayManage(ownedBy: video.owner) == true
-        guard managing || (video.status.isPlayable && video.visibility != .private) else { throw Self.noVideo(video.id) }
+        guard Self.mayView(video, viewer: viewer) else { throw Self.noVideo(video.id) }
         if video.visibility == .public && video.status.isPlayable {
             return PlaybackGrant(pathPrefix: prefix, query: [], expires: nil)
         }

@@ -73,9 +73,7 @@ public struct ShareLinks: Sendable {
     /// unfinished video resolves once the video is visible). Throws `notFound` otherwise, as for
     /// a video that does not exist.
     public func create(for videoID: VideoID, by creator: AuthenticatedUser) async throws -> ShareLink {
-        guard let video = try await catalog.video(videoID),
-              creator.mayManage(ownedBy: video.owner) || (video.visibility != .private && video.status.isPlayable)
-        else {
+        guard let video = try await catalog.video(videoID), PlaybackAuthorizer.mayView(video, viewer: creator) else {
             throw VideoStackError(.notFound, "There is no video \(videoID) to share.")
         }
         let created = now()
