@@ -87,12 +87,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Services: catalog (the source design's access patterns), the catalog's search
-        // mapping (it owns the key layout), and more to come.
+        // MARK: Services: catalog (the source design's access patterns), accounts, uploads, jobs and
+        // the publish saga, share links, rate limiting, signed playback, the composition root.
+        // Argon2id password hashing through Debian's libargon2.
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
         .target(
             name: "VideoPlatform",
             dependencies: [
-                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager",
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "CArgon2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),

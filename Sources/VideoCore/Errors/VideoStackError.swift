@@ -22,11 +22,14 @@ public struct VideoStackError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The underlying error, if any.
     public var cause: (any Error & Sendable)?
+    /// How long to wait before trying again, for ``Code/rateLimited`` (HTTP `Retry-After`).
+    public var retryAfter: Duration?
 
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil, retryAfter: Duration? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
+        self.retryAfter = retryAfter
     }
 
     public var description: String {
@@ -69,6 +72,12 @@ public struct VideoStackError: Error, Sendable, CustomStringConvertible {
         public static let outOfRange = Code("outOfRange")
         /// The caller is not allowed to do this.
         public static let forbidden = Code("forbidden")
+        /// The caller did not prove who it is: no credentials, wrong ones, or an expired or
+        /// revoked token (HTTP 401).
+        public static let unauthenticated = Code("unauthenticated")
+        /// Too many requests or attempts; ``VideoStackError/retryAfter`` says when to try again
+        /// (HTTP 429).
+        public static let rateLimited = Code("rateLimited")
         /// A bug or an unexpected state inside VideoStack.
         public static let `internal` = Code("internal")
         /// Another request holds the resource (a second writer to one upload); retry later (HTTP 423).

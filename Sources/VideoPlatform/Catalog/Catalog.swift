@@ -48,30 +48,11 @@ public struct Catalog: Sendable {
     ///
     /// Throws `VideoStackError/Code/conflict` saying which of the two is taken.
     public func register(_ user: User) async throws {
-        var user = user
-        user.username = try User.normalizedUsername(user.username)
-        user.email = try User.normalizedEmail(user.email)
-        var item = try encoder.encode(user)
-        item["PK"] = .s("USER#\(user.username)")
-        item["SK"] = .s("USER#\(user.username)")
-        item["GSI1PK"] = .s("EMAIL#\(user.email)")
-        item["GSI1SK"] = .s("USER#\(user.username)")
-        item["type"] = "user"
-        let claim: Item = ["PK": .s("EMAIL#\(user.email)"), "SK": .s("EMAIL#\(user.email)"), "username": .s(user.username), "type": "emailClaim"]
+        let (user, actions) = try registrationActions(for: user)
         do {
-            try await store.transactWrite([
-                .put(item, condition: .notExists("PK")),
-                .put(claim, condition: .notExists("PK")),
-            ])
+            try await store.transactWrite(actions)
         } catch let error as VideoStackError where error.code == .transactionCanceled {
-            let reasons = error.cancellationReasons ?? []
-            if reasons.failed(0) {
-                throw VideoStackError(.conflict, "The username '\(user.username)' is taken; choose another.")
-            }
-            if reasons.failed(1) {
-                throw VideoStackError(.conflict, "The email address '\(user.email)' is already registered; sign in instead.")
-            }
-            throw error
+            throw Self.registrationConflict(error, user: user) ?? error
         }
     }
 
