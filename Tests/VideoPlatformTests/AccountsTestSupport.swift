@@ -6,18 +6,6 @@ import TestSupport
 import VideoCore
 import VideoPlatform
 
-/// A clock the test moves by hand, so expiry and refill are checked without sleeping.
-final class ManualClock: Sendable {
-    private let date: Mutex<Date>
-
-    init(_ start: Date = Date(timeIntervalSince1970: 1_750_000_000)) { date = Mutex(start) }
-
-    var now: Date { date.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { date.withLock { $0 = $0.addingTimeInterval(seconds) } }
-    /// The clock as the services take it.
-    var source: @Sendable () -> Date { { [self] in now } }
-}
-
 /// Cheap Argon2id settings for tests that hash many passwords: still real Argon2id through
 /// libargon2, with 1 MiB instead of 19.
 let quickHashing = PasswordHashingConfiguration(memoryKiB: 1024, iterations: 1, threads: 2)
@@ -36,7 +24,7 @@ struct PlatformFixture {
 
     static func with<T>(_ body: (PlatformFixture) async throws -> T) async throws -> T {
         try await withTemporaryDirectory(prefix: "accounts") { directory in
-            let store = try await SQLiteItemStore(path: directory.appendingPathComponent("platform.sqlite").path, schema: .singleTable)
+            let store = try await SQLiteItemStore(url: directory.appendingPathComponent("platform.sqlite"), schema: .singleTable)
             defer { store.close() }
             return try await body(PlatformFixture(directory: directory, store: store, catalog: try Catalog(store: store), clock: ManualClock()))
         }

@@ -8,14 +8,6 @@ import TestSupport
 import VideoCore
 import VideoPlatform
 
-/// A wall clock the test moves by hand, so visibility and backoff are checked without sleeping.
-final class ManualClock: Sendable {
-    private let current: Mutex<Date>
-    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = Mutex(start) }
-    var now: Date { current.withLock { $0 } }
-    func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
-}
-
 /// Records what handlers saw, for assertions across tasks.
 final class Recorder<Value: Sendable>: Sendable {
     private let values = Mutex<[Value]>([])

@@ -67,19 +67,17 @@ import VideoPlatform
     @Test func linksToDeletedOrPrivateVideosStopResolving() async throws {
         try await PlatformFixture.with { fixture in
             let (links, shared, link) = try await sharedVideo(fixture, visibility: .public)
-            var video = shared
+            let video = shared
             _ = try await links.resolve(link.code)
 
-            video.visibility = .private
-            try await fixture.catalog.update(video)
+            try await fixture.catalog.updateMetadata(video.id, VideoMetadataChanges(visibility: .private))
             #expect(await thrownError { try await links.resolve(link.code) }?.code == .notFound)
             #expect(await thrownError { try await links.resolve(link.code, viewer: ada) }?.code == .notFound)
             #expect(try await links.link(link.code)?.clicks == 1)  // refusals are not clicks
-            video.visibility = .unlisted
-            try await fixture.catalog.update(video)
+            try await fixture.catalog.updateMetadata(video.id, VideoMetadataChanges(visibility: .unlisted))
             _ = try await links.resolve(link.code)
 
-            try await fixture.store.deleteItem(key: ["PK": .s("VIDEO#\(video.id)"), "SK": .s("VIDEO#\(video.id)")])
+            try await fixture.catalog.deleteVideo(video.id)
             #expect(await thrownError { try await links.resolve(link.code) }?.code == .notFound)
             #expect(await thrownError { try await links.create(for: video.id, by: ada) }?.code == .notFound)
         }
