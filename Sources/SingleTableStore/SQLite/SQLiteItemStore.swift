@@ -35,6 +35,8 @@ public final class SQLiteItemStore: ItemStore {
     ///
     /// - Parameters:
     ///   - url: a file URL; the file is created if missing, its directory must exist.
+    ///   - schema: the table's keys and secondary indexes.
+    ///   - configuration: readers, durability, change retention, busy timeout, clock and caches.
     ///   - logger: where the store reports migrations, index builds, trimming and failed
     ///     commits; the task's logger by default.
     /// - Throws: `invalidInput` for a URL that is not a file URL or a file created with other
