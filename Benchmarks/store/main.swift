@@ -108,8 +108,8 @@ let writeCounter = Atomic<Int64>(0)
     return bytes
 }
 
-/// Runs `body` with the store's read executor preferred, so its reads run inline on a reader
-/// thread: what a server does to serve reads without thread hops.
+/// Records the `RATIO` line of one operation: ours (the first figure) over the raw reference (the
+/// second), with every variant's figure as the details.
 func ratio(_ name: String, _ figures: [Double], labels: [String]) {
     // figures[0] is ours (the headline), figures[1] the 1-thread raw reference; the rest are details.
     let details = zip(labels, figures).map { "\($0) \(Int($1)) ops/s" }.joined(separator: "; ")

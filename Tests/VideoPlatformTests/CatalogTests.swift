@@ -386,7 +386,7 @@ import VideoPlatform
             #expect(try await catalog.submit(edited) == true)
             #expect(try await catalog.reviews(of: video.id).reviews.map(\.text) == ["on reflection"])
             #expect(try await catalog.video(video.id)?.ratingSum == 3)
-            // Another video's review id cannot be taken over.
+            // Another user cannot take over a review id.
             #expect(await code { try await catalog.submit(try Review(id: edited.id, videoID: video.id, author: "ada", rating: 1)) } == .conflict)
 
             // Many replacements by the same two users at once: the totals hold one rating each.

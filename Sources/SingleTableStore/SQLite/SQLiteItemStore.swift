@@ -35,6 +35,8 @@ public final class SQLiteItemStore: ItemStore {
     ///
     /// - Parameters:
     ///   - url: a file URL; the file is created if missing, its directory must exist.
+    ///   - schema: the table's keys and secondary indexes.
+    ///   - configuration: readers, durability, change retention, busy timeout, clock and caches.
     ///   - logger: where the store reports migrations, index builds, trimming and failed
     ///     commits; the task's logger by default.
     /// - Throws: `invalidInput` for a URL that is not a file URL or a file created with other
@@ -76,11 +78,15 @@ public final class SQLiteItemStore: ItemStore {
         writer = try BlockingThreadPool(name: "SQLiteItemStore.writer", threads: 1) { _ in
             let connection = try SQLiteConnection(location, mode: .writer, busyTimeout: busyTimeout)
             try connection.execute("PRAGMA synchronous = \(synchronous); PRAGMA cache_size = -\(cache); PRAGMA wal_autocheckpoint = 4000; PRAGMA mmap_size = \(mmap)")
-            if let migration = try Migrations.run(on: connection) {
-                logger.info("migrated the database schema", metadata: ["database": "\(location)", "from": "\(migration.from)", "to": "\(migration.to)"])
+            let migration = try Migrations.run(on: connection)
+            let created = migration?.from == 0
+            if let migration {
+                // A new file is no news; an existing one changing its format is.
+                logger.log(level: created ? .debug : .info, created ? "created the database" : "migrated the database schema",
+                           metadata: ["database": "\(location)", "from": "\(migration.from)", "to": "\(migration.to)"])
             }
             let reconciled = try Migrations.reconcile(schema: schema, on: connection)
-            if !reconciled.built.isEmpty || !reconciled.dropped.isEmpty {
+            if !created && (!reconciled.built.isEmpty || !reconciled.dropped.isEmpty) {
                 logger.info("brought the secondary indexes in line with the schema", metadata: [
                     "database": "\(location)", "built": "\(reconciled.built)", "dropped": "\(reconciled.dropped)",
                     "itemsScanned": "\(reconciled.itemsScanned)",

@@ -37,6 +37,8 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// video's newest reviews) item by item.
     public var decodedItemCacheMiB: Int
 
+    /// Two readers, fsync on every commit, 24 hours of changes, a 10-second busy timeout and
+    /// the system clock.
     public init(readerCount: Int = 2, durability: Durability = .full, changeRetention: Duration? = .seconds(24 * 3600),
                 busyTimeout: Duration = .seconds(10), clock: @escaping @Sendable () -> Date = { Date() },
                 cacheSizeKiB: Int = 16 * 1024, mmapSizeMiB: Int = 256, decodedItemCacheMiB: Int = 64) {

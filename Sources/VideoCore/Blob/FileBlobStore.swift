@@ -208,7 +208,7 @@ public final class FileBlobStore: BlobStore {
             let directoryPart = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
             if !directoryPart.isEmpty { _ = try Self.validate(key: directoryPart) }
             var keys: [String] = []
-            self.walk(relative: directoryPart, into: &keys)
+            try self.walk(relative: directoryPart, into: &keys)
             keys = keys.filter { $0.hasPrefix(prefix) && (after == nil || Self.utf8Less(after!, $0)) }
             keys.sort(by: Self.utf8Less)
             let page = keys.prefix(limit)
@@ -223,18 +223,27 @@ public final class FileBlobStore: BlobStore {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    private func walk(relative: String, into keys: inout [String]) {
+    /// Adds the keys of the regular files under `relative` (recursively). A directory that does
+    /// not exist (or vanishes meanwhile) holds nothing; one that cannot be read fails the listing
+    /// rather than leaving its objects out.
+    private func walk(relative: String, into keys: inout [String]) throws {
         let directory = relative.isEmpty ? rootPath : rootPath + "/" + relative
-        guard let handle = opendir(directory) else { return }
+        guard let handle = opendir(directory) else {
+            if errno == ENOENT || errno == ENOTDIR { return }
+            throw Self.posixError("Cannot list '\(relative.isEmpty ? "/" : relative)'", call: "opendir")
+        }
         defer { closedir(handle) }
         while let entry = readdir(handle) {
             let name = Self.name(of: entry)
             if name == "." || name == ".." || (relative.isEmpty && name == Self.temporaryDirectory) { continue }
             let key = relative.isEmpty ? name : relative + "/" + name
             var info = Glibc.stat()
-            guard lstat(rootPath + "/" + key, &info) == 0 else { continue }
+            guard lstat(rootPath + "/" + key, &info) == 0 else {
+                if errno == ENOENT { continue }  // deleted while listing
+                throw Self.posixError("Cannot list '\(key)'", call: "lstat")
+            }
             if info.st_mode & S_IFMT == S_IFDIR {
-                walk(relative: key, into: &keys)
+                try walk(relative: key, into: &keys)
             } else if info.st_mode & S_IFMT == S_IFREG {
                 keys.append(key)
             }
@@ -356,7 +365,8 @@ private final class TemporaryFile: @unchecked Sendable {
 
     func commit(to finalPath: String, root: String) throws {
         guard fsync(fd) == 0 else { throw FileBlobStore.posixError("Cannot flush a temporary file", call: "fsync") }
-        fchmod(fd, 0o644)
+        // Readable by the web server or CDN origin that serves the files, as a plain copy would be.
+        guard fchmod(fd, 0o644) == 0 else { throw FileBlobStore.posixError("Cannot set the permissions of a temporary file", call: "fchmod") }
         let directory = (finalPath as NSString).deletingLastPathComponent
         try Self.makeDirectories(directory, root: root)
         guard rename(path, finalPath) == 0 else {

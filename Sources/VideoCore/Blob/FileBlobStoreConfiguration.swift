@@ -7,6 +7,7 @@ public struct FileBlobStoreConfiguration: Sendable {
     /// the age keeps a second store on the same directory from removing a put still in progress.
     public var abandonedWriteAge: Duration
 
+    /// Two I/O threads; temporary files are abandoned after a day.
     public init(ioThreads: Int = 2, abandonedWriteAge: Duration = .seconds(24 * 3600)) {
         self.ioThreads = ioThreads
         self.abandonedWriteAge = abandonedWriteAge

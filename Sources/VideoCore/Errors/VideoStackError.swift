@@ -110,6 +110,7 @@ public struct POSIXErrorCode: Error, Hashable, Sendable, CustomStringConvertible
     /// The system's text for the number (`strerror`), e.g. "No space left on device".
     public let description: String
 
+    /// The code with the text to show for it.
     public init(_ rawValue: Int32, _ description: String) {
         self.rawValue = rawValue
         self.description = description
@@ -134,10 +135,12 @@ public struct SystemCallError: Error, Hashable, Sendable, CustomStringConvertibl
     /// `errno` right after the call.
     public let errno: POSIXErrorCode
 
+    /// The failure of `systemCall` with `errno`.
     public init(systemCall: String, errno: POSIXErrorCode) {
         self.systemCall = systemCall
         self.errno = errno
     }
 
+    /// The call and errno, for logs: "rename failed with errno 28 (No space left on device)".
     public var description: String { "\(systemCall) failed with errno \(errno.rawValue) (\(errno.description))" }
 }

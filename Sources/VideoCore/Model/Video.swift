@@ -132,6 +132,8 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
         case views, ratingSum, ratingCount, createdAt, updatedAt
     }
 
+    /// Decodes a video whose `duration` is a number of seconds; a number that is no span
+    /// (negative, over a trillion seconds, not finite) is `dataCorrupted`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(VideoID.self, forKey: .id)
@@ -153,6 +155,7 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
         updatedAt = try container.decode(Date.self, forKey: .updatedAt)
     }
 
+    /// Encodes the video with `duration` as a number of seconds.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
@@ -231,7 +234,7 @@ extension Video {
     public static let maximumTagCharacters = 500
     public static let maximumTags = 50
 
-    /// The longest failure reason, in UTF-8 bytes.
+    /// The longest failure reason, in UTF-8 bytes: enough for an error message and its context.
     public static let maximumFailureReasonBytes = 2_000
 
     /// Checks the fields a user types, the owner's name and the processing fields; throws

@@ -140,10 +140,9 @@ extension Catalog {
         try await writeVideo(id, owner: current.owner, videoActions, condition: condition, entry: entryActions, alsoWriting: extra) { old in
             old.map { refused($0["status"]?.string ?? "unknown") } ?? VideoStackError(.notFound, "There is no video \(id).")
         }
-        logger.info("video status changed", metadata: [
-            "video": "\(id)", "from": "\(current.status)", "to": "\(status)",
-            "failureReason": failureReason.map { "\($0.prefix(200))" } ?? "",
-        ])
+        var metadata: Logger.Metadata = ["video": "\(id)", "from": "\(current.status)", "to": "\(status)"]
+        if let failureReason { metadata["failureReason"] = "\(failureReason.prefix(200))" }
+        logger.info("video status changed", metadata: metadata)
         return try await existingVideo(id)
     }
 

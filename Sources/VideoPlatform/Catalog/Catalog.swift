@@ -29,8 +29,10 @@ public struct Catalog: Sendable {
 
     /// The store must use `TableSchema/singleTable` (or another schema with `PK`/`SK` strings and
     /// a `GSI1` over `GSI1PK`/`GSI1SK`).
-    /// - Parameter logger: where the catalog reports status changes and deletions; the task's
-    ///   logger by default.
+    /// - Parameters:
+    ///   - store: the item store that holds the catalog.
+    ///   - logger: where the catalog reports status changes and deletions; the task's logger by
+    ///     default.
     public init(store: any ItemStore, logger: Logger = Logger.current) throws {
         let schema = store.schema
         guard schema.partitionKey == KeyAttribute("PK"), schema.sortKey == KeyAttribute("SK"),

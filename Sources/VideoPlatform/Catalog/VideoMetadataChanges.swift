@@ -8,11 +8,16 @@ public import VideoCore
 /// through ``Catalog/recordViews(_:count:)`` and reviews. The owner never changes: a video stays
 /// in its uploader's collection.
 public struct VideoMetadataChanges: Hashable, Sendable {
+    /// A new title (checked as `Video/validate()` checks titles).
     public var title: String?
+    /// A new description.
     public var description: String?
+    /// New tags, replacing all the old ones (an empty list removes them).
     public var tags: [String]?
+    /// Who may see the video from now on.
     public var visibility: Visibility?
 
+    /// The changes of the given fields.
     public init(title: String? = nil, description: String? = nil, tags: [String]? = nil, visibility: Visibility? = nil) {
         self.title = title
         self.description = description

@@ -7,6 +7,7 @@ public import VideoCore
 /// these fields.
 public struct VideoSummary: Hashable, Sendable, Codable {
     public var id: VideoID
+    /// Username of the uploader.
     public var owner: String
     public var title: String
     public var status: VideoStatus
@@ -15,6 +16,7 @@ public struct VideoSummary: Hashable, Sendable, Codable {
     public var duration: Duration?
     public var createdAt: Date
 
+    /// The summary of `video`.
     public init(_ video: Video) {
         id = video.id
         owner = video.owner
@@ -29,6 +31,7 @@ public struct VideoSummary: Hashable, Sendable, Codable {
         case id, owner, title, status, visibility, duration, createdAt
     }
 
+    /// Decodes a summary whose `duration` is a number of seconds.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         id = try container.decode(VideoID.self, forKey: .id)
@@ -40,6 +43,7 @@ public struct VideoSummary: Hashable, Sendable, Codable {
         createdAt = try container.decode(Date.self, forKey: .createdAt)
     }
 
+    /// Encodes the summary with `duration` as a number of seconds.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
