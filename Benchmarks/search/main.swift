@@ -192,6 +192,7 @@ if let value = environment["BENCH_TYPO_EXPANSIONS"].flatMap(Int.init) { configur
 if let value = environment["BENCH_ONE_TYPO_MIN"].flatMap(Int.init) { configuration.minLengthForOneTypo = value }
 if let value = environment["BENCH_ONE_TYPO_MIN_OOV"].flatMap(Int.init) { configuration.minLengthForOneTypoOutOfVocabulary = value }
 if let value = environment["BENCH_POPULARITY"].flatMap(Double.init) { configuration.popularityWeight = value }
+if let value = environment["BENCH_ONE_TYPO_MULTIPLIER"].flatMap(Double.init) { configuration.oneTypoMultiplier = value }
 var logger = Logger(label: "bench-search")
 logger.logLevel = .warning
 let index = SearchIndex(configuration: configuration, logger: logger)

@@ -273,14 +273,15 @@ public final class SearchIndex: Sendable {
             after = cursor.position
         } else {
             // Typo variants are looked for only when too few documents match the words as typed
-            // (as Typesense does) or a word is not in the dictionary at all: they cost a
-            // dictionary walk per word, and documents matching as typed rank above them anyway.
+            // (as Typesense does), or when a word is in no document and the words as typed do not
+            // fill the page: they cost a dictionary walk per word, and rank below every document
+            // that matches as typed, so a full page of those cannot change.
             plan = QueryPlan(text: query.text, view: view, configuration: configuration, typos: false)
         }
         if plan.noSearchableTerms { return SearchResults(hits: []) }
         var (top, strongMatches) = evaluate(plan: plan, query: query, view: view, after: after)
         if query.cursor == nil && plan.hasTypoCandidates
-            && (strongMatches < configuration.typoThreshold || plan.hasUnknownWord) {
+            && (strongMatches < configuration.typoThreshold || (plan.hasOutOfVocabularyWord && strongMatches <= query.limit)) {
             plan = QueryPlan(text: query.text, view: view, configuration: configuration, typos: true)
             (top, strongMatches) = evaluate(plan: plan, query: query, view: view, after: after)
         }

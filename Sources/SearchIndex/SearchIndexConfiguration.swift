@@ -54,9 +54,11 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
     public var maxPrefixExpansions: Int
     /// How many typo variants of a term are searched (fewest edits, then most frequent). Defaults to 12.
     public var maxTypoExpansions: Int
-    /// Typo variants are searched only when fewer documents than this match every word as typed
-    /// (Typesense's `typo_tokens_threshold`). Defaults to 1: only when nothing matches. Raise it
-    /// (up to the page size) to mix typo matches, ranked below exact ones, into thin pages.
+    /// Typo variants are searched when fewer documents than this match every word as typed
+    /// (Typesense's `typo_tokens_threshold`), and also, whatever this is, when a word is in no
+    /// document and the words as typed do not fill the page. Defaults to 1: for words that are
+    /// in the vocabulary, only when nothing matches. Raise it (up to the page size) to fill thin
+    /// pages with corrections too; they always rank below the documents matching as typed.
     public var typoThreshold: Int
     /// The last query term matches as a prefix (search as you type) unless the query ends in a space.
     public var prefixSearch: Bool

@@ -96,6 +96,19 @@ struct RelevanceTests {
         #expect(hit.title.matchedTexts == ["Cart"])
     }
 
+    @Test("a word being typed that no document contains gets its completions first, then its corrections")
+    func outOfVocabularyPrefix() throws {
+        let index = SearchIndex()
+        try index.upsert([doc("completion", "heiko tour"), doc("correction", "sheik tour", views: 1_000_000)])
+        let hits = try index.search(SearchQuery("heik")).hits
+        #expect(hits.map(\.id) == ["completion", "correction"])
+        #expect(hits.map(\.tier) == [0, 2])
+        // A finished word has no completions: both are one edit away, and popularity orders them.
+        let finished = try index.search(SearchQuery("heik ")).hits
+        #expect(finished.map(\.id) == ["correction", "completion"])
+        #expect(finished.map(\.tier) == [2, 2])
+    }
+
     @Test("a 4-letter word that some document contains is not fuzzed; from 5 letters it is")
     func inVocabularyFourLetters() throws {
         // A high threshold runs the typo search whenever fewer than 10 documents match as typed.

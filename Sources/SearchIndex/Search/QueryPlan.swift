@@ -39,10 +39,10 @@ struct QueryPlan: Sendable, Hashable {
     /// Whether some word may be corrected (see ``SearchIndexConfiguration/typoBudget(characters:inVocabulary:)``).
     var hasTypoCandidates: Bool { typoBudgets.contains { $0 > 0 } }
 
-    /// Whether a word that may be corrected matches nothing in the dictionary, so it is likely
-    /// misspelled. A word being typed that has completions is not unknown: it is unfinished.
-    var hasUnknownWord: Bool {
-        zip(typoBudgets, groups).contains { budget, group in budget > 0 && group.isEmpty }
+    /// Whether a word that may be corrected is in no document, so it is likely misspelled (or,
+    /// when it is the word being typed, unfinished).
+    var hasOutOfVocabularyWord: Bool {
+        zip(typoBudgets, inVocabulary).contains { budget, known in budget > 0 && !known }
     }
 
     /// Whether some word matches through a typo variant (so the corrected tiers can hold documents).
@@ -52,6 +52,8 @@ struct QueryPlan: Sendable, Hashable {
     var words: [[UInt8]] = []
     /// Per word, how many edits it may be corrected with (not carried in cursors).
     var typoBudgets: [Int] = []
+    /// Per word, whether some document contains it (not carried in cursors).
+    var inVocabulary: [Bool] = []
 
     init(text: String, view: IndexView, configuration: SearchIndexConfiguration, typos: Bool) {
         var buffer = TokenBuffer()
@@ -85,6 +87,7 @@ struct QueryPlan: Sendable, Hashable {
             let maxEdits = configuration.typoBudget(
                 characters: String(decoding: word, as: UTF8.self).unicodeScalars.count, inVocabulary: exactDF > 0)
             typoBudgets.append(maxEdits)
+            inVocabulary.append(exactDF > 0)
             if position == words.count - 1 && lastIsPrefix && configuration.maxPrefixExpansions > 0 {
                 let completions = QueryPlan.completions(of: word, in: view, limit: configuration.maxPrefixExpansions)
                 for (term, df) in completions where !seen.contains(term) {
