@@ -48,6 +48,17 @@ public struct PlatformConfiguration: Sendable {
     /// How often expired items (view markers, sessions, unfinished uploads) are swept.
     public var sweepInterval: Duration
 
+    /// Sign-up rules, password hashing, token lifetimes, sign-in limits.
+    public var accounts: AccountsConfiguration
+    /// Resumable uploads: size limit, quotas, expiry.
+    public var uploads: UploadConfiguration
+    /// Token buckets per client address and per user.
+    public var rateLimits: RateLimitConfiguration
+    /// Signed playback URLs for unlisted and private videos.
+    public var playback: PlaybackSigningConfiguration
+    /// Share-link codes.
+    public var shareLinks: ShareLinkConfiguration
+
     public init(
         dataDirectory: URL,
         roles: Roles = .all,
@@ -59,7 +70,12 @@ public struct PlatformConfiguration: Sendable {
         viewRollUpInterval: Duration = .seconds(5),
         search: SearchIndexConfiguration = SearchIndexConfiguration(),
         searchSnapshotInterval: Duration = .seconds(300),
-        sweepInterval: Duration = .seconds(60)
+        sweepInterval: Duration = .seconds(60),
+        accounts: AccountsConfiguration = AccountsConfiguration(),
+        uploads: UploadConfiguration = UploadConfiguration(),
+        rateLimits: RateLimitConfiguration = RateLimitConfiguration(),
+        playback: PlaybackSigningConfiguration = PlaybackSigningConfiguration(),
+        shareLinks: ShareLinkConfiguration = ShareLinkConfiguration()
     ) {
         self.dataDirectory = dataDirectory
         self.roles = roles
@@ -72,6 +88,11 @@ public struct PlatformConfiguration: Sendable {
         self.search = search
         self.searchSnapshotInterval = searchSnapshotInterval
         self.sweepInterval = sweepInterval
+        self.accounts = accounts
+        self.uploads = uploads
+        self.rateLimits = rateLimits
+        self.playback = playback
+        self.shareLinks = shareLinks
     }
 
     var databaseURL: URL { dataDirectory.appendingPathComponent("videostack.sqlite") }
