@@ -22,8 +22,8 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         let keyframes = ["-force_key_frames", "expr:gte(t,n_forced*2)", "-sc_threshold", "0"]
         try await makeTestMP4(fixture.dir.path("hi.mp4"), seconds: 11, size: "426x240", extra: keyframes + ["-b:v", "600k"])
         try await makeTestMP4(fixture.dir.path("lo.mp4"), seconds: 11, size: "256x144", extra: keyframes + ["-b:v", "150k"], audio: false)
-        let hi = try MP4File(path: fixture.dir.path("hi.mp4"))
-        let lo = try MP4File(path: fixture.dir.path("lo.mp4"))
+        let hi = try MP4File(url: URL(fileURLWithPath: fixture.dir.path("hi.mp4")))
+        let lo = try MP4File(url: URL(fileURLWithPath: fixture.dir.path("lo.mp4")))
         let hiVideo = hi.tracks.firstIndex { $0.format.kind == .video }!
         let hiAudio = hi.tracks.firstIndex { $0.format.kind == .audio }!
         let package = try HLSPackage(store: fixture.store, directory: "ladder", renditions: [
@@ -67,9 +67,9 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
         try await makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"])
-        let configuration = HLSConfiguration(segmentFormat: format, singleFile: singleFile)
-        let result = try await Remuxer.package(file: source, store: fixture.store, directory: "out", configuration: configuration,
-                                               separateAudio: false, logger: testLogger)
+        let configuration = HLSConfiguration(segmentFormat: format, singleFile: singleFile, separateAudio: false)
+        let result = try await Remuxer.package(file: URL(fileURLWithPath: source), store: fixture.store, directory: "out", configuration: configuration,
+                                               logger: testLogger)
         #expect(try await checkAllPlaylists(fixture.root) == [])
         let media = try MediaPlaylist(parsing: try await fixture.text("out/stream/index.m3u8"))
         #expect(media.segments.count == 3)
@@ -118,10 +118,10 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
         try await makeTestMP4(source, seconds: 13, extra: ["-g", "25", "-sc_threshold", "0"])
-        let file = try MP4File(path: source)
+        let file = try MP4File(url: URL(fileURLWithPath: source))
         let package = try HLSPackage(store: fixture.store, directory: "live", renditions: [
             RenditionSpec(name: "main", tracks: file.tracks.map(\.format)),
-        ], configuration: HLSConfiguration(segmentDuration: 2, mode: .event), logger: testLogger)
+        ], configuration: HLSConfiguration(segmentDuration: .seconds(2), mode: .event), logger: testLogger)
         let snapshots = Mutex<[String]>([])
         let store = fixture.store
         await package.renditions[0].onPlaylistUpdate { _ in
@@ -163,10 +163,10 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
         try await makeTestMP4(source, seconds: 6, extra: ["-g", "25", "-sc_threshold", "0"], audio: false)
-        let file = try MP4File(path: source)
+        let file = try MP4File(url: URL(fileURLWithPath: source))
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         let packager = try RenditionPackager(store: fixture.store, directory: "tv", tracks: [file.tracks[0].format],
-                                             configuration: HLSConfiguration(segmentDuration: 2, mode: .live(windowSize: 3), programDateTime: start),
+                                             configuration: HLSConfiguration(segmentDuration: .seconds(2), mode: .live(windowSize: 3), programDateTime: start),
                                              logger: testLogger)
         // The same 6 s clip three times, each after a discontinuity (timestamps restart).
         for round in 0..<3 {

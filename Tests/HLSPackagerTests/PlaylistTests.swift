@@ -104,7 +104,7 @@ import VideoCore
     ])
     func rejectsMalformed(text: String, expected: String) {
         do {
-            let playlist = try parsePlaylist(text)
+            let playlist = try Playlist.parse(text)
             Issue.record("accepted malformed playlist as \(playlist)")
         } catch let error as VideoStackError {
             #expect(error.code == .invalidPlaylist)
@@ -115,8 +115,8 @@ import VideoCore
     }
 
     @Test func rejectsByteOrderMarkAndInvalidUTF8() {
-        #expect(throws: VideoStackError.self) { try parsePlaylist(bytes: [0xEF, 0xBB, 0xBF] + Array("#EXTM3U\n".utf8)) }
-        #expect(throws: VideoStackError.self) { try parsePlaylist(bytes: Array("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,".utf8) + [0xFF, 0x0A]) }
+        #expect(throws: VideoStackError.self) { try Playlist.parse(bytes: [0xEF, 0xBB, 0xBF] + Array("#EXTM3U\n".utf8)) }
+        #expect(throws: VideoStackError.self) { try Playlist.parse(bytes: Array("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,".utf8) + [0xFF, 0x0A]) }
     }
 
     @Test func unknownTagsAreIgnoredAndKeysRefused() throws {
@@ -124,7 +124,7 @@ import VideoCore
         let playlist = try MediaPlaylist(parsing: text)
         #expect(playlist.segments.map(\.uri) == ["a.ts"])
         #expect(throws: VideoStackError.self) {
-            try parsePlaylist("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI=\"k\"\n#EXTINF:4,\na.ts\n")
+            try Playlist.parse("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI=\"k\"\n#EXTINF:4,\na.ts\n")
         }
     }
 
@@ -152,9 +152,9 @@ import VideoCore
                 mutate(&bytes, insertions: insertions, using: &generator)
             }
             do {
-                let playlist = try parsePlaylist(bytes: bytes)
+                let playlist = try Playlist.parse(bytes: bytes)
                 accepted += 1
-                let again = try parsePlaylist(try playlist.render())
+                let again = try Playlist.parse(try playlist.render())
                 #expect(again == playlist, "re-rendering changed an accepted playlist:\n\(String(decoding: bytes, as: UTF8.self))")
             } catch let error as VideoStackError {
                 #expect(error.code == .invalidPlaylist || error.code == .unsupported || error.code == .invalidInput,

@@ -73,19 +73,6 @@ enum H264 {
         return out
     }
 
-    /// Converts one length-prefixed access unit to Annex B (for MPEG-TS); Annex B input is returned as is.
-    static func toAnnexB(_ data: [UInt8], lengthSize: Int = 4) -> [UInt8] {
-        if isAnnexB(data) { return data }
-        guard let units = lengthPrefixedUnits(data, lengthSize: lengthSize) else { return data }
-        var out: [UInt8] = []
-        out.reserveCapacity(data.count + units.count)
-        for unit in units {
-            out += [0, 0, 0, 1]
-            out.append(contentsOf: unit)
-        }
-        return out
-    }
-
     /// A parsed `AVCDecoderConfigurationRecord`.
     struct Configuration: Equatable {
         var sps: [[UInt8]]

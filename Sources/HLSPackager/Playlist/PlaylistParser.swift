@@ -9,35 +9,37 @@ extension VideoStackError.Code {
     public static let invalidPackets = Self("invalidPackets")
 }
 
-/// Parses playlist bytes (UTF-8, no byte order mark) into a master or media playlist.
-///
-/// Strict: anything RFC 8216 forbids (control characters, a missing or duplicated required
-/// tag, a malformed attribute list, a segment longer than the target duration, a version too
-/// low for the features used, a number that does not fit) throws
-/// `VideoStackError/Code/invalidPlaylist` with the line number and the rule. Tags it does not
-/// know are ignored, as the RFC requires of clients, except `EXT-X-KEY`, which throws
-/// `VideoStackError/Code/unsupported` since ignoring it would misread encrypted media.
-public func parsePlaylist(bytes: [UInt8]) throws -> Playlist {
-    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-        throw VideoStackError(.invalidPlaylist, "The playlist starts with a byte order mark; RFC 8216 forbids one. Save it as UTF-8 without BOM.")
+extension Playlist {
+    /// Parses playlist bytes (UTF-8, no byte order mark) into a master or media playlist.
+    ///
+    /// Strict: anything RFC 8216 forbids (control characters, a missing or duplicated required
+    /// tag, a malformed attribute list, a segment longer than the target duration, a version too
+    /// low for the features used, a number that does not fit) throws
+    /// `VideoStackError/Code/invalidPlaylist` with the line number and the rule. Tags it does not
+    /// know are ignored, as the RFC requires of clients, except `EXT-X-KEY`, which throws
+    /// `VideoStackError/Code/unsupported` since ignoring it would misread encrypted media.
+    public static func parse(bytes: [UInt8]) throws -> Playlist {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw VideoStackError(.invalidPlaylist, "The playlist starts with a byte order mark; RFC 8216 forbids one. Save it as UTF-8 without BOM.")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw VideoStackError(.invalidPlaylist, "The playlist is not valid UTF-8; RFC 8216 playlists must be UTF-8 text.")
+        }
+        return try parse(text)
     }
-    guard let text = String(validating: bytes, as: UTF8.self) else {
-        throw VideoStackError(.invalidPlaylist, "The playlist is not valid UTF-8; RFC 8216 playlists must be UTF-8 text.")
-    }
-    return try parsePlaylist(text)
-}
 
-/// Parses playlist text into a master or media playlist; see ``parsePlaylist(bytes:)`` for the rules.
-public func parsePlaylist(_ text: String) throws -> Playlist {
-    var parser = PlaylistParser(text: text)
-    return try parser.parse()
+    /// Parses playlist text into a master or media playlist; see ``parse(bytes:)`` for the rules.
+    public static func parse(_ text: String) throws -> Playlist {
+        var parser = PlaylistParser(text: text)
+        return try parser.parse()
+    }
 }
 
 extension MediaPlaylist {
     /// Parses a media playlist; throws `VideoStackError/Code/invalidPlaylist` if the text is
     /// malformed or is a master playlist.
     public init(parsing text: String) throws {
-        guard case .media(let playlist) = try parsePlaylist(text) else {
+        guard case .media(let playlist) = try Playlist.parse(text) else {
             throw VideoStackError(.invalidPlaylist, "Expected a media playlist (with EXTINF segments) but this is a master playlist.")
         }
         self = playlist
@@ -48,7 +50,7 @@ extension MasterPlaylist {
     /// Parses a master playlist; throws `VideoStackError/Code/invalidPlaylist` if the text is
     /// malformed or is a media playlist.
     public init(parsing text: String) throws {
-        guard case .master(let playlist) = try parsePlaylist(text) else {
+        guard case .master(let playlist) = try Playlist.parse(text) else {
             throw VideoStackError(.invalidPlaylist, "Expected a master playlist (with EXT-X-STREAM-INF) but this is a media playlist.")
         }
         self = playlist
