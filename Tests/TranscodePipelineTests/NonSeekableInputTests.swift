@@ -15,12 +15,14 @@ import VideoCore
         try output.stdout.write(to: url)
     }
 
-    /// `HH:MM:SS.mmm`, as the storyboard's cues write times.
-    private func cueTime(_ duration: Duration) -> String {
-        let milliseconds = Int((duration.inSeconds * 1000).rounded())
-        return String(format: "%02d:%02d:%02d.%03d", milliseconds / 3_600_000, milliseconds / 60_000 % 60, milliseconds / 1000 % 60,
-                      milliseconds % 1000)
+    /// How many 1-second tiles a video of `duration` gets: one per second that has begun, give or
+    /// take the frame that straddles the end (audio priming moves video by a frame in Matroska).
+    private func tiles(_ duration: Duration) -> ClosedRange<Int> {
+        Int((duration.inSeconds - 0.05).rounded(.up))...Int((duration.inSeconds + 0.05).rounded(.up))
     }
+
+    /// Whether `duration` is `expected` within one 25 fps frame.
+    private func near(_ duration: Duration, _ expected: Duration) -> Bool { abs((duration - expected).inSeconds) <= 0.041 }
 
     private let oneSecondTiles = ThumbnailConfiguration(storyboardInterval: .seconds(1), tileWidth: 80, columns: 4)
 
@@ -56,14 +58,14 @@ import VideoCore
             #expect(info.video?.codec == "mpeg4" && info.audio?.codec == "aac")
 
             let result = try await transcode(clip, in: directory)
-            #expect(result.duration == .seconds(4))
+            #expect(near(result.duration, .seconds(4)), "\(result.duration)")
             let thumbnails = try #require(result.thumbnails)
             try checkPoster(thumbnails.poster, within: result.duration, in: directory)
-            try checkStoryboard(thumbnails.storyboard, in: directory, tiles: 4, columns: 4, tileSize: (80, 60), end: cueTime(result.duration))
+            try checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles(result.duration), columns: 4, tileSize: (80, 60), end: result.duration)
 
             let alone = try await Thumbnailer(configuration: oneSecondTiles, logger: testLogger).thumbnails(from: clip)
             try checkPoster(alone.poster, within: result.duration, in: directory)
-            try checkStoryboard(alone.storyboard, in: directory, tiles: 4, columns: 4, tileSize: (80, 60), end: cueTime(result.duration))
+            try checkStoryboard(alone.storyboard, in: directory, tiles: tiles(result.duration), columns: 4, tileSize: (80, 60), end: result.duration)
         }
     }
 
@@ -85,13 +87,12 @@ import VideoCore
             #expect(result.duration > .seconds(1) && result.duration < .seconds(5), "\(result.duration)")
             let thumbnails = try #require(result.thumbnails)
             try checkPoster(thumbnails.poster, within: result.duration, in: directory)
-            let tiles = Int((result.duration.inSeconds - 0.001).rounded(.up))
-            try checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles, columns: 4, tileSize: (80, 60),
-                                end: cueTime(result.duration))
+            try checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles(result.duration), columns: 4, tileSize: (80, 60),
+                                end: result.duration)
 
             let alone = try await Thumbnailer(configuration: oneSecondTiles, logger: testLogger).thumbnails(from: cut)
             try checkPoster(alone.poster, within: result.duration, in: directory)
-            #expect(alone.storyboard.tileCount == tiles)
+            #expect(tiles(result.duration).contains(alone.storyboard.tileCount))
         }
     }
 
@@ -111,15 +112,15 @@ import VideoCore
                 try writer.run()
                 if reader == "transcoder" {
                     let result = try await transcode(fifo, in: directory)
-                    #expect(result.duration == .seconds(3))
+                    #expect(near(result.duration, .seconds(3)), "\(result.duration)")
                     let thumbnails = try #require(result.thumbnails)
                     try checkPoster(thumbnails.poster, within: result.duration, in: directory)
-                    try checkStoryboard(thumbnails.storyboard, in: directory, tiles: 3, columns: 4, tileSize: (80, 60),
-                                        end: cueTime(result.duration))
+                    try checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles(result.duration), columns: 4,
+                                        tileSize: (80, 60), end: result.duration)
                 } else {
                     let alone = try await Thumbnailer(configuration: oneSecondTiles, logger: testLogger).thumbnails(from: fifo)
                     try checkPoster(alone.poster, within: .seconds(3), in: directory)
-                    #expect(alone.storyboard.tileCount == 3)
+                    #expect(tiles(.seconds(3)).contains(alone.storyboard.tileCount))
                 }
                 writer.waitUntilExit()
                 #expect(writer.terminationStatus == 0)
