@@ -80,7 +80,7 @@ import TestSupport
         #expect(summary.segmentStarts.first == .seconds(1), "the first segment starts at the first keyframe (frame 25 = 1 s)")
         let playlist = try MediaPlaylist(parsing: try await fixture.text("bad/index.m3u8"))
         // duration 0 on every packet is repaired from the dts gaps: 50 frames = 2 s remain.
-        #expect(abs(playlist.totalDuration - 2) < 0.001)
+        #expect(abs(playlist.totalDuration.inSeconds - 2) < 0.001)
         // The avcC came from the SPS/PPS inside the keyframe, since extradata was empty.
         try await checkFMP4Rendition(fixture.root.appendingPathComponent("bad"), playlist: playlist, scratch: fixture.dir)
         let server = try HTTPServer(directory: fixture.root)

@@ -88,7 +88,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
             for segment in media.segments {
                 let packets = try await probePackets(fixture.root.appendingPathComponent("out/stream/\(segment.uri)").path)
                 #expect(packets.first?.isKeyframe == true, "\(segment.uri) does not start with a keyframe")
-                #expect(abs(packets.count - Int((segment.duration * 25).rounded())) <= 1)
+                #expect(abs(packets.count - Int((segment.duration.inSeconds * 25).rounded())) <= 1)
             }
         }
         #expect(result.master.variants.first?.codecs == "avc1.64000d,mp4a.40.2")
@@ -108,7 +108,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         // Decoded duration matches the playlist.
         let probe = try await run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", server.url("out/stream/index.m3u8")])
         let duration = try #require(Double(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(abs(duration - media.totalDuration) < 0.1, "ffprobe says \(duration) s, playlist \(media.totalDuration) s")
+        #expect(abs(duration - media.totalDuration.inSeconds) < 0.1, "ffprobe says \(duration) s, playlist \(media.totalDuration)")
     }
 
     /// EVENT mode: the playlist grows one segment at a time without ENDLIST, every version is
@@ -186,7 +186,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         let dates = playlist.segments.compactMap(\.programDateTime)
         #expect(dates.count == 3)
         #expect(abs(dates[0].timeIntervalSince(start) - 12) < 0.002)
-        #expect(abs(dates[1].timeIntervalSince(dates[0]) - playlist.segments[0].duration) < 0.002)
+        #expect(abs(dates[1].timeIntervalSince(dates[0]) - playlist.segments[0].duration.inSeconds) < 0.002)
         // Old segments leave the store once they are a full window behind.
         #expect(try await fixture.store.metadata("tv/seg_00000.m4s") == nil)
         #expect(try await fixture.store.metadata("tv/seg_00006.m4s") != nil)

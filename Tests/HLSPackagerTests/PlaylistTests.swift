@@ -8,27 +8,27 @@ import VideoCore
     static let sampleMedia = MediaPlaylist(
         targetDuration: 5, mediaSequence: 0, playlistType: .vod, independentSegments: true, endList: true,
         segments: [
-            MediaSegment(uri: "seg_00000.m4s", duration: 4.004, map: MediaInitializationSection(uri: "init.mp4"),
+            MediaSegment(uri: "seg_00000.m4s", duration: .milliseconds(4004), map: MediaInitializationSection(uri: "init.mp4"),
                          programDateTime: Date(timeIntervalSince1970: 1_790_000_000)),
-            MediaSegment(uri: "seg_00001.m4s", duration: 3.9, title: "second, with comma"),
-            MediaSegment(uri: "seg_00002.m4s", duration: 4.5, discontinuity: true,
+            MediaSegment(uri: "seg_00001.m4s", duration: .milliseconds(3900), title: "second, with comma"),
+            MediaSegment(uri: "seg_00002.m4s", duration: .milliseconds(4500), discontinuity: true,
                          map: MediaInitializationSection(uri: "init2.mp4"), programDateTime: Date(timeIntervalSince1970: 1_790_000_100.25)),
         ])
 
     static let sampleByteRange = MediaPlaylist(
         targetDuration: 4, playlistType: .vod, endList: true,
         segments: [
-            MediaSegment(uri: "main.mp4", duration: 4, byteRange: ByteRange(length: 1000, offset: 700),
+            MediaSegment(uri: "main.mp4", duration: .seconds(4), byteRange: ByteRange(length: 1000, offset: 700),
                          map: MediaInitializationSection(uri: "main.mp4", byteRange: ByteRange(length: 700, offset: 0))),
-            MediaSegment(uri: "main.mp4", duration: 4, byteRange: ByteRange(length: 1200, offset: nil)),
-            MediaSegment(uri: "main.mp4", duration: 2.5, byteRange: ByteRange(length: 300, offset: 2900)),
+            MediaSegment(uri: "main.mp4", duration: .seconds(4), byteRange: ByteRange(length: 1200, offset: nil)),
+            MediaSegment(uri: "main.mp4", duration: .milliseconds(2500), byteRange: ByteRange(length: 300, offset: 2900)),
         ])
 
     static let sampleLive = MediaPlaylist(
         targetDuration: 4, mediaSequence: 1234, discontinuitySequence: 7,
         segments: [
-            MediaSegment(uri: "seg_01234.m4s", duration: 4, map: MediaInitializationSection(uri: "init.mp4")),
-            MediaSegment(uri: "seg_01235.m4s", duration: 4, discontinuity: true, map: MediaInitializationSection(uri: "init.mp4")),
+            MediaSegment(uri: "seg_01234.m4s", duration: .seconds(4), map: MediaInitializationSection(uri: "init.mp4")),
+            MediaSegment(uri: "seg_01235.m4s", duration: .seconds(4), discontinuity: true, map: MediaInitializationSection(uri: "init.mp4")),
         ])
 
     static let sampleMaster = MasterPlaylist(
@@ -60,8 +60,8 @@ import VideoCore
         var iframes = Self.sampleByteRange
         iframes.iFramesOnly = true
         #expect(iframes.requiredVersion == 5, "I-frames-only with EXT-X-MAP needs version 5")
-        #expect(MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: 4)]).version == 1)
-        #expect(MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: 3.5)]).version == 3)
+        #expect(MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: .seconds(4))]).version == 1)
+        #expect(MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: .milliseconds(3500))]).version == 3)
     }
 
     @Test func masterPlaylistRoundTrips() throws {
@@ -129,11 +129,11 @@ import VideoCore
     }
 
     @Test func renderRefusesValuesThatCannotBeWritten() {
-        let bad = MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a\nb.ts", duration: 4)])
+        let bad = MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a\nb.ts", duration: .seconds(4))])
         #expect(throws: VideoStackError.self) { try bad.render() }
         let badQuote = MasterPlaylist(variants: [VariantStream(uri: "a.m3u8", bandwidth: 1, codecs: "avc1\"")])
         #expect(throws: VideoStackError.self) { try badQuote.render() }
-        let negative = MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: -1)])
+        let negative = MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: .seconds(-1))])
         #expect(throws: VideoStackError.self) { try negative.render() }
     }
 

@@ -48,8 +48,8 @@ import VideoCore
         let media = try MediaPlaylist(parsing: try await fixture.text("v1/video/index.m3u8"))
         #expect(media.playlistType == .vod && media.endList)
         #expect(media.segments.count == 3, "9 s cut at 4 s boundaries on 2 s keyframes gives 4+4+1")
-        for segment in media.segments.dropLast() { #expect(abs(segment.duration - 4) < 0.001) }
-        #expect(abs(media.totalDuration - 9) < 0.05)
+        for segment in media.segments.dropLast() { #expect(abs(segment.duration.inSeconds - 4) < 0.001) }
+        #expect(abs(media.totalDuration.inSeconds - 9) < 0.05)
         try await checkFMP4Rendition(videoDir, playlist: media, scratch: fixture.dir)
         let audio = try MediaPlaylist(parsing: try await fixture.text("v1/audio/index.m3u8"))
         try await checkFMP4Rendition(fixture.root.appendingPathComponent("v1/audio"), playlist: audio, scratch: fixture.dir, hasVideo: false)
@@ -100,7 +100,7 @@ import VideoCore
         try await run(["ffmpeg", "-v", "error", "-y", "-i", plain, "-c", "copy", "-movflags", "negative_cts_offsets", negative])
         let result = try await Remuxer.package(file: URL(fileURLWithPath: negative), store: fixture.store, directory: "n", logger: testLogger)
         let media = try MediaPlaylist(parsing: try await fixture.text("n/video/index.m3u8"))
-        #expect(abs(media.totalDuration - 5) < 0.05)
+        #expect(abs(media.totalDuration.inSeconds - 5) < 0.05)
         try await checkFMP4Rendition(fixture.root.appendingPathComponent("n/video"), playlist: media, scratch: fixture.dir)
         #expect(result.renditions.count == 2)
         let server = try HTTPServer(directory: fixture.root)

@@ -3,7 +3,6 @@ import VideoCore
 /// H.264 bitstream helpers: NAL unit framing, the `avcC` record, and what the SPS says.
 enum H264 {
     /// NAL unit types this package looks at.
-    static let nalIDR: UInt8 = 5
     static let nalSPS: UInt8 = 7
     static let nalPPS: UInt8 = 8
     static let nalAUD: UInt8 = 9

@@ -367,7 +367,7 @@ public actor RenditionPackager {
         } else {
             end = leaderPackets.map { $0.pts + max($0.duration, tracks[leader].lastDuration) }.max() ?? start
         }
-        let duration = Double(end - start) / Double(leaderScale)
+        let duration = Duration.ticks(end - start, timescale: Int64(leaderScale))
 
         let number = sequence
         sequence += 1
@@ -393,12 +393,12 @@ public actor RenditionPackager {
         var segment = MediaSegment(uri: uri, duration: duration, byteRange: byteRange, discontinuity: pendingDiscontinuity)
         if let base = configuration.programDateTime {
             // Wall-clock time runs on across discontinuities, so it follows the playlist durations, not the timestamps.
-            let elapsed = segments.reduce(0) { $0 + $1.duration }
+            let elapsed = segments.reduce(Duration.zero) { $0 + $1.duration }.inSeconds
             segment.programDateTime = Date(timeIntervalSince1970: ((base.timeIntervalSince1970 + elapsed) * 1000).rounded() / 1000)
         }
         pendingDiscontinuity = false
         segments.append(segment)
-        segmentStarts.append(.seconds(Double(start) / Double(leaderScale)))
+        segmentStarts.append(.ticks(start, timescale: Int64(leaderScale)))
         segmentSizes.append(bytes.count)
         if let iFrameLength {
             var iFrame = segment
@@ -571,8 +571,9 @@ public actor RenditionPackager {
         case .event: type = final && configuration.finishEventAsVOD ? .vod : .event
         case .live: type = nil
         }
-        let longest = list.map(\.duration).max() ?? configuration.segmentDuration.inSeconds
-        let target = max(Int(longest.rounded(.up)), 1)
+        let longest = list.map(\.duration).max() ?? configuration.segmentDuration
+        // Whole seconds, rounded up: no segment's EXTINF then exceeds the target, however players round.
+        let target = max(Int(longest.components.seconds) + (longest.components.attoseconds > 0 ? 1 : 0), 1)
         return MediaPlaylist(targetDuration: target, mediaSequence: mediaSequence, discontinuitySequence: discontinuitySequence,
                              playlistType: type, independentSegments: true, iFramesOnly: iFrames, endList: final, segments: list)
     }
@@ -597,18 +598,18 @@ public actor RenditionPackager {
 
     /// What the rendition has come to so far (final after ``finish()``).
     public func summary() -> RenditionSummary {
-        let totalDuration = segments.reduce(0) { $0 + $1.duration }
+        let totalDuration = segments.reduce(Duration.zero) { $0 + $1.duration }.inSeconds
         let totalBytes = segmentSizes.reduce(0, +)
         func rate(_ bytes: Int, _ seconds: Double) -> Int { seconds > 0 ? Int((Double(bytes * 8) / seconds).rounded(.up)) : 0 }
-        let peak = zip(segmentSizes, segments).map { rate($0, $1.duration) }.max() ?? 0
-        let iPeak = zip(iFrameSizes, iFrameSegments).map { rate($0, $1.duration) }.max() ?? 0
+        let peak = zip(segmentSizes, segments).map { rate($0, $1.duration.inSeconds) }.max() ?? 0
+        let iPeak = zip(iFrameSizes, iFrameSegments).map { rate($0, $1.duration.inSeconds) }.max() ?? 0
         let hasIFrames = configuration.iFramePlaylist && formats[leader].kind == .video && !iFrameSegments.isEmpty
         return RenditionSummary(
             directory: directory, playlistKey: key(configuration.playlistName),
             iFramePlaylistKey: hasIFrames ? key("iframes.m3u8") : nil,
             tracks: formats, codecs: formats.indices.map { codecs[$0]?.codecString ?? formats[$0].codecString ?? formats[$0].codec },
             peakBitRate: peak, averageBitRate: rate(totalBytes, totalDuration),
-            iFramePeakBitRate: iPeak, iFrameAverageBitRate: rate(iFrameSizes.reduce(0, +), iFrameSegments.reduce(0) { $0 + $1.duration }),
-            segmentStarts: segmentStarts, segmentDurations: segments.map { .seconds($0.duration) }, segmentSizes: segmentSizes)
+            iFramePeakBitRate: iPeak, iFrameAverageBitRate: rate(iFrameSizes.reduce(0, +), iFrameSegments.reduce(Duration.zero) { $0 + $1.duration }.inSeconds),
+            segmentStarts: segmentStarts, segmentDurations: segments.map(\.duration), segmentSizes: segmentSizes)
     }
 }

@@ -77,7 +77,7 @@ private struct PlaylistParser {
     var iFramesOnly = false
     var endList = false
     var segments: [MediaSegment] = []
-    var pendingDuration: Double?
+    var pendingDuration: Duration?
     var pendingTitle = ""
     var pendingByteRange: ByteRange?
     var pendingDiscontinuity = false
@@ -234,7 +234,9 @@ private struct PlaylistParser {
             guard pendingDuration == nil else { throw fail("EXTINF follows another EXTINF without a segment URI between them.") }
             let text = try requireValue()
             guard let comma = text.firstIndex(of: ",") else { throw fail("EXTINF must be '#EXTINF:<duration>,[<title>]'; the comma is missing.") }
-            let duration = try decimal(text[..<comma], name)
+            guard let duration = Duration(decimalText: text[..<comma]) else {
+                throw fail("\(name) must be a non-negative decimal number like 4.004; got '\(text[..<comma].prefix(40))'.")
+            }
             pendingDuration = duration
             pendingTitle = String(text[text.index(after: comma)...])
             notePending()
@@ -362,8 +364,8 @@ private struct PlaylistParser {
             guard let duration = pendingDuration else {
                 throw fail("the segment URI '\(uri.prefix(80))' is not preceded by EXTINF.")
             }
-            if let target = targetDuration, duration.rounded() > Double(target) {
-                throw fail("segment duration \(duration) s rounds to more than EXT-X-TARGETDURATION \(target) s.")
+            if let target = targetDuration, duration.roundedSeconds > Int64(target) {
+                throw fail("segment duration \(duration.decimalText) s rounds to more than EXT-X-TARGETDURATION \(target) s.")
             }
             if let range = pendingByteRange, range.offset == nil {
                 guard let previous = segments.last, previous.uri == uri, previous.byteRange != nil else {
@@ -389,13 +391,6 @@ private struct PlaylistParser {
     func integer(_ text: Substring, _ name: String) throws -> Int {
         guard let value = parseDecimalInteger(text) else {
             throw fail("\(name) must be a decimal integer that fits in 63 bits; got '\(text.prefix(40))'.")
-        }
-        return value
-    }
-
-    func decimal(_ text: Substring, _ name: Substring) throws -> Double {
-        guard let value = parseDecimalFloat(text) else {
-            throw fail("\(name) must be a non-negative decimal number like 4.004; got '\(text.prefix(40))'.")
         }
         return value
     }

@@ -1,4 +1,4 @@
-public import VideoCore
+import VideoCore
 
 /// How the poster and the storyboard are picked and laid out.
 ///

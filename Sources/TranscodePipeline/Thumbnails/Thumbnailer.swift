@@ -1,7 +1,7 @@
 internal import CFFmpeg
 public import Foundation
 public import Logging
-public import VideoCore
+import VideoCore
 
 /// Makes a poster and a storyboard from a video file on its own, outside a transcode.
 ///

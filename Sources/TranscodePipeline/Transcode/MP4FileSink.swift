@@ -102,5 +102,8 @@ public final class MP4FileSink: PacketSink {
             files.open[rendition] = nil
         }
         if let failure = state.withLock({ $0.failure }) { throw failure }
+        if let url = state.withLock({ $0.files[rendition] }) {
+            logger.debug("Wrote a rendition's MP4", metadata: ["file": "\(url.path)"])
+        }
     }
 }
