@@ -26,6 +26,12 @@ let frameRate = 30.0
 let sourceSeconds = 20.0
 let thumbnails = ThumbnailConfiguration()
 
+/// Writes a line at once: `print` holds its output until exit when stdout is a file or a pipe,
+/// and each RATIO line should be visible as soon as it is measured.
+func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 struct Usage {
     var wall: Double
     var cpu: Double
@@ -43,7 +49,7 @@ func buildMeter(in directory: URL) -> String? {
     for compiler in ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"] where FileManager.default.isExecutableFile(atPath: compiler) {
         if measure(compiler, ["-O2", "-shared", "-fPIC", "-o", library.path, source.path]).status == 0 { return library.path }
     }
-    print("no C compiler found: CPU is not split into inside and outside x264")
+    emit("no C compiler found: CPU is not split into inside and outside x264")
     return nil
 }
 
@@ -64,7 +70,7 @@ func measure(_ path: String, _ arguments: [String], meter: String? = nil) -> Usa
     let start = DispatchTime.now()
     let spawned = posix_spawn(&pid, path, nil, nil, argv, envp)
     guard spawned == 0 else {
-        print("could not start \(path): \(spawned)")
+        emit("could not start \(path): \(spawned)")
         exit(1)
     }
     var status: Int32 = 0
@@ -169,14 +175,14 @@ try FileManager.default.createDirectory(at: data, withIntermediateDirectories: t
 let source = data.appendingPathComponent("source-1080p30-20s.mp4").path
 let meter = buildMeter(in: data)
 if !FileManager.default.fileExists(atPath: source) {
-    print("making the 20 s 1080p30 source (testsrc2 with film grain, tone) …")
+    emit("making the 20 s 1080p30 source (testsrc2 with film grain, tone) …")
     // Temporal noise on top of the test pattern gives x264 the kind of work camera footage does;
     // a clean synthetic pattern would make every encoder look faster than it is.
     let made = measure(ffmpeg, ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30:duration=20",
                                 "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=20",
                                 "-vf", "noise=alls=12:allf=t", "-c:v", "libx264", "-preset", "fast", "-crf", "20",
                                 "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k", source + ".part.mp4"])
-    guard made.status == 0 else { print("could not make the source"); exit(1) }
+    guard made.status == 0 else { emit("could not make the source"); exit(1) }
     try FileManager.default.moveItem(atPath: source + ".part.mp4", toPath: source)
 }
 let runs = Int(ProcessInfo.processInfo.environment["BENCH_RUNS"] ?? "") ?? 2
@@ -203,25 +209,25 @@ for (name, renditions) in [("publish", ladder), ("ladder", ladder), ("720p", [la
     let cli = cliRuns.min { $0.wall < $1.wall }!
     let ours = ourRuns.min { $0.wall < $1.wall }!
     guard cliRuns.allSatisfy({ $0.status == 0 }), ourRuns.allSatisfy({ $0.status == 0 }) else {
-        print("a run failed (ffmpeg status \(cli.status), VideoStack status \(ours.status))")
+        emit("a run failed (ffmpeg status \(cli.status), VideoStack status \(ours.status))")
         exit(1)
     }
     let expected = renditions.map { "\($0.name).mp4" } + (name == "publish" ? ["poster.jpg", thumbnails.spriteName, "storyboard.vtt"] : [])
     for file in expected where !FileManager.default.fileExists(atPath: ourOut.appendingPathComponent(file).path) {
-        print("VideoStack wrote no \(file)")
+        emit("VideoStack wrote no \(file)")
         exit(1)
     }
     for file in expected where name == "publish" && !file.hasSuffix(".vtt") && !FileManager.default.fileExists(atPath: cliOut.appendingPathComponent(file).path) {
-        print("the ffmpeg CLI wrote no \(file)")
+        emit("the ffmpeg CLI wrote no \(file)")
         exit(1)
     }
     let detail = String(format: "VideoStack %.2f s wall, %.2f s CPU, %.0f MB peak RSS; ffmpeg CLI %.2f s wall, %.2f s CPU, %.0f MB peak RSS; best of %d",
                         ours.wall, ours.cpu, ours.maxRSSMB, cli.wall, cli.cpu, cli.maxRSSMB, runs)
-    print(String(format: "RATIO transcode_\(name) %.3f (%@)", cli.wall / ours.wall, detail))
-    print(String(format: "RATIO transcode_\(name)_memory %.3f (peak RSS ffmpeg CLI / VideoStack)", cli.maxRSSMB / ours.maxRSSMB))
+    emit(String(format: "RATIO transcode_\(name) %.3f (%@)", cli.wall / ours.wall, detail))
+    emit(String(format: "RATIO transcode_\(name)_memory %.3f (peak RSS ffmpeg CLI / VideoStack)", cli.maxRSSMB / ours.maxRSSMB))
     if let ourX264 = ours.x264, let cliX264 = cli.x264 {
         // The encoders alone are the floor: with nothing outside x264, CPU could fall to the inside figure.
-        print(String(format: "CPU transcode_\(name) VideoStack %.2f s inside x264, %.2f s outside; ffmpeg CLI %.2f s inside x264, %.2f s outside (LD_PRELOAD meter: x264's threads plus calls into x264)",
+        emit(String(format: "CPU transcode_\(name) VideoStack %.2f s inside x264, %.2f s outside; ffmpeg CLI %.2f s inside x264, %.2f s outside (LD_PRELOAD meter: x264's threads plus calls into x264)",
                      ourX264, ours.cpu - ourX264, cliX264, cli.cpu - cliX264))
     }
 }
