@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 // VideoStack: the building blocks of a video platform as Swift library modules.
 // Layers (a module imports only modules above it in this list):
-//   VideoCore → SingleTableStore → TranscodePipeline → HLSPackager → SearchIndex
-//   → VideoPlatform → VideoStackHTTP
+//   VideoCore → SingleTableStore → TranscodePipeline, HLSPackager (side by side: both speak
+//   VideoCore's packet seam) → SearchIndex → VideoPlatform → VideoStackHTTP
 // Each C library has exactly one system target, wrapped by exactly one Swift module.
 
 import PackageDescription
@@ -79,11 +79,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. The muxers are pure Swift;
-        // TranscodePipeline supplies the PacketSink seam and, for the remux path, the Demuxer.
+        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. Pure Swift: packets come
+        // through VideoCore's PacketSink and PacketSource seams, from the transcoder or any demuxer.
         .target(
             name: "HLSPackager",
-            dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
