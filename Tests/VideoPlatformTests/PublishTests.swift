@@ -104,6 +104,11 @@ enum PublishMedia {
             let master = String(decoding: try await platform.blobs.get(media.playlist), as: UTF8.self)
             #expect(master.hasPrefix("#EXTM3U"))
             #expect(master.contains("#EXT-X-STREAM-INF"))
+            // Poster and storyboard from the same decode, beside the playlist.
+            let poster = try await platform.blobs.get(try #require(media.poster))
+            #expect(poster.starts(with: [0xFF, 0xD8]))
+            let storyboard = String(decoding: try await platform.blobs.get(try #require(media.storyboard)), as: UTF8.self)
+            #expect(storyboard.hasPrefix("WEBVTT") && storyboard.contains("#xywh="))
             // The growing EVENT playlist was recorded before the video was ready (a 6 s clip in 2 s segments).
             #expect(sawPlaylistWhileProcessing)
             // The upload left the staging directory and lives in the blob store.
@@ -112,6 +117,31 @@ enum PublishMedia {
             let restarted = try await Platform(configuration: configuration(directory), logger: logger)
             defer { restarted.close() }
             #expect(try restarted.searchIndex.search(SearchQuery("lighthouse")).hits.map(\.id) == [video.id.description])
+        }
+    }
+
+    /// The real-world case that once failed after the transcode: Matroska written to a pipe (no
+    /// cues, no duration, cannot seek back), MPEG-4 Part 2 video and AAC audio.
+    @Test func matroskaWithoutCuesPublishes() async throws {
+        try await withTemporaryDirectory(prefix: "publish-mkv") { directory in
+            let platform = try await Platform(configuration: configuration(directory), logger: logger)
+            defer { platform.close() }
+            try await platform.accounts.signUp(username: "ada", email: "ada@example.com", password: "Vq8-zr-Lumen-42x", displayName: "Ada")
+            let mkv = directory.appendingPathComponent("piped.mkv")
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+            shell.arguments = ["-c", "ffmpeg -v error -f lavfi -i testsrc2=size=480x270:rate=25:duration=4 -f lavfi -i sine=duration=4 "
+                + "-c:v mpeg4 -c:a aac -shortest -f matroska - > '\(mkv.path)'"]
+            try shell.run()
+            shell.waitUntilExit()
+            #expect(shell.terminationStatus == 0)
+            let bytes = try [UInt8](Data(contentsOf: mkv))
+            let video = try await running(platform) { () async throws -> Video in
+                let id = try await Self.send(bytes, to: platform, owner: "ada", metadata: ["filename": "piped.mkv"])
+                return try await waitUntil(platform, id, isNot: [.uploading, .processing])
+            }
+            #expect(video.status == .ready, "\(video.failureReason ?? "")")
+            #expect(video.media?.poster != nil && video.media?.storyboard != nil)
         }
     }
 

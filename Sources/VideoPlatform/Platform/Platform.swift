@@ -106,7 +106,7 @@ public final class Platform: Service {
         searchIndex = Platform.openSearchIndex(configuration: configuration, logger: logger)
         follower = SearchFeedFollower(index: searchIndex, store: backends.store, mapping: CatalogSearchMapping(), logger: logger)
         handlers = [PublishRequest.jobKind: PublishSaga(catalog: catalog, blobs: backends.blobs, ladder: configuration.ladder,
-                                                        segmentDuration: configuration.segmentDuration,
+                                                        segmentDuration: configuration.segmentDuration, transcode: configuration.transcode,
                                                         scratchDirectory: configuration.scratchDirectory, logger: logger)]
     }
 

@@ -1,5 +1,6 @@
 public import Foundation
 public import SearchIndex
+public import TranscodePipeline
 public import VideoCore
 
 /// Everything a ``Platform`` needs to know, with defaults that run on one machine.
@@ -28,6 +29,9 @@ public struct PlatformConfiguration: Sendable {
     public var ladder: Ladder
     /// One segment length for the transcoder's keyframes and the packager's cuts.
     public var segmentDuration: Duration
+
+    /// Encoder settings (x264 preset, profile, limits) and the poster and storyboard.
+    public var transcode: TranscodeConfiguration
 
     /// Workers: how many jobs run at once, leases and heartbeats.
     public var workers: JobWorkerConfiguration
@@ -64,6 +68,7 @@ public struct PlatformConfiguration: Sendable {
         roles: Roles = .all,
         ladder: Ladder = .standard,
         segmentDuration: Duration = .seconds(4),
+        transcode: TranscodeConfiguration = TranscodeConfiguration(),
         workers: JobWorkerConfiguration = JobWorkerConfiguration(),
         retries: RetryPolicy = RetryPolicy(),
         views: ViewConfiguration = ViewConfiguration(),
@@ -81,6 +86,7 @@ public struct PlatformConfiguration: Sendable {
         self.roles = roles
         self.ladder = ladder
         self.segmentDuration = segmentDuration
+        self.transcode = transcode
         self.workers = workers
         self.retries = retries
         self.views = views
