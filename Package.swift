@@ -189,10 +189,20 @@ let package = Package(
             path: "Tests/UploadCrashWriter",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "PlatformWorker",
+            dependencies: [
+                "VideoPlatform", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/PlatformWorker",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VideoPlatformTests",
             dependencies: [
-                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore", "UploadCrashWriter",
+                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore", "UploadCrashWriter", "PlatformWorker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
