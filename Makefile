@@ -7,7 +7,7 @@ APT_PACKAGES := libsqlite3-dev libargon2-dev pkg-config libavcodec-dev libavform
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
 PIP_PACKAGES := m3u8 argon2-cffi pyjwt
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
-BENCHES := store transcode hls search
+BENCHES := store transcode hls search platform
 
 .PHONY: deps build test demo bench $(addprefix bench-,$(BENCHES))
 

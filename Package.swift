@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
         .library(name: "HLSPackager", targets: ["HLSPackager"]),
         .executable(name: "bench-hls", targets: ["BenchHLS"]),
+        .executable(name: "bench-platform", targets: ["BenchPlatform"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -157,6 +158,17 @@ let package = Package(
             name: "BenchSearch",
             dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "VideoPlatform", "CSQLite", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/search",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "BenchPlatform",
+            dependencies: [
+                "VideoPlatform", "HLSPackager", "TranscodePipeline", "SingleTableStore", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/platform",
             swiftSettings: swiftSettings
         ),
 
