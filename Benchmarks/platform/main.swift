@@ -27,6 +27,9 @@ import Synchronization
 import TranscodePipeline
 import VideoCore
 import VideoPlatform
+#if canImport(Glibc)
+import Glibc
+#endif
 
 let environment = ProcessInfo.processInfo.environment
 let clipSeconds = Int(environment["BENCH_PLATFORM_SECONDS"] ?? "") ?? 60
@@ -46,10 +49,24 @@ func median(_ values: [Double]) -> Double {
 
 func seconds(_ duration: Duration) -> Double { duration / .seconds(1) }
 
+/// Warnings and errors to stderr, for this benchmark's loggers and any a library makes for itself
+/// (FFmpeg's messages from contexts no object claimed).
 func makeLogger() -> Logger {
-    var logger = Logger(label: "bench-platform", factory: { StreamLogHandler.standardError(label: $0) })
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = .warning
+        return handler
+    }
+    var logger = Logger(label: "bench-platform")
     logger.logLevel = .warning
     return logger
+}
+
+/// CPU seconds (user + system) this process has used so far; both publish sides run in this process, one after the other.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
 func fail(_ message: String) -> Never {
@@ -94,6 +111,8 @@ struct PlatformPublish {
     /// The renditions master.m3u8 listed when it first became playable (video rungs and audio).
     var playableRenditions: Int
     var upload: Double
+    /// CPU seconds of the process from the last PATCH to `ready`.
+    var cpu: Double
     var renditions: [String]
 }
 
@@ -161,6 +180,7 @@ func publishThroughPlatform(_ source: URL, root: URL, logger: Logger) async thro
         }
         // The last PATCH has returned: the upload is complete and handed over.
         let completed = clock.now
+        let cpuAtCompletion = cpuSeconds()
         var firstPlayable: (seconds: Double, renditions: Int)?
         while true {
             guard let video = try await platform.catalog.video(started.video) else { fail("the video disappeared while publishing") }
@@ -172,7 +192,8 @@ func publishThroughPlatform(_ source: URL, root: URL, logger: Logger) async thro
             case .ready:
                 let ready = seconds(clock.now - completed)
                 return PlatformPublish(ready: ready, playable: firstPlayable?.seconds ?? ready, playableRenditions: firstPlayable?.renditions ?? 0,
-                                       upload: seconds(completed - uploadStarted), renditions: video.renditions.map(\.name))
+                                       upload: seconds(completed - uploadStarted), cpu: cpuSeconds() - cpuAtCompletion,
+                                       renditions: video.renditions.map(\.name))
             case .failed:
                 fail("the platform failed to publish the clip: \(video.failureReason ?? "no reason")")
             default:
@@ -187,7 +208,8 @@ func publishThroughPlatform(_ source: URL, root: URL, logger: Logger) async thro
 /// `Transcoder` + `HLSSink` (EVENT playlists, as the saga writes) into a FileBlobStore, with the
 /// platform's default ladder (planned for this source as the saga plans it), segment length and
 /// TranscodeConfiguration. Only the transcode is timed: the probe is part of what the saga adds.
-func publishReference(_ source: URL, root: URL, logger: Logger) async throws -> (seconds: Double, renditions: [String]) {
+/// Also returns when the sink's master.m3u8 first existed (every rung had its first segment) and the CPU seconds.
+func publishReference(_ source: URL, root: URL, logger: Logger) async throws -> ReferencePublish {
     let configuration = PlatformConfiguration(dataDirectory: root)
     let blobs = try FileBlobStore(root: root.appendingPathComponent("media"), logger: logger)
     let info = try await MediaProbe.probe(source, logger: logger)
@@ -196,11 +218,23 @@ func publishReference(_ source: URL, root: URL, logger: Logger) async throws -> 
                        configuration: HLSConfiguration(segmentDuration: configuration.segmentDuration, mode: .event), logger: logger)
     let transcoder = Transcoder(configuration: configuration.transcode, logger: logger)
     let clock = ContinuousClock()
+    let firstMaster = Mutex<Double?>(nil)
+    let cpuAtStart = cpuSeconds()
     let started = clock.now
+    await sink.onFirstPlayable { firstMaster.withLock { $0 = seconds(clock.now - started) } }
     let result = try await transcoder.transcode(input: source, renditions: renditions, sink: sink)
     let elapsed = seconds(clock.now - started)
+    let cpu = cpuSeconds() - cpuAtStart
     guard try await blobs.metadata("videos/reference/hls/master.m3u8") != nil else { fail("the reference wrote no master.m3u8") }
-    return (elapsed, result.renditions.map(\.name))
+    return ReferencePublish(seconds: elapsed, firstMaster: firstMaster.withLock { $0 } ?? elapsed, cpu: cpu, renditions: result.renditions.map(\.name))
+}
+
+struct ReferencePublish {
+    var seconds: Double
+    /// When master.m3u8 first existed, from the start of the transcode.
+    var firstMaster: Double
+    var cpu: Double
+    var renditions: [String]
 }
 
 func benchmarkPublish(logger: Logger) async throws {
@@ -208,8 +242,7 @@ func benchmarkPublish(logger: Logger) async throws {
     let size = (try FileManager.default.attributesOfItem(atPath: source.path)[.size] as? Int) ?? 0
     let segment = seconds(PlatformConfiguration(dataDirectory: URL(fileURLWithPath: "/")).segmentDuration)
     var platformRuns: [PlatformPublish] = []
-    var referenceRuns: [Double] = []
-    var referenceRenditions: [String] = []
+    var referenceRuns: [ReferencePublish] = []
     for round in 0..<publishRounds {
         // Alternate who goes first when there is more than one round, so drift in the machine's load hits both.
         for side in (round % 2 == 0 ? [0, 1] : [1, 0]) {
@@ -217,28 +250,32 @@ func benchmarkPublish(logger: Logger) async throws {
             defer { try? FileManager.default.removeItem(at: root) }
             if side == 0 {
                 let run = try await publishThroughPlatform(source, root: root, logger: logger)
-                emit(String(format: "  platform round %d: ready %.2f s, playable %.2f s after the last PATCH (upload %.2f s, not counted)",
-                            round + 1, run.ready, run.playable, run.upload))
+                emit(String(format: "  platform round %d: ready %.2f s (%.1f CPU s), playable %.2f s after the last PATCH (upload %.2f s, not counted)",
+                            round + 1, run.ready, run.cpu, run.playable, run.upload))
                 platformRuns.append(run)
             } else {
                 let run = try await publishReference(source, root: root, logger: logger)
-                emit(String(format: "  reference round %d: Transcoder + HLSSink %.2f s", round + 1, run.seconds))
-                referenceRuns.append(run.seconds)
-                referenceRenditions = run.renditions
+                emit(String(format: "  reference round %d: Transcoder + HLSSink %.2f s (%.1f CPU s), its master.m3u8 after %.2f s",
+                            round + 1, run.seconds, run.cpu, run.firstMaster))
+                referenceRuns.append(run)
             }
         }
     }
     let renditions = platformRuns[0].renditions
-    guard renditions == referenceRenditions else {
-        fail("the platform made \(renditions) but the reference \(referenceRenditions): not the same work")
+    guard renditions == referenceRuns[0].renditions else {
+        fail("the platform made \(renditions) but the reference \(referenceRuns[0].renditions): not the same work")
     }
-    let ready = median(platformRuns.map(\.ready)), reference = median(referenceRuns)
-    let playableSeconds = median(platformRuns.map(\.playable))
-    let roundsText = publishRounds == 1 ? "1 round each (a \(clipSeconds) s 1080p ladder takes minutes per side on 2 cores)" : "median of \(publishRounds) alternating rounds each"
-    emit(String(format: "RATIO publish_overhead %.3f (reference Transcoder + HLSSink %.2f s / platform %.2f s from the last PATCH returning to ready; %d s 1080p30 %.0f MB upload, default ladder %@, %.0f s segments, default TranscodeConfiguration; %@)",
-                reference / ready, reference, ready, clipSeconds, Double(size) / 1e6, renditions.joined(separator: " "), segment, roundsText))
-    emit(String(format: "RATIO first_playable %.3f ((segment %.0f s + 2 s) / %.2f s from the last PATCH returning to a playable EVENT playlist: media.playlist recorded, master.m3u8 and the first segment of each of its %d renditions in the blob store; above 1 means the floor of one segment + 2 s is met; ready at %.2f s; %@)",
-                (segment + 2) / playableSeconds, segment, playableSeconds, platformRuns[0].playableRenditions, ready, roundsText))
+    let ready = median(platformRuns.map(\.ready)), reference = median(referenceRuns.map(\.seconds))
+    let platformCPU = median(platformRuns.map(\.cpu)), referenceCPU = median(referenceRuns.map(\.cpu))
+    let playableSeconds = median(platformRuns.map(\.playable)), referenceMaster = median(referenceRuns.map(\.firstMaster))
+    let roundsText = publishRounds == 1 ? "1 round each: a 60 s 1080p ladder takes minutes per side on 2 cores" : "median of \(publishRounds) alternating rounds each"
+    emit(String(format: "RATIO publish_overhead %.3f (reference Transcoder + HLSSink %.2f s / platform %.2f s from the last PATCH returning to ready; CPU %.1f s reference, %.1f s platform; %d s 1080p30 %.0f MB upload, default ladder %@, %.0f s segments, default TranscodeConfiguration; %@)",
+                reference / ready, reference, ready, referenceCPU, platformCPU, clipSeconds, Double(size) / 1e6, renditions.joined(separator: " "), segment, roundsText))
+    // The first segment of every rung needs a segment's worth of media encoded for the whole ladder:
+    // at the reference's speed that alone takes segment / speed.
+    let speed = Double(clipSeconds) / reference
+    emit(String(format: "RATIO first_playable %.3f ((segment %.0f s + 2 s) / %.2f s from the last PATCH returning to a playable EVENT playlist: media.playlist recorded, master.m3u8 and the first segment of each of its %d renditions in the blob store; above 1 means the floor of one segment + 2 s is met; the reference's own master.m3u8 came %.2f s into its transcode; the ladder encodes at %.2fx real time here, so a %.0f s segment of every rung takes at least %.2f s; ready at %.2f s; %@)",
+                (segment + 2) / playableSeconds, segment, playableSeconds, platformRuns[0].playableRenditions, referenceMaster, speed, segment, segment / speed, ready, roundsText))
 }
 
 // MARK: Views
