@@ -110,6 +110,10 @@ struct PlatformPublish {
     var playable: Double
     /// The renditions master.m3u8 listed when it first became playable (video rungs and audio).
     var playableRenditions: Int
+    /// From the last PATCH to the first progress the saga wrote (the transcoder's first packets are out).
+    var firstProgress: Double?
+    /// From the last PATCH to the video recording its growing playlist.
+    var mediaRecorded: Double?
     var upload: Double
     /// CPU seconds of the process from the last PATCH to `ready`.
     var cpu: Double
@@ -182,8 +186,11 @@ func publishThroughPlatform(_ source: URL, root: URL, logger: Logger) async thro
         let completed = clock.now
         let cpuAtCompletion = cpuSeconds()
         var firstPlayable: (seconds: Double, renditions: Int)?
+        var firstProgress: Double?, mediaRecorded: Double?
         while true {
             guard let video = try await platform.catalog.video(started.video) else { fail("the video disappeared while publishing") }
+            if firstProgress == nil, (video.progress ?? 0) > 0 { firstProgress = seconds(clock.now - completed) }
+            if mediaRecorded == nil, video.media != nil { mediaRecorded = seconds(clock.now - completed) }
             if firstPlayable == nil, let media = video.media {
                 let (ok, count) = try await playable(media, in: platform.blobs)
                 if ok { firstPlayable = (seconds(clock.now - completed), count) }
@@ -192,6 +199,7 @@ func publishThroughPlatform(_ source: URL, root: URL, logger: Logger) async thro
             case .ready:
                 let ready = seconds(clock.now - completed)
                 return PlatformPublish(ready: ready, playable: firstPlayable?.seconds ?? ready, playableRenditions: firstPlayable?.renditions ?? 0,
+                                       firstProgress: firstProgress, mediaRecorded: mediaRecorded,
                                        upload: seconds(completed - uploadStarted), cpu: cpuSeconds() - cpuAtCompletion,
                                        renditions: video.renditions.map(\.name))
             case .failed:
@@ -250,8 +258,8 @@ func benchmarkPublish(logger: Logger) async throws {
             defer { try? FileManager.default.removeItem(at: root) }
             if side == 0 {
                 let run = try await publishThroughPlatform(source, root: root, logger: logger)
-                emit(String(format: "  platform round %d: ready %.2f s (%.1f CPU s), playable %.2f s after the last PATCH (upload %.2f s, not counted)",
-                            round + 1, run.ready, run.cpu, run.playable, run.upload))
+                emit(String(format: "  platform round %d: ready %.2f s (%.1f CPU s), playable %.2f s after the last PATCH (first progress %.2f s, media.playlist recorded %.2f s; upload %.2f s, not counted)",
+                            round + 1, run.ready, run.cpu, run.playable, run.firstProgress ?? -1, run.mediaRecorded ?? -1, run.upload))
                 platformRuns.append(run)
             } else {
                 let run = try await publishReference(source, root: root, logger: logger)
