@@ -280,9 +280,9 @@ func benchmarkPublish(logger: Logger) async throws {
     emit(String(format: "RATIO publish_overhead %.3f (reference Transcoder + HLSSink %.2f s / platform %.2f s from the last PATCH returning to ready; CPU %.1f s reference, %.1f s platform; %d s 1080p30 %.0f MB upload, default ladder %@, %.0f s segments, default TranscodeConfiguration; %@)",
                 reference / ready, reference, ready, referenceCPU, platformCPU, clipSeconds, Double(size) / 1e6, renditions.joined(separator: " "), segment, roundsText))
     // The first segment of every rung needs a segment's worth of media encoded for the whole ladder:
-    // at the reference's speed that alone takes segment / speed.
+    // at the reference's average speed that takes about segment / speed (the start can run faster or slower).
     let speed = Double(clipSeconds) / reference
-    emit(String(format: "RATIO first_playable %.3f ((segment %.0f s + 2 s) / %.2f s from the last PATCH returning to a playable EVENT playlist: media.playlist recorded, master.m3u8 and the first segment of each of its %d renditions in the blob store; above 1 means the floor of one segment + 2 s is met; the reference's own master.m3u8 came %.2f s into its transcode; the ladder encodes at %.2fx real time here, so a %.0f s segment of every rung takes at least %.2f s; ready at %.2f s; %@)",
+    emit(String(format: "RATIO first_playable %.3f ((segment %.0f s + 2 s) / %.2f s from the last PATCH returning to a playable EVENT playlist: media.playlist recorded, master.m3u8 and the first segment of each of its %d renditions in the blob store; above 1 means the floor of one segment + 2 s is met; the reference's own master.m3u8 came %.2f s into its transcode; the ladder encodes at %.2fx real time on average here, so a %.0f s segment of every rung takes about %.2f s; ready at %.2f s; %@)",
                 (segment + 2) / playableSeconds, segment, playableSeconds, platformRuns[0].playableRenditions, referenceMaster, speed, segment, segment / speed, ready, roundsText))
 }
 
