@@ -4,10 +4,11 @@
 SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libswresample-dev libavfilter-dev ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base \
-	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
+	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
+	nginx wrk
 PIP_PACKAGES := m3u8
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
-BENCHES := store transcode hls search
+BENCHES := store transcode hls search serve
 
 .PHONY: deps build test demo bench $(addprefix bench-,$(BENCHES))
 

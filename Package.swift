@@ -30,11 +30,16 @@ let package = Package(
         .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
         .library(name: "HLSPackager", targets: ["HLSPackager"]),
         .executable(name: "bench-hls", targets: ["BenchHLS"]),
+        .library(name: "VideoStackHTTP", targets: ["VideoStackHTTP"]),
+        .executable(name: "bench-serve", targets: ["BenchServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -96,6 +101,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: HTTP delivery over Hummingbird: media from a BlobStore with RFC 9110 semantics.
+        .target(
+            name: "VideoStackHTTP",
+            dependencies: [
+                "VideoCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "Demo",
@@ -141,6 +159,15 @@ let package = Package(
             name: "BenchStore",
             dependencies: ["SingleTableStore", "CSQLite"],
             path: "Benchmarks/store",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BenchServe",
+            dependencies: [
+                "VideoStackHTTP", "VideoCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Benchmarks/serve",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -190,6 +217,17 @@ let package = Package(
         .testTarget(
             name: "TranscodePipelineTests",
             dependencies: ["TestSupport", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoStackHTTPTests",
+            dependencies: [
+                "TestSupport", "VideoStackHTTP", "VideoCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
