@@ -8,6 +8,8 @@ APT_PACKAGES := libsqlite3-dev pkg-config libavcodec-dev libavformat-dev libavut
 	nginx wrk
 PIP_PACKAGES := m3u8
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
+# nginx and wrk are for VideoStackHTTP's tests (a caching proxy started by the tests on its own
+# port) and bench-serve; the package's own nginx service is stopped so it does not hold port 80.
 BENCHES := store transcode hls search serve
 
 .PHONY: deps build test demo bench $(addprefix bench-,$(BENCHES))
@@ -17,6 +19,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		case " $$missing " in *" nginx "*) service nginx stop >/dev/null 2>&1 || true;; esac; \
 	fi
 	@missing=$$(for p in $(PIP_PACKAGES); do python3 -c "import importlib.metadata as m; m.version('$$p')" 2>/dev/null || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

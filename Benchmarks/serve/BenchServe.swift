@@ -8,7 +8,8 @@
 // many requests were served without error and the p99 for both.
 //
 // Environment: BENCH_SERVE_ROUNDS (default 3), BENCH_SERVE_SECONDS (per wrk run, default 10),
-// BENCH_SERVE_CONNECTIONS (default 5000), BENCH_SERVE_ONLY=ours|nginx (profiling aid).
+// BENCH_SERVE_CONNECTIONS (default 5000), BENCH_SERVE_HOLD_KEY (the key the hold asks for;
+// default the VOD playlist), BENCH_SERVE_ONLY=ours|nginx (profiling aids; ROUNDS=0 skips to the hold).
 
 import Foundation
 import Hummingbird
@@ -65,16 +66,16 @@ struct BenchServe {
         say("segments: \(keys.segments.count) x ~\(keys.segmentBytes / keys.segments.count / 1000) kB; wrk -t2 -c256 -d\(seconds)s --latency, \(rounds) alternating rounds")
         var ours: [WrkRun] = []
         var theirs: [WrkRun] = []
-        for round in 1...rounds {
+        for round in 0..<rounds {
             if only != "nginx" {
                 let run = try WrkRun.run(port: ourPort, threads: 2, connections: 256, seconds: seconds, path: segmentPaths[0], script: script)
                 ours.append(run)
-                say("  round \(round) ours:  \(run.summary)")
+                say("  round \(round + 1) ours:  \(run.summary)")
             }
             if only != "ours" {
                 let run = try WrkRun.run(port: nginx.port, threads: 2, connections: 256, seconds: seconds, path: segmentPaths[0], script: script)
                 theirs.append(run)
-                say("  round \(round) nginx: \(run.summary)")
+                say("  round \(round + 1) nginx: \(run.summary)")
             }
         }
         if !ours.isEmpty, !theirs.isEmpty {
@@ -90,7 +91,7 @@ struct BenchServe {
 
         // The hold: many idle-ish keep-alive connections, each asking for the (small) VOD
         // playlist, so the figure is about connections rather than bandwidth.
-        let holdPath = "/media/" + keys.playlist
+        let holdPath = "/media/" + (environment["BENCH_SERVE_HOLD_KEY"] ?? keys.playlist)
         say("hold: wrk -t2 -c\(holdConnections) -d\(seconds)s --timeout 10s on \(holdPath)")
         var holdLines: [String] = []
         if only != "nginx" {
@@ -286,6 +287,7 @@ final class NginxServer {
 struct WrkRun {
     var requests = 0
     var requestsPerSecond = 0.0
+    var megabytesPerSecond = 0.0
     var p99Milliseconds = 0.0
     var connectErrors = 0
     var readErrors = 0
@@ -296,7 +298,7 @@ struct WrkRun {
     var errors: Int { readErrors + writeErrors + timeouts + non2xx }
 
     var summary: String {
-        String(format: "%.0f req/s, p99 %.1f ms, errors %d", requestsPerSecond, p99Milliseconds, errors + connectErrors)
+        String(format: "%.0f req/s (%.0f MB/s), p99 %.1f ms, errors %d", requestsPerSecond, megabytesPerSecond, p99Milliseconds, errors + connectErrors)
     }
 
     var holdSummary: String {
@@ -336,6 +338,8 @@ struct WrkRun {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
             if line.hasPrefix("Requests/sec:"), let value = Double(fields.last ?? "") {
                 run.requestsPerSecond = value
+            } else if line.hasPrefix("Transfer/sec:"), let value = fields.last {
+                run.megabytesPerSecond = megabytes(value)
             } else if line.hasPrefix("99%"), fields.count >= 2 {
                 run.p99Milliseconds = milliseconds(fields[1])
             } else if line.contains("requests in"), let count = Int(fields.first ?? "") {
@@ -355,6 +359,14 @@ struct WrkRun {
             }
         }
         return run
+    }
+
+    /// wrk's "1.23GB" / "456.7MB" / "12KB" per second, in MB (10^6 bytes: wrk's units are 2^10-based).
+    static func megabytes(_ text: String) -> Double {
+        for (suffix, scale) in [("GB", 1_073_741_824.0), ("MB", 1_048_576.0), ("KB", 1024.0), ("B", 1.0)] where text.hasSuffix(suffix) {
+            return (Double(text.dropLast(suffix.count)) ?? 0) * scale / 1e6
+        }
+        return 0
     }
 
     static func milliseconds(_ text: String) -> Double {

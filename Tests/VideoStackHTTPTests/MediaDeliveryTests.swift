@@ -241,7 +241,7 @@ import VideoCore
     }
 
     @Test func aGrowingPlaylistIsServedFreshAndTurnsLongLivedWhenItEnds() async throws {
-        let fixture = try await fixture()
+        let fixture = try await fixture(MediaDeliveryConfiguration(playlistRevalidationInterval: .zero))
         defer { fixture.cleanup() }
         let key = "videos/v2/720p/index.m3u8"
         let growing = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXTINF:4.0,\nseg_00001.m4s\n"
@@ -252,13 +252,28 @@ import VideoCore
             #expect(first.headers[.cacheControl] == "public, max-age=1")
             let ended = growing + "#EXTINF:4.0,\nseg_00002.m4s\n#EXT-X-ENDLIST\n"
             try await fixture.store.put(key, string: ended)
-            // Playlists are revalidated against the store on every request: no staleness here.
+            // With a zero interval playlists are checked against the store on every request.
             let second = try await client.execute(uri: "/media/" + key, method: .get)
             #expect(String(buffer: second.body) == ended)
             #expect(second.headers[.cacheControl] == "public, max-age=86400")
             #expect(second.headers[.eTag] != first.headers[.eTag])
             let revalidated = try await client.execute(uri: "/media/" + key, method: .get, headers: [.ifNoneMatch: try #require(first.headers[.eTag])])
             #expect(revalidated.status == .ok)
+        }
+    }
+
+    @Test func playlistsAreHeldForTheirOwnRevalidationInterval() async throws {
+        let fixture = try await fixture(MediaDeliveryConfiguration(revalidationInterval: .zero, playlistRevalidationInterval: .seconds(3600)))
+        defer { fixture.cleanup() }
+        let key = "videos/v2/720p/index.m3u8"
+        let growing = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\nseg_00001.m4s\n"
+        try await fixture.store.put(key, string: growing)
+        try await session(fixture) { client in
+            #expect(String(buffer: try await client.execute(uri: "/media/" + key, method: .get).body) == growing)
+            try await fixture.store.put(key, string: growing + "#EXTINF:4.0,\nseg_00002.m4s\n")
+            #expect(String(buffer: try await client.execute(uri: "/media/" + key, method: .get).body) == growing)
+            fixture.delivery.purge(keysWithPrefix: key)
+            #expect(String(buffer: try await client.execute(uri: "/media/" + key, method: .get).body) != growing)
         }
     }
 

@@ -34,7 +34,7 @@ struct MediaObject: Sendable {
 /// A bounded in-memory cache of media objects with single-flight loading.
 ///
 /// Entries are served without asking the blob store until they are older than their kind's
-/// revalidation interval; then one metadata call (shared by all requests that arrive meanwhile)
+/// revalidation interval (playlists have their own, short one); then one metadata call (shared by all requests that arrive meanwhile)
 /// either confirms the entry (same store validator) or replaces it. Eviction is least recently
 /// used by bytes.
 final class MediaObjectCache: Sendable {
@@ -71,7 +71,8 @@ final class MediaObjectCache: Sendable {
         let now = clock.now
         let cached: MediaObject? = state.withLock { state in
             guard var slot = state.slots[key] else { return nil }
-            guard slot.object.kind != .playlist, now - slot.validatedAt < configuration.revalidationInterval else { return nil }
+            let interval = slot.object.kind == .playlist ? configuration.playlistRevalidationInterval : configuration.revalidationInterval
+            guard now - slot.validatedAt < interval else { return nil }
             state.tick &+= 1
             slot.lastUse = state.tick
             state.slots[key] = slot

@@ -18,9 +18,10 @@ internal import NIOCore
 /// ```
 ///
 /// What it does, per request:
-/// - **Path safety**: the raw path tail is decoded and checked at the edge (see ``MediaDelivery``'s
-///   guide, "Path safety"); anything that is not a plain relative key gets 400 before the
-///   access policy or the blob store sees it.
+/// - **Path safety**: the raw path tail is decoded and checked at the edge; `..` in any spelling,
+///   encoded separators (`%2F`, `%5C`), backslashes, NUL and other controls, empty components,
+///   components starting with `.`, invalid UTF-8 and keys over the length limit get 400 before
+///   the access policy or the blob store sees them.
 /// - **Access**: the ``MediaAccessPolicy`` decides (403 or 404 when it refuses).
 /// - **Validators**: a strong `ETag` from the store's validator and `Last-Modified` (whole
 ///   seconds). Preconditions are evaluated in RFC 9110 §13.2.2 order: `If-Match` (strong, 412),

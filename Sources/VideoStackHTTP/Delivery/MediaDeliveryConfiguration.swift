@@ -20,12 +20,20 @@ public struct MediaDeliveryConfiguration: Sendable {
     /// How long a cached object is served before the blob store is asked again whether it
     /// changed (one metadata call, not a read).
     ///
-    /// Applies to immutable kinds (segments, init segments, images, storyboards); playlists are
-    /// checked on every request, so a growing playlist is never served staler than the blob store
-    /// has it. The cost of a longer interval is that a deleted or replaced segment may be served
-    /// for that long; the gain is one metadata call per interval instead of per request, which
-    /// matters for a remote blob store.
+    /// Applies to everything but playlists (which have ``playlistRevalidationInterval``). The
+    /// cost of a longer interval is that a deleted or replaced segment may be served for that
+    /// long; the gain is one metadata call per interval instead of per request, which matters
+    /// for a remote blob store.
     public var revalidationInterval: Duration
+
+    /// The same for playlists, which change while a video is packaged or live.
+    ///
+    /// The default, 100 ms, is small beside the second a CDN keeps a growing playlist and the
+    /// 4 seconds between a player's reloads, and it saves a metadata call on all but one request
+    /// per interval (with 5,000 connections asking for one playlist, checking on every request
+    /// gave 4.0k-6.4k requests per second here, this default 7.1k-14.7k). `.zero` checks on every
+    /// request, so a playlist is never served staler than the blob store has it.
+    public var playlistRevalidationInterval: Duration
 
     /// Chunk size for streaming large objects.
     public var streamChunkSize: Int
@@ -40,6 +48,7 @@ public struct MediaDeliveryConfiguration: Sendable {
         maximumCachedObjectSize: Int = 4 << 20,
         objectCacheCapacity: Int = 256 << 20,
         revalidationInterval: Duration = .seconds(1),
+        playlistRevalidationInterval: Duration = .milliseconds(100),
         streamChunkSize: Int = 256 << 10,
         maximumKeyLength: Int = 1024
     ) {
@@ -48,6 +57,7 @@ public struct MediaDeliveryConfiguration: Sendable {
         self.maximumCachedObjectSize = maximumCachedObjectSize
         self.objectCacheCapacity = objectCacheCapacity
         self.revalidationInterval = revalidationInterval
+        self.playlistRevalidationInterval = playlistRevalidationInterval
         self.streamChunkSize = streamChunkSize
         self.maximumKeyLength = maximumKeyLength
     }
