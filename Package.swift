@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "BenchServe",
             dependencies: [
-                "VideoStackHTTP", "VideoCore",
+                "VideoStackHTTP", "VideoCore", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/serve",

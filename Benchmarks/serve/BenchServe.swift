@@ -15,6 +15,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Synchronization
+import TestSupport
 import VideoCore
 import VideoStackHTTP
 #if canImport(Glibc)
@@ -51,7 +52,7 @@ struct BenchServe {
         var portIterator = ports.stream.makeAsyncIterator()
         guard let ourPort = await portIterator.next(), ourPort > 0 else { throw VideoStackError(.internal, "our server did not start") }
 
-        let nginx = try NginxServer(root: root, directory: work.appendingPathComponent("nginx"))
+        let nginx = try await NginxReference.start(root: root, directory: work.appendingPathComponent("nginx"))
 
         let segmentPaths = keys.segments.map { "/media/" + $0 }
         let script = work.appendingPathComponent("segments.lua")
@@ -103,7 +104,7 @@ struct BenchServe {
             holdLines.append("nginx: \(run.holdSummary)")
         }
         say("CONNECTIONS serve_hold_\(holdConnections) " + holdLines.joined(separator: " | "))
-        nginx.stop()
+        await nginx.stop()
         // No graceful shutdown of our server: with thousands of connections just closed by wrk,
         // NIO 2.101 can trap in NIOAsyncWriter's deinit while the server is cancelled (seen
         // here). The measurements are done; the process exit closes every socket.
@@ -198,88 +199,31 @@ struct BenchServe {
 }
 
 /// nginx serving `root` as static files under `/media/` on a free loopback port.
-final class NginxServer {
-    let port: Int
-    let process = Process()
-
-    init(root: URL, directory: URL) throws {
+enum NginxReference {
+    static func start(root: URL, directory: URL) async throws -> NginxProcess {
         try? FileManager.default.removeItem(at: directory)
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("logs"), withIntermediateDirectories: true)
-        port = try Self.freePort()
-        let user = getuid() == 0 ? "user root;" : ""
         // As close to a production static-file setup as the comparison allows: sendfile, a
         // descriptor cache (ours keeps metadata too), no access log (ours logs nothing per
-        // request), keep-alive without a request cap (ours has none).
-        let configuration = """
-        \(user)
-        worker_processes auto;
-        worker_rlimit_nofile 65536;
-        pid \(directory.path)/nginx.pid;
-        error_log \(directory.path)/logs/error.log error;
-        events { worker_connections 16384; }
-        http {
-            access_log off;
-            sendfile on;
-            tcp_nopush on;
-            keepalive_requests 100000000;
-            keepalive_timeout 120s;
-            open_file_cache max=1000 inactive=60s;
-            types { application/vnd.apple.mpegurl m3u8; video/iso.segment m4s; video/mp4 mp4; }
-            server {
-                listen 127.0.0.1:\(port) backlog=4096;
-                location /media/ { alias \(root.path)/; add_header Cache-Control "public, max-age=31536000, immutable"; }
-            }
-        }
-        """
-        let file = directory.appendingPathComponent("nginx.conf")
-        try configuration.write(to: file, atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = ["-p", directory.path, "-c", file.path, "-g", "daemon off;"]
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Ready when it accepts a connection.
-        for _ in 0..<200 {
-            if Self.canConnect(port: port) { return }
-            usleep(25_000)
-        }
-        process.terminate()
-        throw VideoStackError(.internal, "nginx did not start; see \(directory.path)/logs/error.log")
-    }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw VideoStackError(.io, "no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func canConnect(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
+        // request), keep-alive without a request cap (ours has none), the same listen backlog.
+        return try await NginxProcess(
+            directory: directory,
+            http: """
+                access_log off;
+                sendfile on;
+                tcp_nopush on;
+                keepalive_requests 100000000;
+                keepalive_timeout 120s;
+                open_file_cache max=1000 inactive=60s;
+                types { application/vnd.apple.mpegurl m3u8; video/iso.segment m4s; video/mp4 mp4; }
+                server {
+                    listen 127.0.0.1:PORT backlog=4096;
+                    location /media/ { alias \(root.path)/; add_header Cache-Control "public, max-age=31536000, immutable"; }
+                }
+            """,
+            main: "worker_rlimit_nofile 65536;",
+            workerProcesses: "auto",
+            workerConnections: 16_384
+        )
     }
 }
 

@@ -12,6 +12,7 @@ import VideoStackHTTP
     /// as conditional requests (If-None-Match / If-Modified-Since), as CDNs send them.
     static func proxyConfiguration(cache: URL, originPort: Int) -> String {
         """
+        access_log \(cache.deletingLastPathComponent().path)/logs/access.log;
         proxy_cache_path \(cache.path) levels=1:2 keys_zone=media:10m max_size=1g inactive=60m use_temp_path=off;
         server {
             listen 127.0.0.1:PORT;
@@ -33,7 +34,7 @@ import VideoStackHTTP
     func withProxy(_ fixture: DeliveryFixture, _ body: @Sendable @escaping (_ base: String) async throws -> Void) async throws {
         try await fixture.withLiveServer { originPort in
             let directory = fixture.directory.url.appendingPathComponent("nginx")
-            let nginx = try await Nginx(directory: directory, http: Self.proxyConfiguration(cache: directory.appendingPathComponent("cache"), originPort: originPort))
+            let nginx = try await NginxProcess(directory: directory, http: Self.proxyConfiguration(cache: directory.appendingPathComponent("cache"), originPort: originPort))
             do {
                 try await body("http://127.0.0.1:\(nginx.port)")
             } catch {

@@ -27,9 +27,9 @@ enum MediaKey {
             let byte = utf8[index]
             utf8.formIndex(after: &index)
             if byte == UInt8(ascii: "%") {
-                guard index != utf8.endIndex, let high = hexValue(utf8[index]) else { throw badEscape }
+                guard index != utf8.endIndex, let high = PercentEncoding.hexValue(utf8[index]) else { throw badEscape }
                 utf8.formIndex(after: &index)
-                guard index != utf8.endIndex, let low = hexValue(utf8[index]) else { throw badEscape }
+                guard index != utf8.endIndex, let low = PercentEncoding.hexValue(utf8[index]) else { throw badEscape }
                 utf8.formIndex(after: &index)
                 let decoded = high << 4 | low
                 if decoded == UInt8(ascii: "/") || decoded == UInt8(ascii: "\\") {
@@ -69,15 +69,6 @@ enum MediaKey {
         }
         if byte == UInt8(ascii: "\\") {
             throw VideoStackError(.invalidInput, "The media path contains a backslash; keys use '/' only.")
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
         }
     }
 }
