@@ -5,7 +5,7 @@ SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libswresample-dev libavfilter-dev ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
-	nginx wrk
+	nginx wrk curl
 PIP_PACKAGES := m3u8
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
 # nginx and wrk are for VideoStackHTTP's tests (a caching proxy started by the tests on its own

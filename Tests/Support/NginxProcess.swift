@@ -62,9 +62,12 @@ public final class NginxProcess: Sendable {
 
 /// A failure to set up a loopback server or client.
 public struct LoopbackError: Error, CustomStringConvertible {
+    /// What went wrong.
     public var message: String
+    /// The message.
     public var description: String { message }
 
+    /// Creates the error.
     public init(message: String) { self.message = message }
 }
 

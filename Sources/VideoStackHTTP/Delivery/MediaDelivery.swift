@@ -5,7 +5,7 @@ internal import Foundation
 internal import HTTPTypes
 internal import NIOCore
 
-/// Serves playlists, segments, posters and storyboards from a ``VideoCore/BlobStore`` over HTTP,
+/// Serves playlists, segments, posters and storyboards from a `BlobStore` over HTTP,
 /// with the request semantics of RFC 9110 that players and CDNs rely on.
 ///
 /// Mount it on a Hummingbird router under a prefix of the host's choosing; the rest of the path
@@ -59,7 +59,7 @@ public struct MediaDelivery: Sendable {
 
     /// Creates a delivery over `blobs`.
     /// - Parameters:
-    ///   - blobs: the store holding the media (``VideoCore/FileBlobStore`` embedded).
+    ///   - blobs: the store holding the media (`FileBlobStore` embedded).
     ///   - configuration: caching lifetimes, CORS origins, the object cache.
     ///   - authorizer: the access policy; ``PublicMediaAccess`` (the default) allows everything.
     public init(
