@@ -97,7 +97,9 @@ public struct MediaDelivery: Sendable {
     static func rawKey<Context: RequestContext>(of request: Request, context: Context) -> Substring {
         let path = request.uri.path
         guard let tail = context.parameters[Parameters.recursiveCaptureKey], !tail.isEmpty else { return "" }
-        if path.hasSuffix(tail) {
+        // Byte-wise: String.hasSuffix compares by Unicode canonical equivalence, which is slower
+        // and not what a path comparison means.
+        if path.utf8.count >= tail.utf8.count, path.utf8.reversed().starts(with: tail.utf8.reversed()) {
             let start = path.utf8.index(path.utf8.endIndex, offsetBy: -tail.utf8.count)
             // A doubled separator right before the tail ("/media//etc") was skipped by the
             // router; hand it on so that the key check refuses it.

@@ -20,6 +20,7 @@ enum MediaKey {
         guard !utf8.isEmpty else {
             throw VideoStackError(.invalidInput, "The media path names no object.")
         }
+        if utf8.count <= maximumLength, let plain = plainKey(raw) { return plain }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var index = utf8.startIndex
@@ -57,6 +58,20 @@ enum MediaKey {
             }
         }
         return key
+    }
+
+    /// The common case, checked without copying: printable ASCII, no `%` or `\`, no empty or
+    /// dot-led component, within the length limit. Anything else takes the full path, which
+    /// also produces the error message.
+    private static func plainKey(_ raw: Substring) -> String? {
+        var previous = UInt8(ascii: "/")
+        for byte in raw.utf8 {
+            guard byte > 0x20, byte < 0x7F, byte != UInt8(ascii: "%"), byte != UInt8(ascii: "\\") else { return nil }
+            if previous == UInt8(ascii: "/"), byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".") { return nil }
+            previous = byte
+        }
+        guard previous != UInt8(ascii: "/") else { return nil }
+        return String(raw)
     }
 
     private static var badEscape: VideoStackError {
