@@ -10,7 +10,7 @@ public final class NginxProcess: Sendable {
     public let port: Int
     /// Its prefix directory: configuration, logs, pid file, temporary files.
     public let directory: URL
-    private let process: ChildProcess
+    private let process: ToolProcess
 
     /// Starts nginx and returns once it accepts connections.
     /// - Parameters:
@@ -44,7 +44,7 @@ public final class NginxProcess: Sendable {
         """
         let file = directory.appendingPathComponent("nginx.conf")
         try configuration.write(to: file, atomically: true, encoding: .utf8)
-        process = try ChildProcess(["/usr/sbin/nginx", "-p", directory.path, "-c", file.path, "-g", "daemon off;"])
+        process = try ToolProcess(["/usr/sbin/nginx", "-p", directory.path, "-c", file.path, "-g", "daemon off;"])
         for _ in 0..<400 {
             if Loopback.canConnect(port: port) { return }
             try await Task.sleep(for: .milliseconds(25))

@@ -68,7 +68,7 @@ import VideoStackHTTP
                 line = data.split(b"\r\n", 1)[0].decode("latin-1") if data else "closed"
                 print(line)
             """#
-            let result = try await ChildProcess.run(["python3", "-c", script, String(port)])
+            let result = try await ToolProcess.run(["python3", "-c", script, String(port)])
             #expect(result.status == 0, "\(result.stderr)")
             let lines = result.output.split(separator: "\n").map(String.init)
             #expect(lines.count == 8)
@@ -128,7 +128,7 @@ import VideoStackHTTP
                 out["urllib"] = [r.status, hashlib.sha256(r.read()).hexdigest()]
             print(json.dumps(out))
             """#
-            let result = try await ChildProcess.run(["python3", "-c", script, String(port), "/media/" + Self.segmentKey])
+            let result = try await ToolProcess.run(["python3", "-c", script, String(port), "/media/" + Self.segmentKey])
             #expect(result.status == 0, "\(result.stderr)")
             let out = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: [Any]])
             let digest = { (bytes: ArraySlice<UInt8>) in sha256Hex(Array(bytes)) }
@@ -189,7 +189,7 @@ import VideoStackHTTP
     static func storeHLS(in fixture: DeliveryFixture) async throws {
         let output = fixture.directory.url.appendingPathComponent("hls")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        let make = try await ChildProcess.run([
+        let make = try await ToolProcess.run([
             "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4",
             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=4",
             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac",
@@ -210,7 +210,7 @@ import VideoStackHTTP
         try await Self.storeHLS(in: fixture)
         try await fixture.withLiveServer { port in
             let url = "http://127.0.0.1:\(port)/media/videos/p1/master.m3u8"
-            let probe = try await ChildProcess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "json", url])
+            let probe = try await ToolProcess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "json", url])
             #expect(probe.status == 0, "\(probe.stderr)")
             let json = try #require(try JSONSerialization.jsonObject(with: probe.stdout) as? [String: Any])
             let duration = Double(((json["format"] as? [String: Any])?["duration"] as? String) ?? "") ?? 0
@@ -218,7 +218,7 @@ import VideoStackHTTP
             let types = ((json["streams"] as? [[String: Any]]) ?? []).compactMap { $0["codec_type"] as? String }
             #expect(Set(types) == ["video", "audio"])
             // ffmpeg exits 0 even when a segment fails to load, so its log must be empty too.
-            let decode = try await ChildProcess.run(["ffmpeg", "-v", "error", "-i", url, "-f", "null", "-"])
+            let decode = try await ToolProcess.run(["ffmpeg", "-v", "error", "-i", url, "-f", "null", "-"])
             #expect(decode.status == 0)
             #expect(decode.stderr.isEmpty, "\(decode.stderr)")
             // Every segment went through the delivery.
@@ -232,7 +232,7 @@ import VideoStackHTTP
         try await Self.storeHLS(in: fixture)
         try await fixture.withLiveServer { port in
             let url = "http://127.0.0.1:\(port)/media/videos/p1/master.m3u8"
-            let play = try await ChildProcess.run([
+            let play = try await ToolProcess.run([
                 "gst-launch-1.0", "-q", "playbin3", "uri=\(url)", "video-sink=fakesink", "audio-sink=fakesink",
             ])
             #expect(play.status == 0, "\(play.stderr) \(play.output)")

@@ -11,7 +11,7 @@ struct CurlResponse {
     static func fetch(_ arguments: [String]) async throws -> CurlResponse {
         let headerFile = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString).h")
         defer { try? FileManager.default.removeItem(at: headerFile) }
-        let result = try await ChildProcess.run(["curl", "-s", "-S", "--max-time", "30", "-D", headerFile.path, "-o", "-"] + arguments)
+        let result = try await ToolProcess.run(["curl", "-s", "-S", "--max-time", "30", "-D", headerFile.path, "-o", "-"] + arguments)
         guard result.status == 0 else { throw LoopbackError(message: "curl \(arguments) failed (\(result.status)): \(result.stderr)") }
         let text = (try? String(contentsOf: headerFile, encoding: .utf8)) ?? ""
         var status = 0

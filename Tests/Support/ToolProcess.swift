@@ -1,10 +1,11 @@
 public import Foundation
 
-/// Runs real third-party programs from tests (curl, python3, ffprobe, nginx) as child processes.
+/// Runs real third-party programs from tests (curl, python3, ffprobe, nginx) as child processes
+/// (``ChildProcess`` is for the package's own helper executables).
 ///
 /// Waits happen on threads of their own, never on Swift's cooperative pool, so a test that runs
 /// a client against an in-process server cannot starve the server of threads.
-public final class ChildProcess: @unchecked Sendable {
+public final class ToolProcess: @unchecked Sendable {
     // @unchecked Sendable: `process` is only started in `init` and then read or signalled, which
     // Foundation's Process allows from any thread; the output files are read once it has ended.
 
@@ -51,7 +52,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Runs `arguments` to completion.
     public static func run(_ arguments: [String], environment: [String: String]? = nil) async throws -> Result {
-        try await ChildProcess(arguments, environment: environment).wait()
+        try await ToolProcess(arguments, environment: environment).wait()
     }
 
     /// Waits for the child to exit and returns what it printed.
