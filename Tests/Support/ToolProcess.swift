@@ -1,7 +1,7 @@
 public import Foundation
 
 /// Runs real third-party programs from tests (curl, python3, ffprobe, nginx) as child processes
-/// (``ChildProcess`` is for the package's own helper executables).
+/// (`ChildProcess` is for the package's own helper executables).
 ///
 /// Waits happen on threads of their own, never on Swift's cooperative pool, so a test that runs
 /// a client against an in-process server cannot starve the server of threads.
