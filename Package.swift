@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SearchIndex", targets: ["SearchIndex"]),
         .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "quickstart", targets: ["Quickstart"]),
         .executable(name: "videostack-demo", targets: ["Demo"]),
         .executable(name: "bench-store", targets: ["BenchStore"]),
         .executable(name: "bench-search", targets: ["BenchSearch"]),
@@ -117,6 +118,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "Quickstart",
+            dependencies: [
+                "VideoCore", "VideoPlatform", "SearchIndex",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/Quickstart",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DocSamples",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/DocSamples",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "StoreDemo",
             dependencies: ["VideoCore", "SingleTableStore", "VideoPlatform"],
             path: "Examples/StoreDemo",
@@ -165,6 +185,11 @@ let package = Package(
         .target(
             name: "TestSupport",
             path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        // The README's and the DocC articles' Swift samples live in Examples/ (so they compile).
+        .testTarget(
+            name: "DocumentationTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
