@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 // VideoStack: the building blocks of a video platform as Swift library modules.
 // Layers (a module imports only modules above it in this list):
-//   VideoCore → SingleTableStore → TranscodePipeline → HLSPackager → SearchIndex
-//   → VideoPlatform → VideoStackHTTP
+//   VideoCore → SingleTableStore → TranscodePipeline, HLSPackager (side by side: both speak
+//   VideoCore's packet seam) → SearchIndex → VideoPlatform → VideoStackHTTP
 // Each C library has exactly one system target, wrapped by exactly one Swift module.
 
 import PackageDescription
@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SearchIndex", targets: ["SearchIndex"]),
         .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "quickstart", targets: ["Quickstart"]),
         .executable(name: "videostack-demo", targets: ["Demo"]),
         .executable(name: "bench-store", targets: ["BenchStore"]),
         .executable(name: "bench-search", targets: ["BenchSearch"]),
@@ -40,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -63,10 +65,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Full-text search (pure Swift, no CSQLite; follows the store's change feed).
+        // MARK: Full-text search (pure Swift, no CSQLite). It knows documents only; it uses
+        // SingleTableStore for the change-feed types its follower reads (`ItemStore`, `Change`).
         .target(
             name: "SearchIndex",
-            dependencies: ["VideoCore", "SingleTableStore"],
+            dependencies: ["VideoCore", "SingleTableStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -82,21 +85,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. The muxers are pure Swift;
-        // TranscodePipeline supplies the PacketSink seam and, for the remux path, the Demuxer.
+        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. Pure Swift: packets come
+        // through VideoCore's PacketSink and PacketSource seams, from the transcoder or any demuxer.
         .target(
             name: "HLSPackager",
-            dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Services: catalog (the source design's access patterns), and more to come.
+        // MARK: Services: catalog (the source design's access patterns), accounts, uploads, jobs and
+        // the publish saga, share links, rate limiting, signed playback, the composition root.
+        // Argon2id password hashing through Debian's libargon2.
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
         .target(
             name: "VideoPlatform",
             dependencies: [
-                "VideoCore", "SingleTableStore",
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "CArgon2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -122,6 +133,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Quickstart",
+            dependencies: [
+                "VideoCore", "VideoPlatform", "SearchIndex",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/Quickstart",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DocSamples",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/DocSamples",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -172,7 +202,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "BenchSearch",
-            dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "CSQLite"],
+            dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "VideoPlatform", "CSQLite", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/search",
             swiftSettings: swiftSettings
         ),
@@ -184,9 +214,14 @@ let package = Package(
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
+        // The README's and the DocC articles' Swift samples live in Examples/ (so they compile).
+        .testTarget(
+            name: "DocumentationTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VideoCoreTests",
-            dependencies: ["TestSupport", "VideoCore"],
+            dependencies: ["TestSupport", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -197,13 +232,29 @@ let package = Package(
         ),
         .testTarget(
             name: "SingleTableStoreTests",
-            dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter"],
+            dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "UploadCrashWriter",
+            dependencies: ["VideoPlatform", "SingleTableStore", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/UploadCrashWriter",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "PlatformWorker",
+            dependencies: [
+                "VideoPlatform", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/PlatformWorker",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VideoPlatformTests",
             dependencies: [
-                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore",
+                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore", "UploadCrashWriter", "PlatformWorker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -211,7 +262,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SearchIndexTests",
-            dependencies: ["TestSupport", "SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore"],
+            dependencies: [
+                "TestSupport", "SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -38,16 +38,16 @@ func runDemo() async throws {
     step("Made an 8-second 720p30 clip with a 440 Hz tone: \(source.lastPathComponent)")
 
     // MARK: The embedded services
-    let store = try await SQLiteItemStore(path: root.appendingPathComponent("videostack.sqlite").path, schema: .singleTable)
-    let catalog = try Catalog(store: store)
-    let blobs = try FileBlobStore(root: root.appendingPathComponent("media"))
-    let search = SearchIndex()
-    let follower = SearchFeedFollower(index: search, store: store, mapping: VideoItemMapping())
+    let store = try await SQLiteItemStore(url: root.appendingPathComponent("videostack.sqlite"), schema: .singleTable, logger: logger)
+    let catalog = try Catalog(store: store, logger: logger)
+    let blobs = try FileBlobStore(root: root.appendingPathComponent("media"), logger: logger)
+    let search = SearchIndex(logger: logger)
+    let follower = SearchFeedFollower(index: search, store: store, mapping: CatalogSearchMapping(), logger: logger)
     var cursor = try await follower.rebuild()
     step("Opened the store (SQLite, WAL), the blob store (\(blobs.root.lastPathComponent)/) and a search index that follows the store's change feed")
 
     try await catalog.register(User(username: "ada", email: "ada@example.com", displayName: "Ada Lovelace"))
-    var video = Video(owner: "ada", title: "The Analytical Engine, explained",
+    let video = Video(owner: "ada", title: "The Analytical Engine, explained",
                       description: "How Babbage's engine would have computed Bernoulli numbers.", tags: ["history", "computing"])
     try await catalog.create(video)
     step("Registered ada and created video \(video.id) (status \(video.status))")
@@ -55,15 +55,13 @@ func runDemo() async throws {
     // MARK: Probe and plan
     let info = try await MediaProbe.probe(source, logger: logger)
     if let v = info.video, let a = info.audio {
-        step(String(format: "Probed: %@, %.1f s, video %@ %dx%d, audio %@ %d Hz × %d", info.format, info.duration, v.codec, v.width ?? 0, v.height ?? 0,
+        step(String(format: "Probed: %@, %.1f s, video %@ %dx%d, audio %@ %d Hz × %d", info.format, info.duration / .seconds(1), v.codec, v.width ?? 0, v.height ?? 0,
                     a.codec, a.sampleRate ?? 0, a.channels ?? 0))
     }
     let renditions = try LadderPlanner.plan(for: info)
     step("Planned \(renditions.count) renditions (never upscaling): \(renditions.map(\.name).joined(separator: ", "))")
 
-    video.status = .processing
-    video.duration = info.duration
-    try await catalog.update(video, expectedStatus: .uploading)
+    try await catalog.transition(video.id, to: .processing, from: .uploading, duration: info.duration)
 
     // MARK: Transcode once into HLS
     let directory = "videos/\(video.id)"
@@ -72,9 +70,13 @@ func runDemo() async throws {
     let result = try await Transcoder(logger: logger).transcode(input: source, renditions: renditions, sink: sink)
     let elapsed = ContinuousClock.now - started
     step("Transcoded and packaged in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
-    let poster = try await Thumbnailer.poster(from: source, to: root.appendingPathComponent("poster.jpg"), logger: logger)
-    try await blobs.put("\(directory)/poster.jpg", bytes: [UInt8](try Data(contentsOf: poster.url)), contentType: "image/jpeg")
-    step("Picked a poster frame at \(String(format: "%.1f", poster.time)) s and stored it")
+    // The poster and storyboard were picked from the frames the transcode decoded.
+    if let thumbnails = result.thumbnails {
+        for file in thumbnails.files {
+            try await blobs.put("\(directory)/\(file.name)", bytes: file.bytes, contentType: file.contentType)
+        }
+        step("Picked a poster frame at \(String(format: "%.1f", thumbnails.poster.time / .seconds(1))) s during the transcode and stored it with the storyboard")
+    }
 
     let objects = try await blobs.listAll(prefix: directory + "/")
     let bytes = objects.reduce(0) { $0 + $1.size }
@@ -84,9 +86,7 @@ func runDemo() async throws {
     }
 
     // MARK: Ready, and searchable
-    video.status = .ready
-    video.renditions = result.renditions
-    try await catalog.update(video, expectedStatus: .processing)
+    try await catalog.transition(video.id, to: .ready, from: .processing, renditions: result.renditions)
     cursor = try await follower.catchUp(after: cursor)
     step("Marked the video ready with \(result.renditions.count) renditions; the search index caught up from the change feed")
     for text in ["analitical engine", "bernou", "babbage"] {

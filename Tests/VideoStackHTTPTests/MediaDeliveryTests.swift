@@ -476,5 +476,9 @@ import VideoCore
         #expect(request.queryValue("c") == "d e")
         #expect(request.queryValue("bad") == nil)
         #expect(request.queryValue("missing") == nil)
+        #expect(request.queryItems == [
+            URLQueryItem(name: "a", value: "1"), URLQueryItem(name: "sig", value: "x+y="), URLQueryItem(name: "b", value: nil),
+            URLQueryItem(name: "c", value: "d e"),
+        ])
     }
 }

@@ -15,12 +15,13 @@ struct SearchCursor {
         var text = query.text + "\u{0}" + query.sort.rawValue + "\u{0}"
         let filter = query.filter
         text += (filter.uploader ?? "\u{1}") + "\u{0}"
-        text += filter.duration.map { "\($0.lowerBound.bitPattern)-\($0.upperBound.bitPattern)" } ?? "-"
+        text += filter.duration.map { "\($0.lowerBound.components)-\($0.upperBound.components)" } ?? "-"
         text += filter.uploadedAt.map {
             "\($0.lowerBound.timeIntervalSince1970.bitPattern)-\($0.upperBound.timeIntervalSince1970.bitPattern)"
         } ?? "-"
         text += filter.visibilities.map(\.rawValue).sorted().joined(separator: ",")
         text += filter.statuses.map(\.rawValue).sorted().joined(separator: ",")
+        text += "\u{0}" + (filter.ownedBy ?? "\u{1}")
         return Array(text.utf8).withUnsafeBufferPointer(hashBytes)
     }
 

@@ -53,6 +53,19 @@ public struct MediaAccessRequest: Sendable {
         return nil
     }
 
+    /// Every query parameter, percent-decoded, in order (`+` reads as a space; a parameter whose
+    /// value is not valid UTF-8 is left out), for verifiers that take Foundation's query items.
+    public var queryItems: [URLQueryItem] {
+        guard let rawQuery else { return [] }
+        return rawQuery.split(separator: "&", omittingEmptySubsequences: true).compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]) else { return nil }
+            guard parts.count > 1 else { return URLQueryItem(name: name, value: nil) }
+            guard let value = Self.decode(parts[1]) else { return nil }
+            return URLQueryItem(name: name, value: value)
+        }
+    }
+
     private static func decode(_ text: Substring) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)

@@ -42,7 +42,7 @@ enum MediaKind: Sendable, Equatable {
 
     /// The `Content-Type` to send: by extension for the types players depend on, else the store's.
     static func contentType(key: String, stored: String) -> String {
-        let byKey = mimeType(forKey: key)
+        let byKey = BlobMetadata.mimeType(forKey: key)
         return byKey == "application/octet-stream" && !stored.isEmpty ? stored : byKey
     }
 }
