@@ -4,8 +4,8 @@
 SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libswresample-dev libavfilter-dev ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base \
-	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
-PIP_PACKAGES := m3u8
+	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav curl
+PIP_PACKAGES := m3u8 boto3 moto[server] ministack
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
 BENCHES := store transcode hls search
 
@@ -17,7 +17,7 @@ deps:
 		echo "installing Debian packages:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
-	@missing=$$(for p in $(PIP_PACKAGES); do python3 -c "import importlib.metadata as m; m.version('$$p')" 2>/dev/null || echo $$p; done); \
+	@missing=$$(for p in $(PIP_PACKAGES); do python3 -c "import importlib.metadata as m; m.version('$${p%%\[*}')" 2>/dev/null || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Python packages:" $$missing; \
 		python3 -m pip install -q $$missing; \

@@ -2,7 +2,7 @@
 // VideoStack: the building blocks of a video platform as Swift library modules.
 // Layers (a module imports only modules above it in this list):
 //   VideoCore → SingleTableStore → TranscodePipeline → HLSPackager → SearchIndex
-//   → VideoPlatform → VideoStackHTTP
+//   → VideoPlatform → VideoStackAWS → VideoStackHTTP
 // Each C library has exactly one system target, wrapped by exactly one Swift module.
 
 import PackageDescription
@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
         .library(name: "HLSPackager", targets: ["HLSPackager"]),
         .executable(name: "bench-hls", targets: ["BenchHLS"]),
+        .library(name: "VideoStackAWS", targets: ["VideoStackAWS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -37,6 +38,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // MARK: Core value types, errors, blob storage. No C library.
@@ -92,6 +96,21 @@ let package = Package(
                 "VideoCore", "SingleTableStore", "SearchIndex",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Scale-out backends: S3, DynamoDB (with Streams) and SQS over their HTTP APIs, signed
+        // with our own SigV4 signer (no AWS SDK), behind the same protocols as the embedded defaults.
+        .target(
+            name: "VideoStackAWS",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "VideoPlatform",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -190,6 +209,20 @@ let package = Package(
         .testTarget(
             name: "TranscodePipelineTests",
             dependencies: ["TestSupport", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoStackAWSTests",
+            dependencies: [
+                "TestSupport", "VideoStackAWS", "VideoPlatform", "SingleTableStore", "VideoCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            resources: [.copy("Vectors"), .copy("Scripts")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
