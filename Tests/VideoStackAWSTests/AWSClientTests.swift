@@ -15,11 +15,11 @@ struct AWSClientTests {
         var all: [Duration] { values.withLock { $0 } }
     }
 
-    static func client(_ endpoint: URL, maxAttempts: Int = 5, budget: Int = 500, delays: Delays) -> AWSClient {
+    static func client(_ endpoint: URL, maxAttempts: Int = 5, budget: Int = 500, attemptTimeout: Duration = .seconds(30), delays: Delays) -> AWSClient {
         let strategy = AWSRetryStrategy(maxAttempts: maxAttempts, baseDelay: .milliseconds(100), maxDelay: .seconds(1), budget: budget,
                                         sleep: { delay in delays.values.withLock { $0.append(delay) } }, random: { 0.5 })
         return AWSClient(configuration: AWSConfiguration(region: "eu-west-1", credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "secret"), endpoint: endpoint),
-                         retryStrategy: strategy, attemptTimeout: .seconds(30), logger: Logger(label: "test"),
+                         retryStrategy: strategy, attemptTimeout: attemptTimeout, logger: Logger(label: "test"),
                          now: { Date(timeIntervalSince1970: 1_772_356_530) })
     }
 
@@ -124,7 +124,8 @@ struct AWSClientTests {
         // A port that was just free: nothing listens there.
         let port = try EmulatorProcess.freePort()
         let delays = Delays()
-        let client = Self.client(URL(string: "http://127.0.0.1:\(port)")!, maxAttempts: 3, delays: delays)
+        // async-http-client keeps trying to connect until the attempt's deadline: keep it short.
+        let client = Self.client(URL(string: "http://127.0.0.1:\(port)")!, maxAttempts: 3, attemptTimeout: .seconds(1), delays: delays)
         let error = await #expect(throws: VideoStackError.self) { try await client.send(client.request(.sqs, method: "POST"), service: .sqs, operation: "ReceiveMessage") }
         #expect(error?.code == .serviceUnavailable && error?.message.contains("3 attempts") == true)
         #expect(delays.all.count == 2)

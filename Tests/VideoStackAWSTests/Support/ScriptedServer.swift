@@ -20,16 +20,22 @@ final class ScriptedServer: Sendable {
         var headers: [(String, String)]
     }
 
+    /// The script and the log, shared by every connection's handler.
+    final class State: Sendable {
+        let mutex: Mutex<(replies: [Reply], received: [Received])>
+        init(_ replies: [Reply]) { mutex = Mutex((replies, [])) }
+    }
+
     let channel: any Channel
     let group: MultiThreadedEventLoopGroup
-    private let state: Mutex<(replies: [Reply], received: [Received])>
+    private let state: State
 
     var port: Int { channel.localAddress!.port! }
     var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
-    var received: [Received] { state.withLock { $0.received } }
+    var received: [Received] { state.mutex.withLock { $0.received } }
 
     init(_ replies: [Reply]) async throws {
-        let state = Mutex<(replies: [Reply], received: [Received])>((replies, []))
+        let state = State(replies)
         self.state = state
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         channel = try await ServerBootstrap(group: group)
@@ -51,10 +57,10 @@ final class ScriptedServer: Sendable {
         // @unchecked Sendable: NIO calls a handler only on its channel's event loop.
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
-        let state: Mutex<(replies: [Reply], received: [Received])>
+        let state: State
         var head: HTTPRequestHead?
 
-        init(state: Mutex<(replies: [Reply], received: [Received])>) { self.state = state }
+        init(state: State) { self.state = state }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
@@ -62,7 +68,7 @@ final class ScriptedServer: Sendable {
             case .body: break
             case .end:
                 guard let head else { return }
-                let reply: Reply = state.withLock { state in
+                let reply: Reply = state.mutex.withLock { state in
                     state.received.append(Received(method: head.method.rawValue, uri: head.uri, headers: head.headers.map { ($0.name, $0.value) }))
                     return state.replies.isEmpty ? .respond(status: 500, headers: [], body: "script exhausted") : state.replies.removeFirst()
                 }
