@@ -127,6 +127,22 @@ struct S3BlobStoreTests {
         }
     }
 
+    @Test func ministackChecksPresignedSignatures() async throws {
+        // ministack verifies the SigV4 signature of presigned S3 URLs against its own credentials:
+        // ours passes (presignedURLsWorkWithAPlainHTTPClient), one made with a wrong secret fails.
+        try await Emulator.ministack.run { endpoint in
+            let store = try await S3BlobStore(client: Emulator.client(endpoint: endpoint), configuration: S3BlobStoreConfiguration(bucket: "signed-test", addressing: .path, createsBucket: true))
+            try await store.put("a b/ü.txt", string: "signed")
+            let wrong = AWSClient(configuration: AWSConfiguration(region: Emulator.region, credentials: AWSCredentials(accessKeyID: Emulator.credentials.accessKeyID, secretAccessKey: "not-the-secret"), endpoint: endpoint),
+                                  logger: Logger(label: "test"))
+            let forged = try await S3BlobStore(client: wrong, configuration: S3BlobStoreConfiguration(bucket: "signed-test", addressing: .path))
+            let refused = try await runProcess("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", try await forged.presignedURL(for: "a b/ü.txt").absoluteString])
+            #expect(String(decoding: refused.stdout, as: UTF8.self) == "403")
+            let accepted = try await runProcess("curl", ["-sS", try await store.presignedURL(for: "a b/ü.txt").absoluteString])
+            #expect(String(decoding: accepted.stdout, as: UTF8.self) == "signed")
+        }
+    }
+
     @Test(arguments: Emulator.allCases)
     func bucketsAreCheckedOrCreated(_ emulator: Emulator) async throws {
         try await emulator.run { endpoint in

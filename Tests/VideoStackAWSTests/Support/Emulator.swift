@@ -72,6 +72,12 @@ final class EmulatorProcess: @unchecked Sendable {
                 environment["SERVICES"] = "s3,dynamodb,dynamodbstreams,sqs"
                 environment["S3_DATA_DIR"] = scratch.path("s3")
                 environment["LOG_LEVEL"] = "WARNING"
+                // ministack checks the SigV4 signatures of presigned S3 URLs against its root
+                // credentials (and AUTH=true turns its IAM checks on).
+                environment["AWS_ACCESS_KEY_ID"] = Emulator.credentials.accessKeyID
+                environment["AWS_SECRET_ACCESS_KEY"] = Emulator.credentials.secretAccessKey
+                environment["AWS_SESSION_TOKEN"] = nil
+                environment["AUTH"] = "true"
             }
             process.environment = environment
             let log = FileHandle(forWritingAtPath: scratch.path("server.log")) ?? {
