@@ -4,9 +4,10 @@ internal import VideoCore
 
 /// A position in a table's stream: a record's sequence number and its shard.
 ///
-/// The cursor text is the sequence number zero-padded to 40 digits, a `.`, and the shard id, so
-/// cursors compare in feed order (DynamoDB's sequence numbers grow across the stream, child
-/// shards after their parents).
+/// The cursor text is the sequence number's value zero-padded to 40 digits (so cursors compare in
+/// feed order: DynamoDB's sequence numbers grow across the stream, child shards after their
+/// parents), the length of the number as the service wrote it (some implementations pad it, and
+/// iterators need it back verbatim), and the shard id: `<40 digits>.<length>.<shard>`.
 struct StreamPosition: Hashable, Sendable {
     var sequence: String
     var shard: String
@@ -19,23 +20,24 @@ struct StreamPosition: Hashable, Sendable {
     }
 
     init(cursor: ChangeCursor) throws {
-        let text = cursor.text
-        guard let dot = text.firstIndex(of: "."), text.distance(from: text.startIndex, to: dot) == Self.width,
-              text[..<dot].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), text.index(after: dot) < text.endIndex else {
-            throw VideoStackError(.invalidInput, "'\(text.prefix(80))' is not a change cursor of a DynamoDB store; pass a cursor this store returned.")
+        let parts = cursor.text.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].utf8.count == Self.width, parts[0].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let length = Int(parts[1]), (1...Self.width).contains(length), !parts[2].isEmpty else {
+            throw VideoStackError(.invalidInput, "'\(cursor.text.prefix(80))' is not a change cursor of a DynamoDB store; pass a cursor this store returned.")
         }
-        let digits = text[..<dot].drop { $0 == "0" }
-        sequence = digits.isEmpty ? "0" : String(digits)
-        shard = String(text[text.index(after: dot)...])
+        sequence = String(parts[0].suffix(length))
+        shard = String(parts[2])
     }
 
     var cursor: ChangeCursor {
-        ChangeCursor(String(repeating: "0", count: max(0, Self.width - sequence.count)) + sequence + "." + shard)
+        let length = sequence.count < 10 ? "0\(sequence.count)" : "\(sequence.count)"
+        return ChangeCursor(String(repeating: "0", count: max(0, Self.width - sequence.count)) + sequence + "." + length + "." + shard)
     }
 
-    /// Numeric order of sequence numbers (decimal strings of any length).
+    /// Numeric order of sequence numbers (decimal strings of any length, leading zeros or not).
     static func precedes(_ a: String, _ b: String) -> Bool {
-        a.count != b.count ? a.count < b.count : a < b
+        let x = a.drop { $0 == "0" }, y = b.drop { $0 == "0" }
+        return x.count != y.count ? x.count < y.count : x < y
     }
 }
 

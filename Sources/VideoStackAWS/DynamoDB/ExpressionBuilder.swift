@@ -107,11 +107,18 @@ struct ExpressionBuilder {
             try Self.checkOperandTypes(action)
             switch action {
             case .set(let p, let v): sets.append("\(try path(p)) = \(try updateValue(v, depth: 0))")
-            case .remove(let p): removes.append(try path(p))
+            case .remove: break
             case .add(let p, let v): adds.append("\(try path(p)) \(value(v))")
             case .delete(let p, let v): deletes.append("\(try path(p)) \(value(v))")
             }
         }
+        // AWS resolves every REMOVE against the item as it was; listing list elements from the
+        // highest index down gives the same result on implementations that remove one by one.
+        let removals = actions.compactMap { action -> AttributePath? in
+            if case .remove(let p) = action { return p }
+            return nil
+        }.sorted { Self.sortsAfter($0, $1) }
+        removes = try removals.map { try path($0) }
         var clauses: [String] = []
         if !sets.isEmpty { clauses.append("SET " + sets.joined(separator: ", ")) }
         if !removes.isEmpty { clauses.append("REMOVE " + removes.joined(separator: ", ")) }
@@ -167,6 +174,20 @@ struct ExpressionBuilder {
             }
         default: return
         }
+    }
+
+    /// Whether `a` sorts after `b`: higher list indexes first, at the first component they differ.
+    static func sortsAfter(_ a: AttributePath, _ b: AttributePath) -> Bool {
+        for (mine, theirs) in zip(a.components, b.components) {
+            switch (mine, theirs) {
+            case (.index(let x), .index(let y)) where x != y: return x > y
+            case (.name(let x), .name(let y)) where x != y: return x > y
+            case (.name, .index): return true
+            case (.index, .name): return false
+            default: continue
+            }
+        }
+        return a.components.count > b.components.count
     }
 
     static func overlaps(_ a: AttributePath, _ b: AttributePath) -> Bool {
