@@ -2,10 +2,10 @@
 # Both install what they need first (`make deps`), quietly when nothing is missing.
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
+APT_PACKAGES := libsqlite3-dev libargon2-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libswresample-dev libavfilter-dev ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav curl
-PIP_PACKAGES := m3u8 boto3 moto[server] ministack
+PIP_PACKAGES := m3u8 argon2-cffi pyjwt boto3 moto[server] ministack
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
 BENCHES := store transcode hls search
 

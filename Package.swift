@@ -36,9 +36,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
@@ -62,10 +62,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Full-text search (pure Swift, no CSQLite; follows the store's change feed).
+        // MARK: Full-text search (pure Swift, no CSQLite). It knows documents only; it uses
+        // SingleTableStore for the change-feed types its follower reads (`ItemStore`, `Change`).
         .target(
             name: "SearchIndex",
-            dependencies: ["VideoCore", "SingleTableStore"],
+            dependencies: ["VideoCore", "SingleTableStore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -89,13 +90,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Services: catalog (the source design's access patterns), and more to come.
+        // MARK: Services: catalog (the source design's access patterns), accounts, uploads, jobs and
+        // the publish saga, share links, rate limiting, signed playback, the composition root.
+        // Argon2id password hashing through Debian's libargon2.
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
         .target(
             name: "VideoPlatform",
             dependencies: [
-                "VideoCore", "SingleTableStore", "SearchIndex",
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "CArgon2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -164,7 +173,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "BenchSearch",
-            dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "CSQLite"],
+            dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "VideoPlatform", "CSQLite", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/search",
             swiftSettings: swiftSettings
         ),
@@ -178,7 +187,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VideoCoreTests",
-            dependencies: ["TestSupport", "VideoCore"],
+            dependencies: ["TestSupport", "VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -189,13 +198,19 @@ let package = Package(
         ),
         .testTarget(
             name: "SingleTableStoreTests",
-            dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter"],
+            dependencies: ["TestSupport", "SingleTableStore", "VideoCore", "StoreCrashWriter", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "UploadCrashWriter",
+            dependencies: ["VideoPlatform", "SingleTableStore", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/UploadCrashWriter",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VideoPlatformTests",
             dependencies: [
-                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore",
+                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore", "UploadCrashWriter",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -203,7 +218,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SearchIndexTests",
-            dependencies: ["TestSupport", "SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore"],
+            dependencies: [
+                "TestSupport", "SearchIndex", "SingleTableStore", "VideoPlatform", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -61,7 +61,7 @@ func compare(_ title: String, _ allVariants: [Variant]) async throws -> [Double]
                     operations += try await run()
                 }
                 let elapsed = ContinuousClock.now - start
-                return Double(operations) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                return Double(operations) / (elapsed / .seconds(1))
             }
             samples[index].append(rate)
         }
@@ -108,8 +108,8 @@ let writeCounter = Atomic<Int64>(0)
     return bytes
 }
 
-/// Runs `body` with the store's read executor preferred, so its reads run inline on a reader
-/// thread: what a server does to serve reads without thread hops.
+/// Records the `RATIO` line of one operation: ours (the first figure) over the raw reference (the
+/// second), with every variant's figure as the details.
 func ratio(_ name: String, _ figures: [Double], labels: [String]) {
     // figures[0] is ours (the headline), figures[1] the 1-thread raw reference; the rest are details.
     let details = zip(labels, figures).map { "\($0) \(Int($1)) ops/s" }.joined(separator: "; ")
@@ -187,13 +187,13 @@ try FileManager.default.createDirectory(at: directory, withIntermediateDirectori
 defer { try? FileManager.default.removeItem(at: directory) }
 
 print("bench-store: \(itemCount) items in \(partitions) partitions, \(rounds) rounds of \(seconds / Double(rounds)) s per variant, WAL + synchronous=NORMAL on both sides")
-let store = try await SQLiteItemStore(path: directory.appendingPathComponent("ours.sqlite").path, schema: .singleTable,
+let store = try await SQLiteItemStore(url: directory.appendingPathComponent("ours.sqlite"), schema: .singleTable,
                                       configuration: .init(readerCount: 2, durability: .normal))
 for start in stride(from: 0, to: itemCount, by: 25) {
     try await store.batchWrite((start..<min(start + 25, itemCount)).map { .put(sampleItem($0)) })
 }
 // The same file through a second store with the decoded-item cache off, to show what it buys.
-let uncachedStore = try await SQLiteItemStore(path: directory.appendingPathComponent("ours.sqlite").path, schema: .singleTable,
+let uncachedStore = try await SQLiteItemStore(url: directory.appendingPathComponent("ours.sqlite"), schema: .singleTable,
                                               configuration: .init(readerCount: 2, durability: .normal, decodedItemCacheMiB: 0))
 let rawPath = directory.appendingPathComponent("raw.sqlite").path
 let raw = Raw(path: rawPath)

@@ -38,16 +38,16 @@ func runDemo() async throws {
     step("Made an 8-second 720p30 clip with a 440 Hz tone: \(source.lastPathComponent)")
 
     // MARK: The embedded services
-    let store = try await SQLiteItemStore(path: root.appendingPathComponent("videostack.sqlite").path, schema: .singleTable)
-    let catalog = try Catalog(store: store)
-    let blobs = try FileBlobStore(root: root.appendingPathComponent("media"))
-    let search = SearchIndex()
-    let follower = SearchFeedFollower(index: search, store: store, mapping: VideoItemMapping())
+    let store = try await SQLiteItemStore(url: root.appendingPathComponent("videostack.sqlite"), schema: .singleTable, logger: logger)
+    let catalog = try Catalog(store: store, logger: logger)
+    let blobs = try FileBlobStore(root: root.appendingPathComponent("media"), logger: logger)
+    let search = SearchIndex(logger: logger)
+    let follower = SearchFeedFollower(index: search, store: store, mapping: CatalogSearchMapping(), logger: logger)
     var cursor = try await follower.rebuild()
     step("Opened the store (SQLite, WAL), the blob store (\(blobs.root.lastPathComponent)/) and a search index that follows the store's change feed")
 
     try await catalog.register(User(username: "ada", email: "ada@example.com", displayName: "Ada Lovelace"))
-    var video = Video(owner: "ada", title: "The Analytical Engine, explained",
+    let video = Video(owner: "ada", title: "The Analytical Engine, explained",
                       description: "How Babbage's engine would have computed Bernoulli numbers.", tags: ["history", "computing"])
     try await catalog.create(video)
     step("Registered ada and created video \(video.id) (status \(video.status))")
@@ -61,9 +61,7 @@ func runDemo() async throws {
     let renditions = try LadderPlanner.plan(for: info)
     step("Planned \(renditions.count) renditions (never upscaling): \(renditions.map(\.name).joined(separator: ", "))")
 
-    video.status = .processing
-    video.duration = info.duration
-    try await catalog.update(video, expectedStatus: .uploading)
+    try await catalog.transition(video.id, to: .processing, from: .uploading, duration: .seconds(info.duration))
 
     // MARK: Transcode once into HLS
     let directory = "videos/\(video.id)"
@@ -84,9 +82,7 @@ func runDemo() async throws {
     }
 
     // MARK: Ready, and searchable
-    video.status = .ready
-    video.renditions = result.renditions
-    try await catalog.update(video, expectedStatus: .processing)
+    try await catalog.transition(video.id, to: .ready, from: .processing, renditions: result.renditions)
     cursor = try await follower.catchUp(after: cursor)
     step("Marked the video ready with \(result.renditions.count) renditions; the search index caught up from the change feed")
     for text in ["analitical engine", "bernou", "babbage"] {

@@ -9,11 +9,11 @@ let directory = FileManager.default.temporaryDirectory.appendingPathComponent("v
 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: directory) }
 
-let databasePath = directory.appendingPathComponent("videostack.sqlite").path
-let store = try await SQLiteItemStore(path: databasePath, schema: .singleTable)
+let databaseURL = directory.appendingPathComponent("videostack.sqlite")
+let store = try await SQLiteItemStore(url: databaseURL, schema: .singleTable)
 let catalog = try Catalog(store: store)
 let blobs = try FileBlobStore(root: directory.appendingPathComponent("media"))
-print("Opened the embedded store at \(databasePath)")
+print("Opened the embedded store at \(databaseURL.path)")
 
 // Users: unique on both username and email, in one transaction.
 try await catalog.register(User(username: "ada", email: "ada@example.com", displayName: "Ada Lovelace"))
@@ -46,19 +46,17 @@ print("ada's videos, newest first (page 1): \(firstPage.videos.map(\.title))")
 let secondPage = try await catalog.videos(of: "ada", limit: 2, after: firstPage.next)
 print("ada's videos (page 2): \(secondPage.videos.map(\.title))")
 
-// A status change guarded by the status it expects.
-var processing = videos[0]
-processing.status = .processing
-try await catalog.update(processing, expectedStatus: .uploading)
+// A status change, written only if the status may move (uploading → processing, once).
+try await catalog.transition(videos[0].id, to: .processing, from: .uploading)
 do {
-    try await catalog.update(processing, expectedStatus: .uploading)
-} catch let error as VideoStackError where error.code == .conditionFailed {
-    print("A stale status update was refused: \(error.message)")
+    try await catalog.transition(videos[0].id, to: .processing, from: .uploading)
+} catch let error as VideoStackError where error.code == .conflict {
+    print("A second move to processing was refused: \(error.message)")
 }
 
 // Reviews and the video's rating totals, updated together.
 for (author, rating) in [("grace", 5), ("ada", 4)] {
-    try await catalog.add(try Review(videoID: videos[1].id, author: author, rating: rating, text: "Rated \(rating)"))
+    try await catalog.submit(try Review(videoID: videos[1].id, author: author, rating: rating, text: "Rated \(rating)"))
 }
 try await catalog.recordViews(videos[1].id, count: 42)
 if let rated = try await catalog.video(videos[1].id) {

@@ -1,11 +1,12 @@
 internal import Foundation
+public import Logging
 internal import Synchronization
 internal import VideoCore
 
 /// An embedded, typo-tolerant, search-as-you-type full-text index of videos.
 ///
 /// ```swift
-/// let index = SearchIndex()
+/// let index = SearchIndex(logger: logger)
 /// try index.apply([.upsert(SearchDocument(id: "v1", title: "Café au lait", views: 120))])
 /// let page = try index.search(SearchQuery("cafe"))
 /// print(page.hits.first?.title.marked(open: "<em>", close: "</em>"))  // <em>Café</em> au lait
@@ -20,9 +21,14 @@ internal import VideoCore
 /// Thread safety: every method may be called from any thread. Searches read the last published
 /// view without waiting for writers; writers are serialized by a lock. A batch becomes visible
 /// to searches atomically when `apply` returns.
+///
+/// Logging: bulk builds, rebuilds and snapshots are logged at `info` with their sizes and times,
+/// merges at `debug`; searches and single batches are not logged.
 public final class SearchIndex: Sendable {
     /// Ranking and matching settings; fixed for the life of the index.
     public let configuration: SearchIndexConfiguration
+    /// Where the index reports bulk builds, merges and snapshots.
+    public let logger: Logger
     private let published: Mutex<IndexView>
     private let writer: Mutex<WriterState>
 
@@ -32,15 +38,14 @@ public final class SearchIndex: Sendable {
         var feedPosition: String?
     }
 
-    /// Makes an empty index.
-    public init(configuration: SearchIndexConfiguration = SearchIndexConfiguration()) {
-        self.configuration = configuration
-        published = Mutex(IndexView(segments: [], deleted: [], feedPosition: nil))
-        writer = Mutex(WriterState(segments: [], deleted: [], feedPosition: nil))
+    /// Makes an empty index that logs to `logger`.
+    public convenience init(configuration: SearchIndexConfiguration = SearchIndexConfiguration(), logger: Logger) {
+        self.init(configuration: configuration, logger: logger, segments: [], deleted: [], feedPosition: nil)
     }
 
-    init(configuration: SearchIndexConfiguration, segments: [Segment], deleted: [Bitset], feedPosition: String?) {
+    init(configuration: SearchIndexConfiguration, logger: Logger, segments: [Segment], deleted: [Bitset], feedPosition: String?) {
         self.configuration = configuration
+        self.logger = logger
         published = Mutex(IndexView(segments: segments, deleted: deleted, feedPosition: feedPosition))
         writer = Mutex(WriterState(segments: segments, deleted: deleted, feedPosition: feedPosition))
     }
@@ -126,11 +131,16 @@ public final class SearchIndex: Sendable {
     /// in about 20 s on one core, peak memory under 1 GiB). Later documents with an id seen earlier (in the sequence or the index) replace
     /// the earlier ones. Throws like ``apply(_:feedPosition:)``; on error nothing is applied.
     public func add<S: Sequence>(contentsOf documents: S) throws where S.Element == SearchDocument {
+        let started = ContinuousClock.now
         var builder = SegmentBuilder()
         for document in documents { try builder.add(document) }
         guard builder.count > 0 else { return }
         let segment = try builder.finish()
         try commit(newSegment: segment, removing: [], alsoRemovingIDsOf: segment)
+        logger.info("search index: added documents in bulk", metadata: [
+            "documents": "\(segment.docCount)", "terms": "\(segment.termCount)", "bytes": "\(segment.byteCount)",
+            "duration": "\(ContinuousClock.now - started)", "live": "\(count)",
+        ])
     }
 
     /// Replaces everything in the index with `documents`, atomically for searches.
@@ -138,6 +148,7 @@ public final class SearchIndex: Sendable {
     /// For rebuilding from the store. Later duplicates of an id win. Throws like ``apply(_:feedPosition:)``;
     /// on error the index is unchanged.
     public func replaceAll<S: Sequence>(with documents: S, feedPosition: String? = nil) throws where S.Element == SearchDocument {
+        let started = ContinuousClock.now
         var builder = SegmentBuilder()
         for document in documents { try builder.add(document) }
         let segment = builder.count > 0 ? try builder.finish() : nil
@@ -154,6 +165,10 @@ public final class SearchIndex: Sendable {
             let view = IndexView(segments: state.segments, deleted: state.deleted, feedPosition: state.feedPosition)
             published.withLock { $0 = view }
         }
+        logger.info("search index: replaced all documents", metadata: [
+            "documents": "\(count)", "bytes": "\(segment?.byteCount ?? 0)", "duration": "\(ContinuousClock.now - started)",
+            "feedPosition": "\(feedPosition ?? "none")",
+        ])
     }
 
     private func commit(newSegment: Segment?, removing ids: [String], alsoRemovingIDsOf added: Segment? = nil, feedPosition: String? = nil) throws {
@@ -213,6 +228,9 @@ public final class SearchIndex: Sendable {
                 let merged = try builder.finish()
                 state.segments.append(merged)
                 state.deleted.append(Bitset(capacity: merged.docCount))
+                logger.debug("search index: merged the two newest segments", metadata: [
+                    "documents": "\(merged.docCount)", "segments": "\(state.segments.count)",
+                ])
             }
         }
     }
@@ -221,10 +239,14 @@ public final class SearchIndex: Sendable {
 
     /// Runs a query against the latest published view.
     ///
-    /// Words must all match (in any field); the last word also matches as a prefix; words of 5+
-    /// characters match with one typo and 9+ with two. Ranking tiers: all words in title or tags,
-    /// then all words anywhere, then with trailing words dropped; within a tier by BM25F plus
-    /// popularity (or by the requested sort).
+    /// Words must all match (in any field); the last word also matches as a prefix. A word that
+    /// no document contains may be corrected with one typo from 4 characters, a word that some
+    /// document contains from 5, and any word with two from 9 (see
+    /// ``SearchIndexConfiguration/minLengthForOneTypo``). Ranking tiers: all words as typed in
+    /// title or tags, then anywhere, then all words with some corrected (title or tags, then
+    /// anywhere), then with trailing words dropped; within a tier by BM25F plus popularity (or by
+    /// the requested sort). So a document matching as typed always ranks above one that needs a
+    /// correction.
     ///
     /// Errors: `VideoCore/VideoStackError/Code/limitExceeded` for text over
     /// ``SearchQuery/maxTextBytes`` bytes, `VideoCore/VideoStackError/Code/invalidInput` for a limit
@@ -237,9 +259,6 @@ public final class SearchIndex: Sendable {
         }
         guard (1...SearchQuery.maxLimit).contains(query.limit) else {
             throw VideoStackError(.invalidInput, "A search limit must be from 1 to \(SearchQuery.maxLimit); got \(query.limit).")
-        }
-        if let duration = query.filter.duration, duration.lowerBound.isNaN || duration.upperBound.isNaN {
-            throw VideoStackError(.invalidInput, "A duration filter must be a range of seconds, not NaN.")
         }
         let view = currentView
         let fingerprint = SearchCursor.fingerprint(of: query)
@@ -254,14 +273,15 @@ public final class SearchIndex: Sendable {
             after = cursor.position
         } else {
             // Typo variants are looked for only when too few documents match the words as typed
-            // (as Typesense does) or a word is not in the dictionary at all: they cost a
-            // dictionary walk per word, and exact matches rank above them anyway.
+            // (as Typesense does), or when a word is in no document and the words as typed do not
+            // fill the page: they cost a dictionary walk per word, and rank below every document
+            // that matches as typed, so a full page of those cannot change.
             plan = QueryPlan(text: query.text, view: view, configuration: configuration, typos: false)
         }
-        if plan.noSearchableTerms { return SearchResults(hits: [], nextCursor: nil) }
+        if plan.noSearchableTerms { return SearchResults(hits: []) }
         var (top, strongMatches) = evaluate(plan: plan, query: query, view: view, after: after)
-        if query.cursor == nil && plan.hasTypoCandidates(configuration)
-            && (strongMatches < configuration.typoThreshold || plan.hasUnknownWord(configuration)) {
+        if query.cursor == nil && plan.hasTypoCandidates
+            && (strongMatches < configuration.typoThreshold || (plan.hasOutOfVocabularyWord && strongMatches <= query.limit)) {
             plan = QueryPlan(text: query.text, view: view, configuration: configuration, typos: true)
             (top, strongMatches) = evaluate(plan: plan, query: query, view: view, after: after)
         }
@@ -275,9 +295,8 @@ public final class SearchIndex: Sendable {
             let segment = view.segments[Int(item.segment)]
             let document = segment.document(Int(item.ordinal))
             hits.append(SearchHit(
-                id: document.id, score: item.key, tier: Int(item.tier), document: document,
-                title: highlighter?.highlight(document.title) ?? HighlightedText(text: document.title, matches: []),
-                description: highlighter?.highlight(document.description) ?? HighlightedText(text: document.description, matches: [])))
+                document: document, score: item.key, tier: Int(item.tier),
+                title: highlighter?.highlight(document.title), description: highlighter?.highlight(document.description)))
         }
         var next: String? = nil
         if ranked.count > query.limit, let last = page.last {
@@ -318,41 +337,31 @@ extension SearchIndex {
             }
             return (top, 0)
         }
-        // (groups used, full lists, excluded group): tier 0 hot-only, tier 1 all fields,
-        // tiers 2+ drop trailing words. Other sorts rank every full match in one tier.
-        var tiers: [(Int, Bool, Int?)] = []
-        if query.sort == .relevance {
-            tiers.append((groupCount, false, nil))
-            tiers.append((groupCount, true, nil))
-            if groupCount > 1 {
-                for dropped in 1..<groupCount { tiers.append((groupCount - dropped, true, groupCount - dropped)) }
-            }
-        } else {
-            tiers.append((groupCount, true, nil))
-        }
-        for (tier, (used, full, excluded)) in tiers.enumerated() {
-            if let after, tier < Int(after.tier) { continue }
+        let singleGroupPath = query.sort == .relevance && popularity.isFinite
+        for step in RankingStep.steps(groupCount: groupCount, sort: query.sort, corrections: plan.hasTypoExpansions) {
+            if let after, step.lastTier < Int(after.tier) { continue }
             for (s, segment) in view.segments.enumerated() {
                 let evaluator = SegmentEvaluator(segment: segment, filter: filters[s], plan: plan, configuration: configuration)
-                if used == 1 && query.sort == .relevance && popularity.isFinite {
-                    let scan: SegmentEvaluator.SingleGroupScan = tier == 0 ? .hot : tier == 1 ? .coldOutsideHot : .all
-                    evaluator.evaluateSingleGroup(
-                        scan: scan, excludeGroup: excluded, popularityBound: max(0, popularity),
-                        threshold: { top.threshold(tier: Int32(tier)) },
-                        wouldAccept: { ord, text in
-                            top.wouldAccept(RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord)))
+                func item(_ tier: Int, _ ord: Int, _ text: Double) -> RankedItem {
+                    RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord))
+                }
+                if step.used == 1 && singleGroupPath {
+                    for scan in step.singleGroupScans {
+                        evaluator.evaluateSingleGroup(
+                            scan: scan.lists, skip: scan.skip, excludeGroup: step.excluded, popularityBound: max(0, popularity),
+                            threshold: { top.threshold(tier: Int32(scan.tier)) },
+                            wouldAccept: { ord, text in top.wouldAccept(item(scan.tier, ord, text)) }
+                        ) { ord, text in
+                            if scan.tier <= 1 { strongMatches += 1 }
+                            top.offer(item(scan.tier, ord, text))
                         }
-                    ) { ord, text in
-                        if tier <= 1 { strongMatches += 1 }
-                        top.offer(RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord)))
                     }
                     continue
                 }
-                let isAllFieldsTier = query.sort == .relevance && tier == 1
-                evaluator.evaluate(groupCount: used, full: full, excludeGroup: excluded) { ord, text, allHot in
-                    if isAllFieldsTier && allHot { return }  // already ranked in tier 0
+                evaluator.evaluate(groupCount: step.used, selection: step.selection, excludeGroup: step.excluded) { ord, text, allHot, allAsTyped in
+                    guard let tier = step.tier(allHot: allHot, allAsTyped: allAsTyped) else { return }  // ranked in an earlier step
                     if tier <= 1 { strongMatches += 1 }
-                    top.offer(RankedItem(tier: Int32(tier), key: key(segment, ord, text: text), segment: Int32(s), ordinal: Int32(ord)))
+                    top.offer(item(tier, ord, text))
                 }
             }
             if top.isFull { break }

@@ -23,7 +23,8 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
     public var ratingShare: Double
     /// Score multiplier of a prefix completion of the last query term (exact words score 1).
     public var prefixMultiplier: Double
-    /// Score multiplier of a one-edit typo match; below 1 so exact matches rank first. Defaults to 0.5.
+    /// Score multiplier of a one-edit typo match (within a tier; a document that needs a typo
+    /// correction is in a lower tier than every document matching as typed). Defaults to 0.5.
     public var oneTypoMultiplier: Double
     /// Score multiplier of a two-edit typo match. Defaults to 0.3.
     public var twoTyposMultiplier: Double
@@ -34,17 +35,30 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
     /// towards the commonest neighbour; it buries a rarer intended word (`catle` meaning `cattle`)
     /// under a common neighbour's documents whenever that neighbour fills the page.
     public var typoFrequencyExponent: Double
-    /// Shortest query term, in characters, that may match with one typo. Defaults to 5 (as Meilisearch).
+    /// Shortest query word, in characters, that may match with one typo when the word itself is
+    /// in the index's vocabulary (some indexed document contains it). Defaults to 5 (as Meilisearch).
+    ///
+    /// A word in the vocabulary is probably meant as typed, so short ones are not fuzzed: `cart`
+    /// does not find `card`.
     public var minLengthForOneTypo: Int
-    /// Shortest query term, in characters, that may match with two typos. Defaults to 9.
+    /// Shortest query word, in characters, that may match with one typo when no indexed document
+    /// contains the word. Defaults to 4.
+    ///
+    /// Such a word is probably misspelled, so shorter words are corrected too: `wrld` finds
+    /// `world`. Values above ``minLengthForOneTypo`` are allowed but make no sense.
+    public var minLengthForOneTypoOutOfVocabulary: Int
+    /// Shortest query word, in characters, that may match with two typos, in the vocabulary or
+    /// not. Defaults to 9.
     public var minLengthForTwoTypos: Int
     /// How many completions of a prefix are searched (the most frequent ones). Defaults to 24.
     public var maxPrefixExpansions: Int
     /// How many typo variants of a term are searched (fewest edits, then most frequent). Defaults to 12.
     public var maxTypoExpansions: Int
-    /// Typo variants are searched only when fewer documents than this match every word as typed
-    /// (Typesense's `typo_tokens_threshold`). Defaults to 1: only when nothing matches. Raise it
-    /// (up to the page size) to mix typo matches, ranked below exact ones, into thin pages.
+    /// Typo variants are searched when fewer documents than this match every word as typed
+    /// (Typesense's `typo_tokens_threshold`), and also, whatever this is, when a word is in no
+    /// document and the words as typed do not fill the page. Defaults to 1: for words that are
+    /// in the vocabulary, only when nothing matches. Raise it (up to the page size) to fill thin
+    /// pages with corrections too; they always rank below the documents matching as typed.
     public var typoThreshold: Int
     /// The last query term matches as a prefix (search as you type) unless the query ends in a space.
     public var prefixSearch: Bool
@@ -56,7 +70,8 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
         titleWeight: Double = 4, tagsWeight: Double = 2, descriptionWeight: Double = 1, k1: Double = 1.2,
         titleB: Double = 0.5, tagsB: Double = 0.3, descriptionB: Double = 0.75, popularityWeight: Double = 1,
         ratingShare: Double = 0.3, prefixMultiplier: Double = 0.8, oneTypoMultiplier: Double = 0.5,
-        twoTyposMultiplier: Double = 0.3, typoFrequencyExponent: Double = 0, minLengthForOneTypo: Int = 5, minLengthForTwoTypos: Int = 9,
+        twoTyposMultiplier: Double = 0.3, typoFrequencyExponent: Double = 0, minLengthForOneTypo: Int = 5,
+        minLengthForOneTypoOutOfVocabulary: Int = 4, minLengthForTwoTypos: Int = 9,
         maxPrefixExpansions: Int = 24, maxTypoExpansions: Int = 12, typoThreshold: Int = 1, prefixSearch: Bool = true, mergeFactor: Int = 2
     ) {
         self.titleWeight = titleWeight
@@ -73,11 +88,23 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
         self.twoTyposMultiplier = twoTyposMultiplier
         self.typoFrequencyExponent = typoFrequencyExponent
         self.minLengthForOneTypo = minLengthForOneTypo
+        self.minLengthForOneTypoOutOfVocabulary = minLengthForOneTypoOutOfVocabulary
         self.minLengthForTwoTypos = minLengthForTwoTypos
         self.maxPrefixExpansions = maxPrefixExpansions
         self.maxTypoExpansions = maxTypoExpansions
         self.typoThreshold = typoThreshold
         self.prefixSearch = prefixSearch
         self.mergeFactor = mergeFactor
+    }
+}
+
+extension SearchIndexConfiguration {
+    /// How many edits a query word of `characters` characters may be corrected with: two from
+    /// ``minLengthForTwoTypos``, one from ``minLengthForOneTypo`` for a word in the vocabulary
+    /// and from ``minLengthForOneTypoOutOfVocabulary`` for one that is not, else none.
+    func typoBudget(characters: Int, inVocabulary: Bool) -> Int {
+        guard maxTypoExpansions > 0 else { return 0 }
+        if characters >= minLengthForTwoTypos { return 2 }
+        return characters >= (inVocabulary ? minLengthForOneTypo : minLengthForOneTypoOutOfVocabulary) ? 1 : 0
     }
 }

@@ -33,10 +33,10 @@ struct FilterSortPaginationTests {
         let index = try Self.catalog()
         #expect(Set(try index.ids("drone ", filter: SearchFilter(uploader: "alice"))) == ["a", "c"])
         #expect(try index.ids("drone ", filter: SearchFilter(uploader: "nobody")) == [])
-        #expect(Set(try index.ids("drone ", filter: SearchFilter(duration: 60...1_200))) == ["b", "c"])
+        #expect(Set(try index.ids("drone ", filter: SearchFilter(duration: .seconds(60)...Duration.seconds(1_200)))) == ["b", "c"])
         let range = Date(timeIntervalSince1970: 1_500)...Date(timeIntervalSince1970: 3_000)
         #expect(Set(try index.ids("drone ", filter: SearchFilter(uploadedAt: range))) == ["b", "c"])
-        #expect(try index.ids("drone ", filter: SearchFilter(uploader: "alice", duration: 0...100)) == ["a"])
+        #expect(try index.ids("drone ", filter: SearchFilter(uploader: "alice", duration: .zero...Duration.seconds(100))) == ["a"])
     }
 
     @Test("sorts: newest, most viewed, top rated; empty text browses")
@@ -111,8 +111,39 @@ struct FilterSortPaginationTests {
         } while cursor != nil && seen.count < 100
         #expect(seen.count == 36)
         #expect(Set(seen.map(\.id)).count == 36)
-        #expect(seen.map(\.tier) == Array(repeating: 0, count: 12) + Array(repeating: 1, count: 12) + Array(repeating: 2, count: 12))
-        #expect(Set(seen.filter { $0.tier == 2 }.map(\.id)) == Set((0..<12).map { "first\($0)" }))
+        #expect(seen.map(\.tier) == Array(repeating: 0, count: 12) + Array(repeating: 1, count: 12) + Array(repeating: 4, count: 12))
+        #expect(Set(seen.filter { $0.tier == 4 }.map(\.id)) == Set((0..<12).map { "first\($0)" }))
+    }
+
+    @Test("pages of a corrected query walk the as-typed tiers, then the corrected ones, each document once", arguments: ["kitten", "kitten tour "])
+    func paginationAcrossCorrectedTiers(text: String) throws {
+        let index = SearchIndex(configuration: SearchIndexConfiguration(typoThreshold: 100))
+        var documents: [SearchDocument] = []
+        for n in 0..<6 {
+            documents.append(doc("title\(n)", "kitten tour \(n)", views: Int64(n)))
+            documents.append(doc("description\(n)", "walk \(n)", description: "kitten tour", views: Int64(n * 5)))
+            documents.append(doc("typoTitle\(n)", "mitten tour \(n)", views: 1_000_000))
+            documents.append(doc("typoDescription\(n)", "stroll \(n)", description: "mitten tour", views: Int64(n)))
+            documents.append(doc("dropped\(n)", "kitten \(n)", views: Int64(n)))
+        }
+        try index.upsert(documents)
+        var seen: [SearchHit] = []
+        var cursor: String? = nil
+        repeat {
+            let page = try index.search(SearchQuery(text, limit: 5, cursor: cursor))
+            seen += page.hits
+            cursor = page.nextCursor
+        } while cursor != nil && seen.count < 100
+        #expect(Set(seen.map(\.id)).count == seen.count)
+        // (tier, the documents that belong to it)
+        let expected: [(Int, [String])] = text == "kitten"
+            ? [(0, ["title", "dropped"]), (1, ["description"]), (2, ["typoTitle"]), (3, ["typoDescription"])]
+            : [(0, ["title"]), (1, ["description"]), (2, ["typoTitle"]), (3, ["typoDescription"]), (4, ["dropped"])]
+        #expect(seen.map(\.tier) == expected.flatMap { tier, kinds in Array(repeating: tier, count: 6 * kinds.count) })
+        for (tier, kinds) in expected {
+            let ids = Set(seen.filter { $0.tier == tier }.map(\.id))
+            #expect(ids == Set(kinds.flatMap { kind in (0..<6).map { "\(kind)\($0)" } }), "tier \(tier)")
+        }
     }
 
     @Test("a cursor is bound to its query")
@@ -169,7 +200,7 @@ struct UpdateTests {
         #expect(stats.segments <= 10)
         #expect(try index.search(SearchQuery("zebra ", limit: 1000)).hits.count == 624)
         #expect(try index.search(SearchQuery("clip 330 ")).hits.first.map { [$0.id, "\($0.tier)"] } == ["v330", "0"])
-        #expect(try index.search(SearchQuery("clip 320 ")).hits.allSatisfy { $0.id != "v320" && $0.tier == 2 })
+        #expect(try index.search(SearchQuery("clip 320 ")).hits.allSatisfy { $0.id != "v320" && $0.tier == 4 })
     }
 
     @Test("a snapshot round-trips: same results, deletes kept")
@@ -182,7 +213,7 @@ struct UpdateTests {
         try index.upsert([doc("b", "racer two"), doc("c", "gone racer")])
         try index.delete(ids: ["c"])
         try index.writeSnapshot(to: url)
-        let loaded = try SearchIndex.loadSnapshot(from: url)
+        let loaded = try SearchIndex.loadSnapshot(from: url, logger: .quiet)
         #expect(loaded.count == 2)
         #expect(try loaded.ids("racer ") == (try index.ids("racer ")))
         #expect(loaded.document(id: "a") == index.document(id: "a"))
@@ -204,14 +235,14 @@ struct UpdateTests {
         var bytes = try Data(contentsOf: url)
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: url)
-        #expect { try SearchIndex.loadSnapshot(from: url) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
+        #expect { try SearchIndex.loadSnapshot(from: url, logger: .quiet) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
         try index.writeSnapshot(to: url)
         try Data(try Data(contentsOf: url).prefix(100)).write(to: url)
-        #expect { try SearchIndex.loadSnapshot(from: url) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
+        #expect { try SearchIndex.loadSnapshot(from: url, logger: .quiet) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
         try Data("not a snapshot at all, just some text".utf8).write(to: url)
-        #expect { try SearchIndex.loadSnapshot(from: url) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
+        #expect { try SearchIndex.loadSnapshot(from: url, logger: .quiet) } throws: { ($0 as? VideoStackError)?.code == .corrupt }
         let missing = directory.url.appendingPathComponent("missing.snapshot")
-        #expect { try SearchIndex.loadSnapshot(from: missing) } throws: { ($0 as? VideoStackError)?.code == .notFound }
+        #expect { try SearchIndex.loadSnapshot(from: missing, logger: .quiet) } throws: { ($0 as? VideoStackError)?.code == .notFound }
     }
 }
 

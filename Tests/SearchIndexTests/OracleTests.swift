@@ -68,7 +68,9 @@ struct OracleTests {
         let index = SearchIndex()
         try index.upsert(Array(documents[0..<1800]))
         try index.upsert(Array(documents[1800...]))
-        for text in ["river", "riv", "road ", "rock", "ro", "rocket ", "river road", "roads riv"] {
+        // Also typos, which add the corrected tiers: "rivr" is in no document (one edit from 4
+        // letters), "rokcet" and "rivres" are swaps.
+        for text in ["river", "riv", "road ", "rock", "ro", "rocket ", "river road", "roads riv", "rivr ", "rokcet ", "rivres road"] {
             for limit in [1, 5, 10] {
                 let top = try index.search(SearchQuery(text, limit: limit, highlights: false)).hits.map(\.id)
                 let all = try index.search(SearchQuery(text, limit: 1000, highlights: false)).hits.map(\.id)

@@ -489,11 +489,12 @@ struct ConformanceTests {
     func codableRoundTrip(_ backend: Backend) async throws {
         try await backend.withStore { store in
             let video = Video(owner: "ada", title: "Café tour", description: "A walk", tags: ["food", "paris"], status: .ready,
-                              duration: 93.5, renditions: [Rendition(name: "720p", width: 1280, height: 720, videoBitrate: 2_800_000)],
+                              duration: .milliseconds(93_500), renditions: [Rendition(name: "720p", width: 1280, height: 720, videoBitrate: 2_800_000)],
                               views: 12)
             var item = try ItemEncoder().encode(video)
             #expect(item["failureReason"] == nil, "nil optionals are left out, so sparse indexes work")
             #expect(item["status"] == "ready")
+            #expect(item["duration"] == .n(try Number(93.5)), "a duration is stored as a number of seconds")
             item["PK"] = .s("VIDEO#\(video.id)")
             item["SK"] = .s("VIDEO#\(video.id)")
             try await store.putItem(item)
@@ -501,6 +502,7 @@ struct ConformanceTests {
             let decoded = try ItemDecoder().decode(Video.self, from: read)
             #expect(decoded.id == video.id)
             #expect(decoded.title == video.title && decoded.tags == video.tags && decoded.renditions == video.renditions)
+            #expect(decoded.duration == video.duration)
             #expect(abs(decoded.createdAt.timeIntervalSince(video.createdAt)) < 0.001)
             await expectError(.corrupt) { try ItemDecoder().decode(Video.self, from: ["title": 5]) }
         }

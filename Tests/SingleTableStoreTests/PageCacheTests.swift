@@ -29,11 +29,11 @@ struct PageCacheTests {
 
     @Test func pagesAreNeverStaleWhileAnotherConnectionWrites() async throws {
         try await withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("pages.sqlite").path
-            let cached = try await SQLiteItemStore(path: path, schema: .conformance, configuration: .init(readerCount: 1, durability: .normal))
+            let url = directory.appendingPathComponent("pages.sqlite")
+            let cached = try await SQLiteItemStore(url: url, schema: .conformance, configuration: .init(readerCount: 1, durability: .normal), logger: testLogger)
             // The reference: the same file with both caches off. It also does the writes, through its own connection.
-            let plain = try await SQLiteItemStore(path: path, schema: .conformance,
-                                                  configuration: .init(readerCount: 1, durability: .normal, decodedItemCacheMiB: 0))
+            let plain = try await SQLiteItemStore(url: url, schema: .conformance,
+                                                  configuration: .init(readerCount: 1, durability: .normal, decodedItemCacheMiB: 0), logger: testLogger)
             defer { cached.close(); plain.close() }
             let queries = [
                 Query(partitionKey: "p", limit: 5),
@@ -44,12 +44,14 @@ struct PageCacheTests {
                 Query(index: "byScore", partitionKey: "g", limit: 4),
                 Query(index: "keysOnly", partitionKey: "k", ascending: false, limit: 5),
             ]
+            // The same operations on every run, so a failure reproduces.
+            var generator = SeededGenerator(seed: 0x5EED_CAC4E)
             for round in 0..<120 {
-                let sk = AttributeValue.s(String(format: "s%02d", Int.random(in: 0..<30)))
-                switch Int.random(in: 0..<5) {
+                let sk = AttributeValue.s(String(format: "s%02d", generator.below(30)))
+                switch generator.below(5) {
                 case 0, 1:
-                    try await plain.putItem(["PK": "p", "SK": sk, "n": .int(Int64.random(in: 0..<100)), "group": "g",
-                                             "score": .int(Int64.random(in: 0..<10)), "kind": "k", "round": .int(Int64(round))])
+                    try await plain.putItem(["PK": "p", "SK": sk, "n": .int(Int64(generator.below(100))), "group": "g",
+                                             "score": .int(Int64(generator.below(10))), "kind": "k", "round": .int(Int64(round))])
                 case 2:
                     try await plain.deleteItem(key: ["PK": "p", "SK": sk])
                 case 3:
@@ -75,8 +77,8 @@ struct PageCacheTests {
 
     @Test func theCacheIsOffWithTheDecodedItemCache() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try await SQLiteItemStore(path: directory.appendingPathComponent("off.sqlite").path, schema: .singleTable,
-                                                  configuration: .init(readerCount: 1, decodedItemCacheMiB: 0))
+            let store = try await SQLiteItemStore(url: directory.appendingPathComponent("off.sqlite"), schema: .singleTable,
+                                                  configuration: .init(readerCount: 1, decodedItemCacheMiB: 0), logger: testLogger)
             defer { store.close() }
             for i in 0..<5 { try await store.putItem(["PK": "p", "SK": .s("s\(i)")]) }
             for _ in 0..<3 { #expect(try await store.query(Query(partitionKey: "p", limit: 2)).items.count == 2) }
@@ -87,8 +89,8 @@ struct PageCacheTests {
 
     @Test func scansAreNotRemembered() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try await SQLiteItemStore(path: directory.appendingPathComponent("scan.sqlite").path, schema: .singleTable,
-                                                  configuration: .init(readerCount: 1))
+            let store = try await SQLiteItemStore(url: directory.appendingPathComponent("scan.sqlite"), schema: .singleTable,
+                                                  configuration: .init(readerCount: 1), logger: testLogger)
             defer { store.close() }
             for i in 0..<5 { try await store.putItem(["PK": .s("p\(i)"), "SK": "s"]) }
             for _ in 0..<3 { #expect(try await store.scan(Scan(limit: 2)).items.count == 2) }

@@ -10,7 +10,7 @@ guard arguments.count == 3, let first = Int(arguments[2]) else {
     FileHandle.standardError.write(Data("usage: store-crash-writer DATABASE FIRST\n".utf8))
     exit(2)
 }
-let store = try await SQLiteItemStore(path: arguments[1], schema: .singleTable, configuration: .init(durability: .full))
+let store = try await SQLiteItemStore(url: URL(fileURLWithPath: arguments[1]), schema: .singleTable, configuration: .init(durability: .full))
 
 let payload = AttributeValue.s(String(repeating: "p", count: 2000))
 

@@ -8,14 +8,6 @@ import TestSupport
 import VideoCore
 import VideoPlatform
 
-/// A wall clock the test moves by hand, so visibility and backoff are checked without sleeping.
-final class ManualClock: Sendable {
-    private let current: Mutex<Date>
-    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = Mutex(start) }
-    var now: Date { current.withLock { $0 } }
-    func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
-}
-
 /// Records what handlers saw, for assertions across tasks.
 final class Recorder<Value: Sendable>: Sendable {
     private let values = Mutex<[Value]>([])
@@ -348,6 +340,6 @@ func errorCode(_ body: () async throws -> Void) async -> VideoStackError.Code? {
 /// Opens the platform tests' SQLite store in a directory (one place to follow the store's API).
 enum PlatformTestStore {
     static func open(_ directory: URL) async throws -> SQLiteItemStore {
-        try await SQLiteItemStore(path: directory.appendingPathComponent("platform.sqlite").path, schema: .singleTable)
+        try await SQLiteItemStore(url: directory.appendingPathComponent("platform.sqlite"), schema: .singleTable)
     }
 }

@@ -266,7 +266,7 @@ final class Segment: Sendable {
         let flag = flags[ord]
         return SearchDocument(
             id: idString(ord), title: title(ord), description: description(ord), tags: tags(ord),
-            uploader: uploaderName(ord), durationSeconds: Double(duration[ord]),
+            uploader: uploaderName(ord), duration: .seconds(Double(duration[ord])),
             uploadedAt: Date(timeIntervalSince1970: Double(uploadedAt[ord]) / 1000), views: views[ord],
             ratingSum: ratingSum[ord], ratingCount: ratingCount[ord],
             visibility: Visibility.allCases[Int(flag >> 4) % Visibility.allCases.count],

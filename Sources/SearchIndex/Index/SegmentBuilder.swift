@@ -83,7 +83,7 @@ struct SegmentBuilder {
         parts.tagOffsets.append(UInt32(parts.tagBytes.count))
         var uploader = document.uploader
         parts.uploader.append(UInt32(uploader.withUTF8 { uploaders.intern($0) }))
-        parts.duration.append(Float(document.durationSeconds.isFinite ? document.durationSeconds : 0))
+        parts.duration.append(Float(document.duration.indexSeconds))
         let millis = document.uploadedAt.timeIntervalSince1970 * 1000
         parts.uploadedAt.append(millis.isFinite ? Int64(max(-9e15, min(9e15, millis))) : 0)
         parts.views.append(document.views)

@@ -4,7 +4,8 @@ public import VideoCore
 /// The searchable view of one video: the text that is matched and the values that filter and rank.
 ///
 /// `id` is the caller's key (a `VideoCore/VideoID`'s text for catalog videos); adding a document
-/// with an id that is already indexed replaces it.
+/// with an id that is already indexed replaces it. The index knows documents only: the module
+/// that owns the items (`VideoPlatform` for the catalog) maps them to documents.
 public struct SearchDocument: Sendable, Hashable {
     /// The caller's unique key, at most 256 bytes of UTF-8.
     public var id: String
@@ -16,8 +17,8 @@ public struct SearchDocument: Sendable, Hashable {
     public var tags: [String]
     /// Username of the uploader (exact match filter).
     public var uploader: String
-    /// Length in seconds (range filter).
-    public var durationSeconds: Double
+    /// Length of the video (range filter), stored to single precision in seconds.
+    public var duration: Duration
     /// When the video was uploaded (range filter and the `newest` sort).
     public var uploadedAt: Date
     /// View count (popularity and the `mostViewed` sort).
@@ -34,7 +35,7 @@ public struct SearchDocument: Sendable, Hashable {
     /// Makes a document; defaults describe a public, ready video with no views or reviews.
     public init(
         id: String, title: String, description: String = "", tags: [String] = [], uploader: String = "",
-        durationSeconds: Double = 0, uploadedAt: Date = Date(timeIntervalSince1970: 0), views: Int64 = 0,
+        duration: Duration = .zero, uploadedAt: Date = Date(timeIntervalSince1970: 0), views: Int64 = 0,
         ratingSum: Int64 = 0, ratingCount: Int64 = 0, visibility: Visibility = .public, status: VideoStatus = .ready
     ) {
         self.id = id
@@ -42,22 +43,13 @@ public struct SearchDocument: Sendable, Hashable {
         self.description = description
         self.tags = tags
         self.uploader = uploader
-        self.durationSeconds = durationSeconds
+        self.duration = duration
         self.uploadedAt = uploadedAt
         self.views = views
         self.ratingSum = ratingSum
         self.ratingCount = ratingCount
         self.visibility = visibility
         self.status = status
-    }
-
-    /// The searchable view of a catalog video (its id's text is the document id).
-    public init(video: Video) {
-        self.init(
-            id: video.id.description, title: video.title, description: video.description, tags: video.tags,
-            uploader: video.owner, durationSeconds: video.duration ?? 0, uploadedAt: video.createdAt,
-            views: video.views, ratingSum: video.ratingSum, ratingCount: video.ratingCount,
-            visibility: video.visibility, status: video.status)
     }
 
     /// Mean rating from 1 to 5, or nil before the first review.
@@ -72,6 +64,11 @@ public enum SearchChange: Sendable, Hashable {
     case upsert(SearchDocument)
     /// Removes the document with this id; unknown ids are ignored (deletes are idempotent).
     case delete(id: String)
+}
+
+extension Duration {
+    /// The span in seconds, the unit the index stores and compares durations in.
+    var indexSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 extension VideoStackError.Code {

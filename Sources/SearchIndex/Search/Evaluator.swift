@@ -22,7 +22,7 @@ struct SegmentFilter {
         } else {
             uploader = nil
         }
-        duration = filter.duration.map { Float($0.lowerBound)...Float($0.upperBound) }
+        duration = filter.duration.map { Float($0.lowerBound.indexSeconds)...Float($0.upperBound.indexSeconds) }
         // Clamped so that absurd dates (Date.distantFuture × 10⁹) cannot trap the conversion.
         func millis(_ date: Date, _ rule: FloatingPointRoundingRule) -> Int64 {
             let value = (date.timeIntervalSince1970 * 1000).rounded(rule)
@@ -102,12 +102,26 @@ struct ExpansionScorer {
     }
 }
 
-/// Matches of one term group in one segment: sorted ordinals, best contribution, and whether a
-/// title/tag (hot) list produced it.
+/// Matches of one term group in one segment: sorted ordinals, best contribution, whether a
+/// title/tag (hot) list produced it, and whether a list of the word as typed (not a typo
+/// variant) did.
 struct GroupMatches {
     var docs: [UInt32] = []
     var scores: [Double] = []
     var hot: [Bool] = []
+    var asTyped: [Bool] = []
+}
+
+/// Which postings lists of a word group a tier reads: title/tag (hot) or description-only
+/// (cold) lists, of the word as typed (exact or completed) or of its typo variants.
+struct ListSelection: OptionSet {
+    let rawValue: UInt8
+    static let hotAsTyped = ListSelection(rawValue: 1)
+    static let coldAsTyped = ListSelection(rawValue: 2)
+    static let hotTypos = ListSelection(rawValue: 4)
+    static let coldTypos = ListSelection(rawValue: 8)
+    static let asTyped: ListSelection = [.hotAsTyped, .coldAsTyped]
+    static let all: ListSelection = [.hotAsTyped, .coldAsTyped, .hotTypos, .coldTypos]
 }
 
 /// Runs one tier of a query over one segment.
@@ -120,17 +134,22 @@ struct SegmentEvaluator {
     struct List {
         let index: Int
         let scorer: ExpansionScorer
+        /// From the word as typed (exact or a completion), not from a typo variant.
+        let isAsTyped: Bool
         var isHot: Bool { index & 1 == 0 }
     }
 
-    /// The postings lists of one group in this segment (hot only, or hot and cold).
-    func lists(group: Int, full: Bool) -> [List] {
+    /// The postings lists of one group in this segment that `selection` names.
+    func lists(group: Int, _ selection: ListSelection) -> [List] {
         var out: [List] = []
         for expansion in plan.groups[group] {
-            guard let term = expansion.term.withUnsafeBufferPointer({ segment.termID($0) }) else { continue }
+            let typed = expansion.isAsTyped
+            let hot = selection.contains(typed ? .hotAsTyped : .hotTypos)
+            let cold = selection.contains(typed ? .coldAsTyped : .coldTypos)
+            guard hot || cold, let term = expansion.term.withUnsafeBufferPointer({ segment.termID($0) }) else { continue }
             let scorer = ExpansionScorer(expansion, plan: plan, configuration: configuration)
-            if segment.listCount[2 * term] > 0 { out.append(List(index: 2 * term, scorer: scorer)) }
-            if full && segment.listCount[2 * term + 1] > 0 { out.append(List(index: 2 * term + 1, scorer: scorer)) }
+            if hot && segment.listCount[2 * term] > 0 { out.append(List(index: 2 * term, scorer: scorer, isAsTyped: typed)) }
+            if cold && segment.listCount[2 * term + 1] > 0 { out.append(List(index: 2 * term + 1, scorer: scorer, isAsTyped: typed)) }
         }
         return out
     }
@@ -150,6 +169,7 @@ struct SegmentEvaluator {
             cursor.next()
         }
         out.hot = [Bool](repeating: list.isHot, count: out.docs.count)
+        out.asTyped = [Bool](repeating: list.isAsTyped, count: out.docs.count)
         return out
     }
 
@@ -159,15 +179,18 @@ struct SegmentEvaluator {
         out.docs.reserveCapacity(a.docs.count + b.docs.count)
         out.scores.reserveCapacity(a.docs.count + b.docs.count)
         out.hot.reserveCapacity(a.docs.count + b.docs.count)
+        out.asTyped.reserveCapacity(a.docs.count + b.docs.count)
         var i = 0, j = 0
         while i < a.docs.count || j < b.docs.count {
             if j == b.docs.count || (i < a.docs.count && a.docs[i] < b.docs[j]) {
-                out.docs.append(a.docs[i]); out.scores.append(a.scores[i]); out.hot.append(a.hot[i]); i += 1
+                out.docs.append(a.docs[i]); out.scores.append(a.scores[i]); out.hot.append(a.hot[i])
+                out.asTyped.append(a.asTyped[i]); i += 1
             } else if i == a.docs.count || b.docs[j] < a.docs[i] {
-                out.docs.append(b.docs[j]); out.scores.append(b.scores[j]); out.hot.append(b.hot[j]); j += 1
+                out.docs.append(b.docs[j]); out.scores.append(b.scores[j]); out.hot.append(b.hot[j])
+                out.asTyped.append(b.asTyped[j]); j += 1
             } else {
                 out.docs.append(a.docs[i]); out.scores.append(max(a.scores[i], b.scores[j]))
-                out.hot.append(a.hot[i] || b.hot[j]); i += 1; j += 1
+                out.hot.append(a.hot[i] || b.hot[j]); out.asTyped.append(a.asTyped[i] || b.asTyped[j]); i += 1; j += 1
             }
         }
         return out
@@ -187,59 +210,65 @@ struct SegmentEvaluator {
     }
 
     /// Candidates that survived every group so far, with per-group contributions (row-major,
-    /// `groupCount` wide, in group order so sums are computed identically on every page).
+    /// `groupCount` wide, in group order so sums are computed identically on every page), and
+    /// per group a bit for "matched in a hot list" and one for "matched as typed".
     struct Candidates {
         var docs: [UInt32]
         var contributions: [Double]
         var hotMask: [UInt32]
+        var asTypedMask: [UInt32]
     }
 
-    /// Evaluates groups `0..<groupCount` with AND semantics and calls `visit` for every admitted
-    /// document with its text score and whether every group matched in a hot list.
-    func evaluate(groupCount: Int, full: Bool, excludeGroup: Int?, visit: (Int, Double, Bool) -> Void) {
+    /// Evaluates groups `0..<groupCount` with AND semantics over the lists `selection` names and
+    /// calls `visit` for every admitted document with its text score, whether every group matched
+    /// in a hot list, and whether every group matched as typed.
+    func evaluate(groupCount: Int, selection: ListSelection, excludeGroup: Int?, visit: (Int, Double, Bool, Bool) -> Void) {
         if filter.matchesNothing || groupCount == 0 { return }
         var groupLists: [[List]] = []
         for group in 0..<groupCount {
-            let lists = lists(group: group, full: full)
+            let lists = lists(group: group, selection)
             if lists.isEmpty { return }
             groupLists.append(lists)
         }
         let order = (0..<groupCount).sorted { cost(groupLists[$0]) < cost(groupLists[$1]) }
         let first = materialize(groupLists[order[0]])
-        var candidates = Candidates(docs: first.docs, contributions: [], hotMask: [])
+        var candidates = Candidates(docs: first.docs, contributions: [], hotMask: [], asTypedMask: [])
         candidates.contributions = [Double](repeating: 0, count: first.docs.count * groupCount)
         candidates.hotMask = [UInt32](repeating: 0, count: first.docs.count)
+        candidates.asTypedMask = [UInt32](repeating: 0, count: first.docs.count)
         for index in first.docs.indices {
             candidates.contributions[index * groupCount + order[0]] = first.scores[index]
             if first.hot[index] { candidates.hotMask[index] = 1 << UInt32(order[0]) }
+            if first.asTyped[index] { candidates.asTypedMask[index] = 1 << UInt32(order[0]) }
         }
         for group in order.dropFirst() {
             if candidates.docs.isEmpty { return }
             candidates = intersect(candidates, group: group, lists: groupLists[group], groupCount: groupCount)
         }
         if let excludeGroup {
-            let lists = lists(group: excludeGroup, full: true)
+            let lists = lists(group: excludeGroup, .all)
             if !lists.isEmpty { candidates = exclude(candidates, lists: lists, groupCount: groupCount) }
         }
-        let allHot: UInt32 = groupCount >= 32 ? UInt32.max : (1 << UInt32(groupCount)) - 1
+        let every: UInt32 = groupCount >= 32 ? UInt32.max : (1 << UInt32(groupCount)) - 1
         for index in candidates.docs.indices {
             let ord = Int(candidates.docs[index])
             guard filter.admits(ord) else { continue }
             var text = 0.0
             for group in 0..<groupCount { text += candidates.contributions[index * groupCount + group] }
-            visit(ord, text, candidates.hotMask[index] == allHot)
+            visit(ord, text, candidates.hotMask[index] == every, candidates.asTypedMask[index] == every)
         }
     }
 
     private func intersect(_ candidates: Candidates, group: Int, lists: [List], groupCount: Int) -> Candidates {
-        var out = Candidates(docs: [], contributions: [], hotMask: [])
+        var out = Candidates(docs: [], contributions: [], hotMask: [], asTypedMask: [])
         out.docs.reserveCapacity(candidates.docs.count)
-        func keep(_ index: Int, score: Double, hot: Bool) {
+        func keep(_ index: Int, score: Double, hot: Bool, asTyped: Bool) {
             out.docs.append(candidates.docs[index])
             let row = index * groupCount
             out.contributions.append(contentsOf: candidates.contributions[row..<(row + groupCount)])
             out.contributions[out.contributions.count - groupCount + group] = score
             out.hotMask.append(candidates.hotMask[index] | (hot ? 1 << UInt32(group) : 0))
+            out.asTypedMask.append(candidates.asTypedMask[index] | (asTyped ? 1 << UInt32(group) : 0))
         }
         let postings = cost(lists)
         if postings <= candidates.docs.count * 4 {
@@ -250,6 +279,7 @@ struct SegmentEvaluator {
                 for (index, doc) in candidates.docs.enumerated() { slot[Int(doc)] = UInt32(index + 1) }
                 var best = [Double](repeating: -1, count: candidates.docs.count)
                 var hot = [Bool](repeating: false, count: candidates.docs.count)
+                var asTyped = [Bool](repeating: false, count: candidates.docs.count)
                 let lengths = segment.fieldLengths.base
                 for list in lists {
                     var cursor = PostingCursor(segment: segment, list: list.index)
@@ -259,13 +289,14 @@ struct SegmentEvaluator {
                             let index = Int(entry - 1)
                             best[index] = max(best[index], list.scorer.score(tf: cursor.tf, lengths: lengths[Int(cursor.doc)]))
                             if list.isHot { hot[index] = true }
+                            if list.isAsTyped { asTyped[index] = true }
                         }
                         cursor.next()
                     }
                 }
                 for doc in candidates.docs { slot[Int(doc)] = 0 }
                 for index in candidates.docs.indices where best[index] >= 0 {
-                    keep(index, score: best[index], hot: hot[index])
+                    keep(index, score: best[index], hot: hot[index], asTyped: asTyped[index])
                 }
             }
         } else {
@@ -276,21 +307,23 @@ struct SegmentEvaluator {
                 let doc = candidates.docs[index]
                 var best = -1.0
                 var hot = false
+                var asTyped = false
                 for c in cursors.indices {
                     cursors[c].advance(to: doc)
                     if cursors[c].doc == doc {
                         best = max(best, lists[c].scorer.score(tf: cursors[c].tf, lengths: lengths[Int(doc)]))
                         hot = hot || lists[c].isHot
+                        asTyped = asTyped || lists[c].isAsTyped
                     }
                 }
-                if best >= 0 { keep(index, score: best, hot: hot) }
+                if best >= 0 { keep(index, score: best, hot: hot, asTyped: asTyped) }
             }
         }
         return out
     }
 
     private func exclude(_ candidates: Candidates, lists: [List], groupCount: Int) -> Candidates {
-        var out = Candidates(docs: [], contributions: [], hotMask: [])
+        var out = Candidates(docs: [], contributions: [], hotMask: [], asTypedMask: [])
         var cursors = lists.map { PostingCursor(segment: segment, list: $0.index) }
         for index in candidates.docs.indices {
             let doc = candidates.docs[index]
@@ -304,42 +337,32 @@ struct SegmentEvaluator {
                 let row = index * groupCount
                 out.contributions.append(contentsOf: candidates.contributions[row..<(row + groupCount)])
                 out.hotMask.append(candidates.hotMask[index])
+                out.asTypedMask.append(candidates.asTypedMask[index])
             }
         }
         return out
     }
 
-    enum SingleGroupScan {
-        /// Tier 0: title and tag lists.
-        case hot
-        /// Tier 1: description-only lists, minus documents a hot list of the word holds.
-        case coldOutsideHot
-        /// Tiers 2+: every list.
-        case all
-    }
-
     /// Evaluates a one-word query list by list, best possible score first, skipping every list
     /// whose best possible key cannot beat the current page (MaxScore at list granularity).
     ///
-    /// Tier 0 (`full == false`) reads the hot lists; tier 1 reads the cold lists and skips
-    /// documents that some hot list of the word holds (they ranked in tier 0). `threshold`
+    /// Reads the lists of group 0 that `scan` names and skips documents that a list `skip` names
+    /// holds (they ranked in an earlier tier) or that a list of `excludeGroup` holds. `threshold`
     /// returns the key to beat, `popularityBound` the most popularity can add.
     func evaluateSingleGroup(
-        scan: SingleGroupScan, excludeGroup: Int?, popularityBound: Double?, threshold: () -> Double?,
+        scan: ListSelection, skip: ListSelection, excludeGroup: Int?, popularityBound: Double?, threshold: () -> Double?,
         wouldAccept: (Int, Double) -> Bool, visit: (Int, Double) -> Void
     ) {
         if filter.matchesNothing || plan.groups.isEmpty { return }
-        let full = scan != .hot
-        let all = lists(group: 0, full: full)
-        let hotLists = scan == .coldOutsideHot ? all.filter(\.isHot) : []
-        let scanned = (scan == .coldOutsideHot ? all.filter { !$0.isHot } : all).sorted { $0.scorer.scale > $1.scorer.scale }
-        let excluded = excludeGroup.map { lists(group: $0, full: true) } ?? []
+        let scanned = lists(group: 0, scan).sorted { $0.scorer.scale > $1.scorer.scale }
+        let earlierLists = skip.isEmpty ? [] : lists(group: 0, skip)
+        let excluded = excludeGroup.map { lists(group: $0, .all) } ?? []
         let lengths = segment.fieldLengths.base
         let ratingShare = configuration.ratingShare
         for list in scanned {
             // BM25's saturation keeps a term's score below idf * multiplier * (k1 + 1).
             if let bound = popularityBound, let needed = threshold(), list.scorer.scale + bound <= needed { break }
-            var hotCursors = hotLists.map { PostingCursor(segment: segment, list: $0.index) }
+            var earlierCursors = earlierLists.map { PostingCursor(segment: segment, list: $0.index) }
             var excludedCursors = excluded.map { PostingCursor(segment: segment, list: $0.index) }
             let count = Int(segment.listCount[list.index])
             let firstBlock = Int(segment.blockStart[list.index])
@@ -379,16 +402,16 @@ struct SegmentEvaluator {
                     // common word dominated dropped-word tiers. The cursors only move forward, and
                     // skip whole blocks between the rare probes.
                     guard wouldAccept(ord, score) else { continue }
-                    var skip = false
-                    for c in hotCursors.indices {
-                        hotCursors[c].advance(to: doc)
-                        if hotCursors[c].doc == doc { skip = true }
+                    var ranked = false
+                    for c in earlierCursors.indices {
+                        earlierCursors[c].advance(to: doc)
+                        if earlierCursors[c].doc == doc { ranked = true }
                     }
-                    for c in excludedCursors.indices where !skip {
+                    for c in excludedCursors.indices where !ranked {
                         excludedCursors[c].advance(to: doc)
-                        if excludedCursors[c].doc == doc { skip = true }
+                        if excludedCursors[c].doc == doc { ranked = true }
                     }
-                    if skip { continue }
+                    if ranked { continue }
                     visit(ord, score)
                 }
             }

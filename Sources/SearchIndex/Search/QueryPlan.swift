@@ -7,8 +7,11 @@ struct Expansion: Sendable, Hashable {
     var multiplier: Double
     /// BM25 inverse document frequency, fixed when the plan is made.
     var idf: Double
-    /// The segment-independent kind, for highlighting: 0 exact, 1 prefix completion, 2+ typo.
+    /// 0 the exact word, 1 a prefix completion, 1 + edits for a typo variant.
     var kind: UInt8
+
+    /// Whether the term matches the word as typed (exactly or as its completion), not a correction.
+    var isAsTyped: Bool { kind < 2 }
 }
 
 /// A query turned into term groups (one per query word; a document must match every group,
@@ -33,23 +36,24 @@ struct QueryPlan: Sendable, Hashable {
         self.noSearchableTerms = noSearchableTerms
     }
 
-    /// Whether some word is long enough to match with a typo.
-    func hasTypoCandidates(_ configuration: SearchIndexConfiguration) -> Bool {
-        configuration.maxTypoExpansions > 0 && words.contains(where: { isTypoEligible($0, configuration) })
+    /// Whether some word may be corrected (see ``SearchIndexConfiguration/typoBudget(characters:inVocabulary:)``).
+    var hasTypoCandidates: Bool { typoBudgets.contains { $0 > 0 } }
+
+    /// Whether a word that may be corrected is in no document, so it is likely misspelled (or,
+    /// when it is the word being typed, unfinished).
+    var hasOutOfVocabularyWord: Bool {
+        zip(typoBudgets, inVocabulary).contains { budget, known in budget > 0 && !known }
     }
 
-    /// Whether a typo-eligible word matches nothing in the dictionary (so it is likely
-    /// misspelled). A word being typed that has completions is not unknown: it is unfinished.
-    func hasUnknownWord(_ configuration: SearchIndexConfiguration) -> Bool {
-        zip(words, groups).contains { word, group in isTypoEligible(word, configuration) && group.isEmpty }
-    }
-
-    private func isTypoEligible(_ word: [UInt8], _ configuration: SearchIndexConfiguration) -> Bool {
-        String(decoding: word, as: UTF8.self).unicodeScalars.count >= configuration.minLengthForOneTypo
-    }
+    /// Whether some word matches through a typo variant (so the corrected tiers can hold documents).
+    var hasTypoExpansions: Bool { groups.contains { $0.contains { !$0.isAsTyped } } }
 
     /// The analyzed query words (not carried in cursors).
     var words: [[UInt8]] = []
+    /// Per word, how many edits it may be corrected with (not carried in cursors).
+    var typoBudgets: [Int] = []
+    /// Per word, whether some document contains it (not carried in cursors).
+    var inVocabulary: [Bool] = []
 
     init(text: String, view: IndexView, configuration: SearchIndexConfiguration, typos: Bool) {
         var buffer = TokenBuffer()
@@ -78,6 +82,12 @@ struct QueryPlan: Sendable, Hashable {
             var seen: Set<[UInt8]> = [word]
             let exactDF = QueryPlan.documentFrequency(of: word, in: view)
             if exactDF > 0 { expansions.append(Expansion(term: word, multiplier: 1, idf: idf(exactDF), kind: 0)) }
+            // The vocabulary test: a word some document contains is probably meant as typed; one
+            // that none contains is probably misspelled, and is corrected from fewer characters.
+            let maxEdits = configuration.typoBudget(
+                characters: String(decoding: word, as: UTF8.self).unicodeScalars.count, inVocabulary: exactDF > 0)
+            typoBudgets.append(maxEdits)
+            inVocabulary.append(exactDF > 0)
             if position == words.count - 1 && lastIsPrefix && configuration.maxPrefixExpansions > 0 {
                 let completions = QueryPlan.completions(of: word, in: view, limit: configuration.maxPrefixExpansions)
                 for (term, df) in completions where !seen.contains(term) {
@@ -85,10 +95,7 @@ struct QueryPlan: Sendable, Hashable {
                     expansions.append(Expansion(term: term, multiplier: configuration.prefixMultiplier, idf: idf(df), kind: 1))
                 }
             }
-            let characters = String(decoding: word, as: UTF8.self).unicodeScalars.count
-            let maxEdits = characters >= configuration.minLengthForTwoTypos ? 2
-                : characters >= configuration.minLengthForOneTypo ? 1 : 0
-            if typos && maxEdits > 0 && configuration.maxTypoExpansions > 0 {
+            if typos && maxEdits > 0 {
                 let variants = QueryPlan.typoVariants(of: word, maxEdits: maxEdits, in: view)
                     .filter { !seen.contains($0.term) }
                     .prefix(configuration.maxTypoExpansions)

@@ -15,7 +15,7 @@ struct SearchCursor {
         var text = query.text + "\u{0}" + query.sort.rawValue + "\u{0}"
         let filter = query.filter
         text += (filter.uploader ?? "\u{1}") + "\u{0}"
-        text += filter.duration.map { "\($0.lowerBound.bitPattern)-\($0.upperBound.bitPattern)" } ?? "-"
+        text += filter.duration.map { "\($0.lowerBound.components)-\($0.upperBound.components)" } ?? "-"
         text += filter.uploadedAt.map {
             "\($0.lowerBound.timeIntervalSince1970.bitPattern)-\($0.upperBound.timeIntervalSince1970.bitPattern)"
         } ?? "-"

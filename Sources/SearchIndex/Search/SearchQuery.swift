@@ -17,8 +17,8 @@ public enum SearchSort: String, Sendable, Hashable, CaseIterable {
 public struct SearchFilter: Sendable, Hashable {
     /// Only this uploader's videos (exact username).
     public var uploader: String?
-    /// Only durations in this range, in seconds.
-    public var duration: ClosedRange<Double>?
+    /// Only videos whose length is in this range.
+    public var duration: ClosedRange<Duration>?
     /// Only uploads in this time range.
     public var uploadedAt: ClosedRange<Date>?
     /// Allowed visibilities; defaults to public only, so unlisted and private videos never leak.
@@ -28,7 +28,7 @@ public struct SearchFilter: Sendable, Hashable {
 
     /// Makes a filter; the defaults admit every public, ready video.
     public init(
-        uploader: String? = nil, duration: ClosedRange<Double>? = nil, uploadedAt: ClosedRange<Date>? = nil,
+        uploader: String? = nil, duration: ClosedRange<Duration>? = nil, uploadedAt: ClosedRange<Date>? = nil,
         visibilities: Set<Visibility> = [.public], statuses: Set<VideoStatus> = [.ready]
     ) {
         self.uploader = uploader
@@ -81,6 +81,24 @@ public struct HighlightedText: Sendable, Hashable {
     /// Matched spans, in order, not overlapping.
     public let matches: [Range<String.Index>]
 
+    /// Makes a highlighted text, for example to build expected results in a test.
+    ///
+    /// `matches` are ranges of `text`; they are put in order and overlapping or touching ones
+    /// merged, and ranges outside the text are dropped, so ``marked(open:close:)`` cannot trap.
+    public init(text: String, matches: [Range<String.Index>] = []) {
+        self.text = text
+        var merged: [Range<String.Index>] = []
+        for match in matches.sorted(by: { $0.lowerBound < $1.lowerBound })
+        where match.lowerBound >= text.startIndex && match.upperBound <= text.endIndex && !match.isEmpty {
+            if let last = merged.last, match.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, match.upperBound)
+            } else {
+                merged.append(match)
+            }
+        }
+        self.matches = merged
+    }
+
     /// The text with every match wrapped in `open` and `close` (e.g. `<em>`, `</em>`).
     /// The text is not escaped: escape it for HTML first if it came from users.
     public func marked(open: String, close: String) -> String {
@@ -108,7 +126,9 @@ public struct SearchHit: Sendable, Hashable {
     /// The ranking key: relevance plus popularity, or the sort field (seconds since 1970 for
     /// `newest`, views, mean rating). Comparable only within one query.
     public let score: Double
-    /// Relevance tier: 0 all terms in title or tags, 1 all terms anywhere, 2+ some terms dropped.
+    /// Relevance tier, best first: 0 every word as typed in the title or tags, 1 every word as
+    /// typed anywhere, 2 every word but some only through a typo correction, in the title or
+    /// tags, 3 the same anywhere, 4 and up trailing words dropped. Other sorts use tier 0 only.
     public let tier: Int
     /// The stored document.
     public let document: SearchDocument
@@ -116,14 +136,32 @@ public struct SearchHit: Sendable, Hashable {
     public let title: HighlightedText
     /// The description with matched spans.
     public let description: HighlightedText
+
+    /// Makes a hit, for example to build expected results in a test; the id is the document's.
+    ///
+    /// A nil `title` or `description` is the document's text with no matched spans.
+    public init(document: SearchDocument, score: Double = 0, tier: Int = 0, title: HighlightedText? = nil, description: HighlightedText? = nil) {
+        id = document.id
+        self.score = score
+        self.tier = tier
+        self.document = document
+        self.title = title ?? HighlightedText(text: document.title)
+        self.description = description ?? HighlightedText(text: document.description)
+    }
 }
 
 /// A page of results.
-public struct SearchResults: Sendable {
+public struct SearchResults: Sendable, Hashable {
     /// The hits, best first.
     public let hits: [SearchHit]
     /// Pass as ``SearchQuery/cursor`` to get the next page; nil on the last page. The cursor
     /// pins the query's term expansions and statistics, so a page never repeats or skips an
     /// unchanged document even while documents are added or removed.
     public let nextCursor: String?
+
+    /// Makes a page, for example to build expected results in a test.
+    public init(hits: [SearchHit], nextCursor: String? = nil) {
+        self.hits = hits
+        self.nextCursor = nextCursor
+    }
 }

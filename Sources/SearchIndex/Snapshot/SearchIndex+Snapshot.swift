@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 internal import VideoCore
 
 /// The snapshot file format (little-endian, version 1):
@@ -13,9 +14,12 @@ extension SearchIndex {
     /// Writes the current view to `url` atomically (a temporary file renamed over it).
     ///
     /// Searches and writes may continue meanwhile; the snapshot holds the view at the call.
+    /// Logs the file's size and the time taken at `info`.
     /// Throws `VideoCore/VideoStackError/Code/io` when the file cannot be written.
     public func writeSnapshot(to url: URL) throws {
+        let started = ContinuousClock.now
         let view = currentView
+        var bytes = 0
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw VideoStackError(.io, "Cannot create \(temporary.path) for the search snapshot; check that the directory exists and is writable.")
@@ -43,6 +47,7 @@ extension SearchIndex {
             let checksum = writer.checksum
             try writer.write(checksum)
             try handle.synchronize()
+            bytes = writer.bytesWritten
         } catch let error as VideoStackError {
             try? FileManager.default.removeItem(at: temporary)
             throw error
@@ -55,14 +60,19 @@ extension SearchIndex {
             try? FileManager.default.removeItem(at: temporary)
             throw VideoStackError(.io, "Cannot move the search snapshot into place at \(url.path).", cause: POSIXErrorCode(code, String(cString: strerror(code))))
         }
+        logger.info("search index: wrote snapshot", metadata: [
+            "path": "\(url.path)", "bytes": "\(bytes)", "documents": "\(view.liveCount)", "segments": "\(view.segments.count)",
+            "duration": "\(ContinuousClock.now - started)", "feedPosition": "\(view.feedPosition ?? "none")",
+        ])
     }
 
-    /// Loads an index written by ``writeSnapshot(to:)``.
+    /// Loads an index written by ``writeSnapshot(to:)``; the index logs to `logger`.
     ///
-    /// Throws `VideoCore/VideoStackError/Code/notFound` when the file is missing,
+    /// Logs the file's size and the time taken at `info`. Throws `VideoCore/VideoStackError/Code/notFound` when the file is missing,
     /// `VideoCore/VideoStackError/Code/corrupt` when it is truncated, damaged or not a snapshot,
     /// and `VideoCore/VideoStackError/Code/unsupported` for a newer format version.
-    public static func loadSnapshot(from url: URL, configuration: SearchIndexConfiguration = SearchIndexConfiguration()) throws -> SearchIndex {
+    public static func loadSnapshot(from url: URL, configuration: SearchIndexConfiguration = SearchIndexConfiguration(), logger: Logger) throws -> SearchIndex {
+        let started = ContinuousClock.now
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw VideoStackError(.notFound, "No search snapshot at \(url.path); build the index and call writeSnapshot(to:) first.")
         }
@@ -72,7 +82,7 @@ extension SearchIndex {
         } catch {
             throw VideoStackError(.io, "Cannot read the search snapshot at \(url.path).", cause: ErrorDescription(error))
         }
-        return try data.withUnsafeBytes { raw in
+        let index = try data.withUnsafeBytes { raw in
             var reader = SnapshotReader(raw: raw, path: url.path)
             try reader.verifyChecksum()
             guard try reader.bytes(8) == magic else {
@@ -94,8 +104,14 @@ extension SearchIndex {
                 deleted.append(Bitset(words: words.toArray()))
             }
             guard reader.remainingBeforeChecksum == 0 else { throw reader.corrupt("it has trailing bytes") }
-            return SearchIndex(configuration: configuration, segments: segments, deleted: deleted, feedPosition: feedPosition)
+            return SearchIndex(configuration: configuration, logger: logger, segments: segments, deleted: deleted, feedPosition: feedPosition)
         }
+        logger.info("search index: loaded snapshot", metadata: [
+            "path": "\(url.path)", "bytes": "\(data.count)", "documents": "\(index.count)",
+            "segments": "\(index.currentView.segments.count)", "duration": "\(ContinuousClock.now - started)",
+            "feedPosition": "\(index.feedPosition ?? "none")",
+        ])
+        return index
     }
 }
 
@@ -137,6 +153,7 @@ struct SnapshotChecksum {
 struct SnapshotWriter {
     let handle: FileHandle
     var checksumState = SnapshotChecksum()
+    private(set) var bytesWritten = 0
     var checksum: UInt64 { checksumState.final }
 
     mutating func write(_ bytes: [UInt8]) throws {
@@ -159,6 +176,7 @@ struct SnapshotWriter {
     private mutating func writeRaw(_ raw: UnsafeRawBufferPointer) throws {
         guard raw.count > 0 else { return }
         checksumState.update(raw)
+        bytesWritten += raw.count
         // Write in chunks so no copy of a large column is made.
         var offset = 0
         while offset < raw.count {

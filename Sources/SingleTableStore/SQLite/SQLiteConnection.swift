@@ -1,29 +1,62 @@
 internal import CSQLite
 internal import VideoCore
 
+/// Where a store's database lives: a file, or a named database in this process's memory.
+enum SQLiteLocation: Sendable, CustomStringConvertible {
+    case file(path: String)
+    /// SQLite's `memdb` VFS: every connection of the process that opens the same name shares one
+    /// database, with the same locking as a file (a rollback journal in memory, not WAL), and
+    /// the database disappears with its last connection.
+    case memory(name: String)
+
+    var filename: String {
+        switch self {
+        case .file(let path): path
+        case .memory(let name): "file:/\(name)?vfs=memdb"
+        }
+    }
+
+    var openFlags: Int32 {
+        switch self {
+        case .file: 0
+        case .memory: SQLITE_OPEN_URI
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .file(let path): "'\(path)'"
+        case .memory(let name): "in memory ('\(name)')"
+        }
+    }
+}
+
 /// One SQLite connection, owned by exactly one thread of the store's pools.
 final class SQLiteConnection {
     let handle: OpaquePointer
-    let path: String
+    let location: SQLiteLocation
     private var statements: [String: SQLiteStatement] = [:]
     private var itemStatement: SQLiteStatement?
 
     enum Mode { case writer, reader }
 
-    init(path: String, mode: Mode) throws {
+    /// - Parameter busyTimeout: how long a statement waits for a lock another connection holds.
+    init(_ location: SQLiteLocation, mode: Mode, busyTimeout: Duration = .seconds(10)) throws {
         var db: OpaquePointer?
         let flags = (mode == .writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE)
-            | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+            | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | location.openFlags
+        let rc = sqlite3_open_v2(location.filename, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(db)
-            throw VideoStackError(.io, "Cannot open the database '\(path)': \(message). Check that the directory exists and is writable.",
-                                  cause: SQLiteResult(code: rc, message: message))
+            if rc & 0xFF == SQLITE_NOTADB || rc & 0xFF == SQLITE_CORRUPT { throw SQLiteConnection.error(rc, message) }
+            throw VideoStackError(.io, "Cannot open the database \(location): \(message). Check that the directory exists and is writable.",
+                                  cause: SQLiteError(resultCode: SQLiteResultCode(rawValue: rc), message: message))
         }
         handle = db
-        self.path = path
-        sqlite3_busy_timeout(db, 10_000)
+        self.location = location
+        let milliseconds = (busyTimeout / .milliseconds(1)).rounded(.up)
+        sqlite3_busy_timeout(db, Int32(min(max(milliseconds, 0), Double(Int32.max))))
         sqlite3_extended_result_codes(db, 1)
         do {
             try execute("PRAGMA journal_mode = WAL")
@@ -100,24 +133,27 @@ final class SQLiteConnection {
 
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    /// Turns an SQLite result code into the module's error. Every C return code goes through here.
+    /// Rows the last INSERT, UPDATE or DELETE changed.
+    var changedRows: Int { Int(sqlite3_changes(handle)) }
+
+    /// Turns an SQLite result code into the module's error, with SQLite's code, message and the
+    /// failed statement as the cause. Every C return code goes through here.
     static func error(_ rc: Int32, _ message: String, sql: String? = nil) -> VideoStackError {
-        let primary = rc & 0xFF
         let code: VideoStackError.Code
         let text: String
-        switch primary {
+        switch rc & 0xFF {
         case SQLITE_CORRUPT, SQLITE_NOTADB:
             code = .corrupt
             text = "The database file is damaged or is not an SQLite database: \(message). Restore it from a backup."
         case SQLITE_FULL:
             code = .io
-            text = "The disk is full: \(message)."
+            text = "The disk is full: \(message). Free disk space and retry."
         case SQLITE_BUSY, SQLITE_LOCKED:
             code = .io
-            text = "The database stayed locked by another process for too long: \(message)."
+            text = "The database stayed locked by another connection for longer than the busy timeout: \(message). Find the process that holds it, or raise SQLiteStoreConfiguration.busyTimeout."
         case SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_READONLY, SQLITE_PERM:
             code = .io
-            text = "SQLite could not read or write the database file: \(message)."
+            text = "SQLite could not read or write the database file: \(message). Check the file's permissions and the disk."
         case SQLITE_TOOBIG:
             code = .limitExceeded
             text = "A value is too large for SQLite: \(message)."
@@ -125,17 +161,8 @@ final class SQLiteConnection {
             code = .internal
             text = "SQLite failed: \(message)" + (sql.map { " (in \($0.prefix(120)))" } ?? "") + "."
         }
-        return VideoStackError(code, text, cause: SQLiteResult(code: rc, message: message))
+        return VideoStackError(code, text, cause: SQLiteError(resultCode: SQLiteResultCode(rawValue: rc), message: message, statement: sql))
     }
-}
-
-/// An SQLite result code kept as the cause of an error.
-public struct SQLiteResult: Error, Sendable, CustomStringConvertible {
-    /// The extended result code.
-    public let code: Int32
-    /// SQLite's own description of the failure.
-    public let message: String
-    public var description: String { "SQLite result \(code): \(message)" }
 }
 
 /// A prepared statement. Blob parameters are bound with SQLITE_STATIC from buffers the caller keeps
@@ -188,7 +215,7 @@ final class SQLiteStatement {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
-        throw SQLiteConnection.error(rc, String(cString: sqlite3_errmsg(connection.handle)), sql: sqlite3_sql(handle).map { String(cString: $0) })
+        throw SQLiteConnection.error(rc, String(cString: sqlite3_errmsg(connection.handle)), sql: sql)
     }
 
     /// The blob in `column` of the current row, valid until the next step or reset.
@@ -212,7 +239,10 @@ final class SQLiteStatement {
 
     private func check(_ rc: Int32) throws {
         guard rc == SQLITE_OK else {
-            throw SQLiteConnection.error(rc, String(cString: sqlite3_errmsg(connection.handle)))
+            throw SQLiteConnection.error(rc, String(cString: sqlite3_errmsg(connection.handle)), sql: sql)
         }
     }
+
+    /// The statement's SQL text, for error reports.
+    var sql: String? { sqlite3_sql(handle).map { String(cString: $0) } }
 }

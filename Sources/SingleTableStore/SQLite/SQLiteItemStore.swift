@@ -1,9 +1,9 @@
-internal import Foundation
+public import Foundation
 public import Logging
 internal import Synchronization
 internal import VideoCore
 
-/// The embedded ``ItemStore``: one SQLite file in WAL mode.
+/// The embedded ``ItemStore``: one SQLite file in WAL mode (or a database in memory, for tests).
 ///
 /// - One writer thread owns the only writing connection. Writes queue up and are committed in
 ///   groups: each write runs in its own savepoint (so a failed condition undoes only that write)
@@ -12,52 +12,95 @@ internal import VideoCore
 /// - Reader threads, each with its own connection, serve gets, queries, scans and the change
 ///   feed concurrently with the writer; WAL gives each read a consistent snapshot.
 /// - No SQLite call ever runs on Swift's cooperative thread pool.
+/// - An SQLite failure throws a `VideoStackError` whose cause is an ``SQLiteError``: the
+///   ``SQLiteResultCode`` (catch it by pattern, `catch SQLiteResultCode.busy`) and the statement.
 ///
 /// ```swift
-/// let store = try await SQLiteItemStore(path: "videostack.sqlite", schema: .singleTable)
+/// let store = try await SQLiteItemStore(url: URL(fileURLWithPath: "videostack.sqlite"), schema: .singleTable, logger: logger)
 /// try await store.putItem(["PK": "USER#ada", "SK": "USER#ada", "email": "ada@example.com"])
 /// ```
 public final class SQLiteItemStore: ItemStore {
     public let schema: TableSchema
-    /// The database file.
-    public let path: String
+    /// The database file; nil for a store in memory (``inMemory(schema:configuration:logger:)``).
+    public let url: URL?
+    private let location: SQLiteLocation
     private let writer: BlockingThreadPool<SQLiteWriter>
     private let readers: BlockingThreadPool<SQLiteReader>
     private let pending = Mutex<[PendingWrite]>([])
     private let logger: Logger
     private let layout: TableLayout
 
-    /// Opens (creating if needed) the database at `path`, migrating its schema to this version
+    /// Opens (creating if needed) the database file at `url`, migrating its schema to this version
     /// and bringing its secondary indexes in line with `schema` (new indexes are backfilled).
     ///
-    /// Throws `invalidInput` if the file was created with other key attributes, `corrupt` if it is
-    /// not an SQLite database, `unsupported` if a newer VideoStack wrote it.
-    public init(path: String, schema: TableSchema, configuration: SQLiteStoreConfiguration = .init(), logger: Logger = Logger(label: "VideoStack.SingleTableStore", factory: { _ in SwiftLogNoOpLogHandler() })) async throws {
+    /// - Parameters:
+    ///   - url: a file URL; the file is created if missing, its directory must exist.
+    ///   - schema: the table's keys and secondary indexes.
+    ///   - configuration: readers, durability, change retention, busy timeout, clock and caches.
+    ///   - logger: where the store reports migrations, index builds, trimming and failed
+    ///     commits; the task's logger by default.
+    /// - Throws: `invalidInput` for a URL that is not a file URL or a file created with other
+    ///   key attributes, `corrupt` if it is not an SQLite database, `unsupported` if a newer
+    ///   VideoStack wrote it, `io` if it cannot be opened.
+    public convenience init(url: URL, schema: TableSchema, configuration: SQLiteStoreConfiguration = .init(), logger: Logger = Logger.current) async throws {
+        guard url.isFileURL else {
+            throw VideoStackError(.invalidInput, "An SQLite item store needs a file URL; got '\(url.absoluteString.prefix(200))'. Use URL(fileURLWithPath:).")
+        }
+        try self.init(location: .file(path: url.path), url: url, schema: schema, configuration: configuration, logger: logger)
+    }
+
+    /// A new, empty store that lives in memory until it is closed: for tests and tools.
+    ///
+    /// It runs the same code as a file store, with a writer thread and reader threads on
+    /// connections of their own to one database that only this store can reach. The one
+    /// difference: memory has no WAL, so reads wait while a group of writes commits instead of
+    /// reading the previous snapshot (what they return is the same).
+    public static func inMemory(schema: TableSchema, configuration: SQLiteStoreConfiguration = .init(), logger: Logger = Logger.current) async throws -> SQLiteItemStore {
+        try SQLiteItemStore(location: .memory(name: "videostack-\(UUID().uuidString)"), url: nil, schema: schema,
+                            configuration: configuration, logger: logger)
+    }
+
+    private init(location: SQLiteLocation, url: URL?, schema: TableSchema, configuration: SQLiteStoreConfiguration, logger: Logger) throws {
         try schema.validate()
         self.schema = schema
-        self.path = path
+        self.url = url
+        self.location = location
         self.logger = logger
         let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
         let cache = configuration.cacheSizeKiB
         let mmap = configuration.mmapSizeMiB << 20
         let cacheBudget = configuration.decodedItemCacheMiB << 20
         let retention = configuration.changeRetention
+        let busyTimeout = configuration.busyTimeout
+        let clock = configuration.clock
         // The writer opens first: it creates the file, runs migrations and learns the index ids.
         let layoutBox = Mutex<TableLayout?>(nil)
         writer = try BlockingThreadPool(name: "SQLiteItemStore.writer", threads: 1) { _ in
-            let connection = try SQLiteConnection(path: path, mode: .writer)
+            let connection = try SQLiteConnection(location, mode: .writer, busyTimeout: busyTimeout)
             try connection.execute("PRAGMA synchronous = \(synchronous); PRAGMA cache_size = -\(cache); PRAGMA wal_autocheckpoint = 4000; PRAGMA mmap_size = \(mmap)")
-            try Migrations.run(on: connection)
-            let ids = try Migrations.reconcile(schema: schema, on: connection)
-            let layout = TableLayout(schema: schema, indexIDs: ids)
+            let migration = try Migrations.run(on: connection)
+            let created = migration?.from == 0
+            if let migration {
+                // A new file is no news; an existing one changing its format is.
+                logger.log(level: created ? .debug : .info, created ? "created the database" : "migrated the database schema",
+                           metadata: ["database": "\(location)", "from": "\(migration.from)", "to": "\(migration.to)"])
+            }
+            let reconciled = try Migrations.reconcile(schema: schema, on: connection)
+            if !created && (!reconciled.built.isEmpty || !reconciled.dropped.isEmpty) {
+                logger.info("brought the secondary indexes in line with the schema", metadata: [
+                    "database": "\(location)", "built": "\(reconciled.built)", "dropped": "\(reconciled.dropped)",
+                    "itemsScanned": "\(reconciled.itemsScanned)",
+                ])
+            }
+            let layout = TableLayout(schema: schema, indexIDs: reconciled.indexIDs)
             layoutBox.withLock { $0 = layout }
-            return SQLiteWriter(connection: connection, layout: layout, retention: retention)
+            return SQLiteWriter(connection: connection, layout: layout, retention: retention, clock: clock)
         }
         let layout = layoutBox.withLock { $0 }!
         self.layout = layout
         do {
             readers = try BlockingThreadPool(name: "SQLiteItemStore.reader", threads: max(1, configuration.readerCount)) { _ in
-                let connection = try SQLiteConnection(path: path, mode: .reader)
+                let connection = try SQLiteConnection(location, mode: .reader, busyTimeout: busyTimeout)
                 // Memory-mapped reads skip a pread and a copy for every page.
                 try connection.execute("PRAGMA cache_size = -\(cache); PRAGMA mmap_size = \(mmap)")
                 return SQLiteReader(connection: connection, layout: layout, cache: DecodedItemCache(budget: cacheBudget),
@@ -67,7 +110,7 @@ public final class SQLiteItemStore: ItemStore {
             writer.shutdown()
             throw error
         }
-        logger.debug("opened item store", metadata: ["path": "\(path)", "indexes": "\(schema.indexes.map(\.name))"])
+        logger.debug("opened item store", metadata: ["database": "\(location)", "indexes": "\(schema.indexes.map(\.name))"])
     }
 
     /// The executor of the store's reader threads.
@@ -135,7 +178,7 @@ public final class SQLiteItemStore: ItemStore {
                     defer { queue.removeAll() }
                     return queue
                 }
-                let closed = VideoStackError(.cancelled, "The store at '\(path)' is closed.")
+                let closed = VideoStackError(.cancelled, "The store \(location) is closed.")
                 for orphan in orphans { orphan.finish(closed) }
             }
         }
@@ -160,12 +203,17 @@ public final class SQLiteItemStore: ItemStore {
                 }
                 try connection.run("RELEASE w")
             }
-            try writer.trimChangesIfDue()
+            let trimmed = try writer.trimChangesIfDue()
             try connection.run("COMMIT")
+            if trimmed > 0 {
+                logger.debug("trimmed the change feed to its retention window", metadata: ["database": "\(location)", "changes": "\(trimmed)"])
+            }
         } catch {
             failure = error
             try? connection.run("ROLLBACK")
-            logger.error("commit failed; the writes of this group are reported as failed", metadata: ["error": "\(error)"])
+            logger.error("commit failed; the writes of this group are reported as failed", metadata: [
+                "database": "\(location)", "writes": "\(batch.count)", "error": "\(error)",
+            ])
         }
         for write in batch { write.finish(failure) }
     }

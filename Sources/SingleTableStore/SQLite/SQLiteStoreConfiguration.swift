@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Settings of an ``SQLiteItemStore``.
 public struct SQLiteStoreConfiguration: Sendable {
     /// How hard a commit works to survive failures.
@@ -13,7 +15,15 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// What a commit survives; ``Durability/full`` by default.
     public var durability: Durability
     /// How long the change feed keeps changes; nil keeps them forever. DynamoDB Streams keep 24 hours.
+    ///
+    /// The feed is trimmed every 1,000 changes, so it may hold somewhat older changes than this.
     public var changeRetention: Duration?
+    /// How long a statement waits for a lock held by another connection to the same file (another
+    /// process, or a second store) before it fails with `io` and ``SQLiteResultCode/busy``.
+    public var busyTimeout: Duration
+    /// The wall clock that dates each ``Change`` and decides which changes are past
+    /// ``changeRetention``. The system clock by default; tests pass a clock they advance.
+    public var clock: @Sendable () -> Date
     /// SQLite page cache per connection, in KiB.
     public var cacheSizeKiB: Int
     /// How much of the file readers map into memory, in MiB (0 turns memory mapping off).
@@ -27,11 +37,16 @@ public struct SQLiteStoreConfiguration: Sendable {
     /// video's newest reviews) item by item.
     public var decodedItemCacheMiB: Int
 
+    /// Two readers, fsync on every commit, 24 hours of changes, a 10-second busy timeout and
+    /// the system clock.
     public init(readerCount: Int = 2, durability: Durability = .full, changeRetention: Duration? = .seconds(24 * 3600),
+                busyTimeout: Duration = .seconds(10), clock: @escaping @Sendable () -> Date = { Date() },
                 cacheSizeKiB: Int = 16 * 1024, mmapSizeMiB: Int = 256, decodedItemCacheMiB: Int = 64) {
         self.readerCount = readerCount
         self.durability = durability
         self.changeRetention = changeRetention
+        self.busyTimeout = busyTimeout
+        self.clock = clock
         self.cacheSizeKiB = cacheSizeKiB
         self.mmapSizeMiB = mmapSizeMiB
         self.decodedItemCacheMiB = decodedItemCacheMiB

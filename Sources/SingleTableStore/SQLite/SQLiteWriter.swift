@@ -8,11 +8,14 @@ final class SQLiteWriter {
     let layout: TableLayout
     private var writesSinceTrim = 0
     let retention: Duration?
+    /// The wall clock that dates changes and decides which are past the retention window.
+    private let clock: @Sendable () -> Date
 
-    init(connection: SQLiteConnection, layout: TableLayout, retention: Duration?) {
+    init(connection: SQLiteConnection, layout: TableLayout, retention: Duration?, clock: @escaping @Sendable () -> Date) {
         self.connection = connection
         self.layout = layout
         self.retention = retention
+        self.clock = clock
     }
 
     // MARK: Reading inside the transaction
@@ -42,7 +45,7 @@ final class SQLiteWriter {
 
         let record = try connection.statement("INSERT INTO changes (at, kind, key, old, new) VALUES (?, ?, ?, ?, ?)")
         let kind: Int64 = old == nil ? 0 : (new == nil ? 2 : 1)
-        try record.bind(1, Date().timeIntervalSince1970)
+        try record.bind(1, clock().timeIntervalSince1970)
         try record.bind(2, kind)
         try record.bind(3, copying: ItemCodec.encode(layout.keyItem(of: new ?? old!.item)))
         if let old { try record.bind(4, copying: old.bytes) }
@@ -101,32 +104,38 @@ final class SQLiteWriter {
         try statement.bind(5, copying: key.sk)
     }
 
-    /// Drops changes older than the retention window, now and then (inside the current transaction).
-    func trimChangesIfDue() throws {
-        guard let retention, writesSinceTrim >= 1000 else { return }
+    /// How many change records are written between two trims of the feed.
+    static let trimInterval = 1000
+
+    /// Drops changes older than the retention window, every ``trimInterval`` changes (inside
+    /// the current transaction).
+    /// - Returns: how many changes it dropped.
+    func trimChangesIfDue() throws -> Int {
+        guard let retention, writesSinceTrim >= Self.trimInterval else { return 0 }
         writesSinceTrim = 0
-        let window = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
-        let cutoff = Date().timeIntervalSince1970 - window
+        let cutoff = clock().timeIntervalSince1970 - retention / .seconds(1)
         // The oldest changes go first: walk from the start of the feed to the first change still
         // inside the window (the walk visits only what is about to be deleted, so `at` needs no index).
         let oldest = try connection.statement("SELECT min(seq), max(seq) FROM changes")
         let bounds = try oldest.step() && !oldest.isNull(0) ? (first: oldest.int64(0), last: oldest.int64(1)) : nil
         oldest.reset()
-        guard let bounds else { return }
+        guard let bounds else { return 0 }
         let kept = try connection.statement("SELECT seq FROM changes WHERE at >= ? ORDER BY seq LIMIT 1")
         try kept.bind(1, cutoff)
         let firstKept = try kept.step() ? kept.int64(0) : nil
         kept.reset()
         let trimmedThrough = firstKept.map { $0 - 1 } ?? bounds.last
-        guard trimmedThrough >= bounds.first else { return }
+        guard trimmedThrough >= bounds.first else { return 0 }
         let delete = try connection.statement("DELETE FROM changes WHERE seq <= ?")
         try delete.bind(1, trimmedThrough)
         _ = try delete.step()
         delete.reset()
+        let trimmed = connection.changedRows
         let mark = try connection.statement("INSERT OR REPLACE INTO meta (name, value) VALUES ('trimmedThrough', ?)")
         try mark.bind(1, copying: Array(String(trimmedThrough).utf8))
         _ = try mark.step()
         mark.reset()
+        return trimmed
     }
 
     // MARK: Operations

@@ -30,16 +30,18 @@ enum Migrations {
     ]
 
     /// Brings the file to the newest version, inside one transaction.
-    static func run(on connection: SQLiteConnection) throws {
+    /// - Returns: the versions it migrated from and to; nil when the file was up to date.
+    @discardableResult
+    static func run(on connection: SQLiteConnection) throws -> (from: Int, to: Int)? {
         let statement = try connection.statement("PRAGMA user_version")
         defer { statement.reset() }
         _ = try statement.step()
         let current = Int(statement.int64(0))
         statement.reset()
         guard current <= steps.count else {
-            throw VideoStackError(.unsupported, "The database '\(connection.path)' has schema version \(current), newer than this VideoStack knows (\(steps.count)). Upgrade VideoStack to open it.")
+            throw VideoStackError(.unsupported, "The database \(connection.location) has schema version \(current), newer than this VideoStack knows (\(steps.count)). Upgrade VideoStack to open it.")
         }
-        guard current < steps.count else { return }
+        guard current < steps.count else { return nil }
         try connection.execute("BEGIN IMMEDIATE")
         do {
             for version in current..<steps.count {
@@ -47,15 +49,28 @@ enum Migrations {
             }
             try connection.execute("PRAGMA user_version = \(steps.count)")
             try connection.execute("COMMIT")
+            return (current, steps.count)
         } catch {
             try? connection.execute("ROLLBACK")
             throw error
         }
     }
 
+    /// What ``reconcile(schema:on:)`` found and did.
+    struct Reconciliation {
+        /// Row id of each index of the schema.
+        var indexIDs: [String: Int64]
+        /// Indexes that were new or redefined, and so were filled from every item.
+        var built: [String] = []
+        /// Indexes of the file that the schema no longer has, whose entries were deleted.
+        var dropped: [String] = []
+        /// Items read to fill the built indexes.
+        var itemsScanned = 0
+    }
+
     /// Stores the schema on first open; on later opens checks the key attributes and brings the
     /// secondary indexes in line with `schema` (new ones are backfilled, dropped ones removed).
-    static func reconcile(schema: TableSchema, on connection: SQLiteConnection) throws -> [String: Int64] {
+    static func reconcile(schema: TableSchema, on connection: SQLiteConnection) throws -> Reconciliation {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try connection.execute("BEGIN IMMEDIATE")
@@ -66,7 +81,7 @@ enum Migrations {
             let keys = [schema.partitionKey] + (schema.sortKey.map { [$0] } ?? [])
             if let stored {
                 guard stored == keys else {
-                    throw VideoStackError(.invalidInput, "The database '\(connection.path)' was created with keys \(stored.map { "\($0.name) (\($0.type.rawValue))" }.joined(separator: ", ")), not \(keys.map { "\($0.name) (\($0.type.rawValue))" }.joined(separator: ", ")). Open it with its original key schema.")
+                    throw VideoStackError(.invalidInput, "The database \(connection.location) was created with keys \(stored.map { "\($0.name) (\($0.type.rawValue))" }.joined(separator: ", ")), not \(keys.map { "\($0.name) (\($0.type.rawValue))" }.joined(separator: ", ")). Open it with its original key schema.")
                 }
             } else {
                 let write = try connection.statement("INSERT INTO meta (name, value) VALUES ('keys', ?)")
@@ -114,11 +129,12 @@ enum Migrations {
                 _ = try delete.step()
                 delete.reset()
             }
+            var result = Reconciliation(indexIDs: ids, built: rebuild.map(\.name), dropped: existing.keys.sorted())
             if !rebuild.isEmpty {
-                try backfill(rebuild, layout: TableLayout(schema: schema, indexIDs: ids), on: connection)
+                result.itemsScanned = try backfill(rebuild, layout: TableLayout(schema: schema, indexIDs: ids), on: connection)
             }
             try connection.execute("COMMIT")
-            return ids
+            return result
         } catch {
             try? connection.execute("ROLLBACK")
             throw error
@@ -132,12 +148,14 @@ enum Migrations {
         delete.reset()
     }
 
-    /// Adds every existing item to newly defined indexes.
-    private static func backfill(_ indexes: [SecondaryIndex], layout: TableLayout, on connection: SQLiteConnection) throws {
+    /// Adds every existing item to newly defined indexes; returns how many items it read.
+    private static func backfill(_ indexes: [SecondaryIndex], layout: TableLayout, on connection: SQLiteConnection) throws -> Int {
         let scan = try connection.statement("SELECT pk, sk, item FROM items")
         let insert = try connection.statement("INSERT OR IGNORE INTO index_entries (idx, ipk, isk, pk, sk) VALUES (?, ?, ?, ?, ?)")
         defer { scan.reset(); insert.reset() }
+        var scanned = 0
         while try scan.step() {
+            scanned += 1
             let item = try ItemCodec.decode(scan.blob(2))
             for index in indexes {
                 guard let key = try? layout.indexKey(of: item, in: index) else { continue }
@@ -150,5 +168,6 @@ enum Migrations {
                 insert.reset()
             }
         }
+        return scanned
     }
 }

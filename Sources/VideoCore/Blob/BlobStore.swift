@@ -112,23 +112,25 @@ public struct SingleChunk: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(bytes: bytes) }
 }
 
-/// Guesses a MIME type from a key's extension; `application/octet-stream` when unknown.
-public func mimeType(forKey key: String) -> String {
-    guard let dot = key.lastIndex(of: "."), !key[dot...].contains("/") else { return "application/octet-stream" }
-    switch key[key.index(after: dot)...].lowercased() {
-    case "m3u8": return "application/vnd.apple.mpegurl"
-    case "m4s": return "video/iso.segment"
-    case "mp4", "m4v": return "video/mp4"
-    case "m4a": return "audio/mp4"
-    case "ts": return "video/mp2t"
-    case "aac": return "audio/aac"
-    case "jpg", "jpeg": return "image/jpeg"
-    case "png": return "image/png"
-    case "webp": return "image/webp"
-    case "vtt": return "text/vtt"
-    case "json": return "application/json"
-    case "txt": return "text/plain; charset=utf-8"
-    case "html": return "text/html; charset=utf-8"
-    default: return "application/octet-stream"
+extension BlobMetadata {
+    /// Guesses a MIME type from a key's extension; `application/octet-stream` when unknown.
+    public static func mimeType(forKey key: String) -> String {
+        guard let dot = key.lastIndex(of: "."), !key[dot...].contains("/") else { return "application/octet-stream" }
+        switch key[key.index(after: dot)...].lowercased() {
+        case "m3u8": return "application/vnd.apple.mpegurl"
+        case "m4s": return "video/iso.segment"
+        case "mp4", "m4v": return "video/mp4"
+        case "m4a": return "audio/mp4"
+        case "ts": return "video/mp2t"
+        case "aac": return "audio/aac"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "png": return "image/png"
+        case "webp": return "image/webp"
+        case "vtt": return "text/vtt"
+        case "json": return "application/json"
+        case "txt": return "text/plain; charset=utf-8"
+        case "html": return "text/html; charset=utf-8"
+        default: return "application/octet-stream"
+        }
     }
 }

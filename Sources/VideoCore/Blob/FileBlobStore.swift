@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 internal import Synchronization
 #if canImport(Glibc)
 internal import Glibc
@@ -9,7 +10,9 @@ internal import Darwin
 /// A ``BlobStore`` over a directory of the local file system: the embedded default.
 ///
 /// - Writes go to a temporary file under `root/.videostack-tmp/`, are fsynced, then renamed over
-///   the final path (and the directory fsynced), so a crash never leaves a partial object.
+///   the final path (and the directory fsynced), so a crash never leaves a partial object. The
+///   temporary files a crash leaves behind are removed the next time a store opens the
+///   directory (see ``FileBlobStoreConfiguration/abandonedWriteAge``).
 /// - Keys are checked before use: empty keys, absolute paths, `.` and `..` components, empty
 ///   components, backslashes, NUL and other control characters, keys over 1,024 bytes, and the
 ///   reserved temporary directory are rejected with ``VideoStackError/Code/invalidInput``, so a
@@ -17,30 +20,64 @@ internal import Darwin
 /// - ETags are derived from size, modification time and inode, as nginx does: they change
 ///   whenever an object is replaced, without hashing the content.
 /// - File I/O runs on the store's own threads, never on Swift's cooperative pool.
+/// - A failed system call throws ``VideoStackError/Code/io`` (``VideoStackError/Code/notFound``
+///   for a missing file) whose cause is a ``SystemCallError`` naming the call and `errno`.
 public final class FileBlobStore: BlobStore {
     /// The directory holding the objects.
     public let root: URL
     private let rootPath: String
     private let pool: BlockingThreadPool<Void>
+    private let logger: Logger
     static let temporaryDirectory = ".videostack-tmp"
 
-    /// Opens (creating if needed) a store rooted at `root`.
+    /// Opens (creating if needed) a store rooted at `root`, and removes the temporary files of
+    /// puts that a crash interrupted.
     /// - Parameters:
-    ///   - root: the directory that holds the objects; created if missing.
-    ///   - ioThreads: threads for blocking file I/O.
-    public init(root: URL, ioThreads: Int = 2) throws {
+    ///   - root: a file URL of the directory that holds the objects; created if missing.
+    ///   - configuration: threads and the age of abandoned temporary files.
+    ///   - logger: where the store reports what it cleaned up; the task's logger by default.
+    /// - Throws: ``VideoStackError/Code/invalidInput`` for a URL that is not a file URL,
+    ///   ``VideoStackError/Code/io`` when the directory cannot be created.
+    public init(root: URL, configuration: FileBlobStoreConfiguration = .init(), logger: Logger = Logger.current) throws {
+        guard root.isFileURL else {
+            throw VideoStackError(.invalidInput, "A file blob store needs a file URL for its root; got '\(root.absoluteString.prefix(200))'. Use URL(fileURLWithPath:).")
+        }
         self.root = root.standardizedFileURL
         self.rootPath = self.root.path
-        do {
-            try FileManager.default.createDirectory(atPath: rootPath + "/" + Self.temporaryDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw VideoStackError(.io, "Cannot create the blob store directory '\(rootPath)': check that its parent exists and is writable.", cause: ErrorDescription(error))
-        }
-        self.pool = try BlockingThreadPool(name: "FileBlobStore", threads: max(1, ioThreads)) { _ in () }
+        self.logger = logger
+        try TemporaryFile.makeDirectories(rootPath + "/" + Self.temporaryDirectory, root: "", followingLinks: true)
+        self.pool = try BlockingThreadPool(name: "FileBlobStore", threads: max(1, configuration.ioThreads)) { _ in () }
+        removeAbandonedWrites(olderThan: configuration.abandonedWriteAge)
+        logger.debug("opened blob store", metadata: ["root": "\(rootPath)"])
     }
 
     deinit {
         pool.shutdown()
+    }
+
+    /// Removes temporary files whose last write is older than `age`: puts a crash interrupted.
+    private func removeAbandonedWrites(olderThan age: Duration) {
+        let directory = rootPath + "/" + Self.temporaryDirectory
+        guard let handle = opendir(directory) else { return }
+        defer { closedir(handle) }
+        let cutoff = Date().timeIntervalSince1970 - age / .seconds(1)
+        var removed = 0
+        while let entry = readdir(handle) {
+            let name = Self.name(of: entry)
+            guard name.hasPrefix(TemporaryFile.prefix) else { continue }
+            var info = Glibc.stat()
+            let path = directory + "/" + name
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+                  Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9 < cutoff else { continue }
+            if unlink(path) == 0 {
+                removed += 1
+            } else {
+                logger.warning("cannot remove an abandoned temporary file", metadata: ["path": "\(path)", "error": "\(POSIXErrorCode(errno))"])
+            }
+        }
+        if removed > 0 {
+            logger.notice("removed temporary files of interrupted writes", metadata: ["root": "\(rootPath)", "count": "\(removed)"])
+        }
     }
 
     // MARK: Keys
@@ -148,7 +185,7 @@ public final class FileBlobStore: BlobStore {
         let path = try path(for: key)
         try await pool.run { _ in
             if unlink(path) != 0 && errno != ENOENT {
-                throw Self.posixError("Cannot delete '\(key)'")
+                throw Self.posixError("Cannot delete '\(key)'", call: "unlink")
             }
             // Remove directories left empty, up to the root; rmdir fails harmlessly on non-empty ones.
             var directory = (path as NSString).deletingLastPathComponent
@@ -171,7 +208,7 @@ public final class FileBlobStore: BlobStore {
             let directoryPart = prefix.contains("/") ? String(prefix[..<prefix.lastIndex(of: "/")!]) : ""
             if !directoryPart.isEmpty { _ = try Self.validate(key: directoryPart) }
             var keys: [String] = []
-            self.walk(relative: directoryPart, into: &keys)
+            try self.walk(relative: directoryPart, into: &keys)
             keys = keys.filter { $0.hasPrefix(prefix) && (after == nil || Self.utf8Less(after!, $0)) }
             keys.sort(by: Self.utf8Less)
             let page = keys.prefix(limit)
@@ -186,23 +223,36 @@ public final class FileBlobStore: BlobStore {
         a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
-    private func walk(relative: String, into keys: inout [String]) {
+    /// Adds the keys of the regular files under `relative` (recursively). A directory that does
+    /// not exist (or vanishes meanwhile) holds nothing; one that cannot be read fails the listing
+    /// rather than leaving its objects out.
+    private func walk(relative: String, into keys: inout [String]) throws {
         let directory = relative.isEmpty ? rootPath : rootPath + "/" + relative
-        guard let handle = opendir(directory) else { return }
+        guard let handle = opendir(directory) else {
+            if errno == ENOENT || errno == ENOTDIR { return }
+            throw Self.posixError("Cannot list '\(relative.isEmpty ? "/" : relative)'", call: "opendir")
+        }
         defer { closedir(handle) }
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
+            let name = Self.name(of: entry)
             if name == "." || name == ".." || (relative.isEmpty && name == Self.temporaryDirectory) { continue }
             let key = relative.isEmpty ? name : relative + "/" + name
             var info = Glibc.stat()
-            guard lstat(rootPath + "/" + key, &info) == 0 else { continue }
+            guard lstat(rootPath + "/" + key, &info) == 0 else {
+                if errno == ENOENT { continue }  // deleted while listing
+                throw Self.posixError("Cannot list '\(key)'", call: "lstat")
+            }
             if info.st_mode & S_IFMT == S_IFDIR {
-                walk(relative: key, into: &keys)
+                try walk(relative: key, into: &keys)
             } else if info.st_mode & S_IFMT == S_IFREG {
                 keys.append(key)
             }
+        }
+    }
+
+    private static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
         }
     }
 
@@ -210,13 +260,13 @@ public final class FileBlobStore: BlobStore {
         var info = Glibc.stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw Self.posixError("Cannot read the metadata of '\(key)'")
+            throw Self.posixError("Cannot read the metadata of '\(key)'", call: "lstat")
         }
         guard info.st_mode & S_IFMT == S_IFREG else { return nil }
         let nanos = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         let etag = String(info.st_size, radix: 16) + "-" + String(nanos, radix: 16) + "-" + String(info.st_ino, radix: 16)
         return BlobMetadata(key: key, size: Int64(info.st_size), etag: etag,
-                            lastModified: Date(timeIntervalSince1970: Double(nanos) / 1e9), contentType: mimeType(forKey: key))
+                            lastModified: Date(timeIntervalSince1970: Double(nanos) / 1e9), contentType: BlobMetadata.mimeType(forKey: key))
     }
 
     private static func clamp(_ range: Range<Int64>, size: Int64, key: String) throws -> Range<Int64> {
@@ -226,10 +276,19 @@ public final class FileBlobStore: BlobStore {
         return range.lowerBound..<min(range.upperBound, size)
     }
 
-    static func posixError(_ what: String, code: Int32 = errno) -> VideoStackError {
-        let text = String(cString: strerror(code))
-        let kind: VideoStackError.Code = code == ENOENT ? .notFound : .io
-        return VideoStackError(kind, "\(what): \(text).", cause: POSIXErrorCode(code, text))
+    /// The error for a failed system call: `notFound` for ENOENT, `io` otherwise, with a hint
+    /// for the failures an operator can fix, and the call and errno as the cause.
+    static func posixError(_ what: String, call: String, code: Int32 = errno) -> VideoStackError {
+        let errno = POSIXErrorCode(code)
+        let hint = switch code {
+        case ENOSPC, EDQUOT: " Free disk space (or raise the quota) and retry."
+        case EACCES, EPERM: " Check that the store's directory is writable by this process."
+        case EROFS: " The file system is mounted read-only."
+        case EMFILE, ENFILE: " The process has too many open files; raise its limit (ulimit -n)."
+        default: ""
+        }
+        return VideoStackError(code == ENOENT ? .notFound : .io, "\(what): \(errno.description).\(hint)",
+                               cause: SystemCallError(systemCall: call, errno: errno))
     }
 }
 
@@ -246,7 +305,7 @@ private final class OpenFile: @unchecked Sendable {
             if code == ENOENT || code == ENOTDIR {
                 throw VideoStackError(.notFound, "There is no object '\(key)'.")
             }
-            throw FileBlobStore.posixError("Cannot open '\(key)'", code: code)
+            throw FileBlobStore.posixError("Cannot open '\(key)'", call: "open", code: code)
         }
         var info = Glibc.stat()
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
@@ -265,7 +324,7 @@ private final class OpenFile: @unchecked Sendable {
             let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileBlobStore.posixError("Cannot read")
+                throw FileBlobStore.posixError("Cannot read", call: "pread")
             }
             if n == 0 { break }
             done += n
@@ -281,10 +340,13 @@ private final class TemporaryFile: @unchecked Sendable {
     let fd: Int32
     let path: String
 
+    /// Names of temporary files start with this.
+    static let prefix = "put-"
+
     init(directory: String) throws {
-        path = directory + "/put-" + UUID().uuidString
+        path = directory + "/" + Self.prefix + UUID().uuidString
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FileBlobStore.posixError("Cannot create a temporary file in '\(directory)'") }
+        guard fd >= 0 else { throw FileBlobStore.posixError("Cannot create a temporary file in '\(directory)'", call: "open") }
     }
 
     deinit { if fd >= 0 { close(fd) } }
@@ -295,45 +357,49 @@ private final class TemporaryFile: @unchecked Sendable {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileBlobStore.posixError("Cannot write a temporary file")
+                throw FileBlobStore.posixError("Cannot write a temporary file", call: "write")
             }
             done += n
         }
     }
 
     func commit(to finalPath: String, root: String) throws {
-        guard fsync(fd) == 0 else { throw FileBlobStore.posixError("Cannot flush a temporary file") }
-        fchmod(fd, 0o644)
+        guard fsync(fd) == 0 else { throw FileBlobStore.posixError("Cannot flush a temporary file", call: "fsync") }
+        // Readable by the web server or CDN origin that serves the files, as a plain copy would be.
+        guard fchmod(fd, 0o644) == 0 else { throw FileBlobStore.posixError("Cannot set the permissions of a temporary file", call: "fchmod") }
         let directory = (finalPath as NSString).deletingLastPathComponent
         try Self.makeDirectories(directory, root: root)
         guard rename(path, finalPath) == 0 else {
-            throw FileBlobStore.posixError("Cannot move the new object into place at '\(finalPath)'")
+            throw FileBlobStore.posixError("Cannot move the new object into place at '\(finalPath)'", call: "rename")
         }
-        // Make the rename itself durable.
+        // Make the rename itself durable: until the directory is flushed, a power loss can undo it.
         let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            close(dirFD)
-        }
+        guard dirFD >= 0 else { throw FileBlobStore.posixError("Cannot open the directory '\(directory)' to flush it", call: "open") }
+        defer { close(dirFD) }
+        guard fsync(dirFD) == 0 else { throw FileBlobStore.posixError("Cannot flush the directory '\(directory)'", call: "fsync") }
     }
 
     func discard() {
         unlink(path)
     }
 
-    /// Creates `directory` and its parents below `root`, refusing to follow symbolic links.
-    static func makeDirectories(_ directory: String, root: String) throws {
+    /// Creates `directory` and its parents below `root` (which exists); a file where a directory
+    /// is needed is a conflict. Symbolic links are not followed, so an object is never written
+    /// through one, except with `followingLinks`, which the store uses for its own root (a
+    /// link to another disk, say).
+    static func makeDirectories(_ directory: String, root: String, followingLinks: Bool = false) throws {
+        guard directory.count > root.count else { return }
         var info = Glibc.stat()
-        if lstat(directory, &info) == 0 {
+        if fstatat(AT_FDCWD, directory, &info, followingLinks ? 0 : AT_SYMLINK_NOFOLLOW) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else {
                 throw VideoStackError(.conflict, "Cannot store under '\(directory)': an object already exists where a directory is needed.")
             }
             return
         }
-        guard directory.count > root.count else { return }
-        try makeDirectories((directory as NSString).deletingLastPathComponent, root: root)
+        let parent = (directory as NSString).deletingLastPathComponent
+        if parent != directory { try makeDirectories(parent, root: root, followingLinks: followingLinks) }
         if mkdir(directory, 0o755) != 0 && errno != EEXIST {
-            throw FileBlobStore.posixError("Cannot create the directory '\(directory)'")
+            throw FileBlobStore.posixError("Cannot create the directory '\(directory)'", call: "mkdir")
         }
     }
 }

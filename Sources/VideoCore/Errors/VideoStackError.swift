@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
 /// The one error type every VideoStack module throws.
 ///
 /// Match on ``code`` to handle a kind of failure; read ``message`` for what was wrong with the
@@ -16,11 +22,14 @@ public struct VideoStackError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The underlying error, if any.
     public var cause: (any Error & Sendable)?
+    /// How long to wait before trying again, for ``Code/rateLimited`` (HTTP `Retry-After`).
+    public var retryAfter: Duration?
 
-    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil, retryAfter: Duration? = nil) {
         self.code = code
         self.message = message
         self.cause = cause
+        self.retryAfter = retryAfter
     }
 
     public var description: String {
@@ -63,8 +72,20 @@ public struct VideoStackError: Error, Sendable, CustomStringConvertible {
         public static let outOfRange = Code("outOfRange")
         /// The caller is not allowed to do this.
         public static let forbidden = Code("forbidden")
+        /// The caller did not prove who it is: no credentials, wrong ones, or an expired or
+        /// revoked token (HTTP 401).
+        public static let unauthenticated = Code("unauthenticated")
+        /// Too many requests or attempts; ``VideoStackError/retryAfter`` says when to try again
+        /// (HTTP 429).
+        public static let rateLimited = Code("rateLimited")
         /// A bug or an unexpected state inside VideoStack.
         public static let `internal` = Code("internal")
+        /// Another request holds the resource (a second writer to one upload); retry later (HTTP 423).
+        public static let locked = Code("locked")
+        /// Received bytes do not match the checksum sent with them; they were discarded (tus 460).
+        public static let checksumMismatch = Code("checksumMismatch")
+        /// The thing existed but has expired or was removed for good (HTTP 410).
+        public static let gone = Code("gone")
     }
 }
 
@@ -82,13 +103,44 @@ public struct ErrorDescription: Error, Sendable, CustomStringConvertible {
     public init(_ error: any Error) { description = String(describing: error) }
 }
 
-/// A POSIX `errno` value kept as the cause of an I/O error.
-public struct POSIXErrorCode: Error, Sendable, CustomStringConvertible {
+/// A POSIX `errno` value: its number and the system's text for it.
+public struct POSIXErrorCode: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The `errno` number, e.g. `ENOSPC`.
     public let rawValue: Int32
+    /// The system's text for the number (`strerror`), e.g. "No space left on device".
     public let description: String
 
+    /// The code with the text to show for it.
     public init(_ rawValue: Int32, _ description: String) {
         self.rawValue = rawValue
         self.description = description
     }
+
+    /// The code for `rawValue`, with the system's text for it.
+    public init(_ rawValue: Int32) {
+        self.init(rawValue, String(cString: strerror(rawValue)))
+    }
+}
+
+/// A system call that failed, kept as the cause of an I/O error: which call, and `errno`.
+///
+/// ```swift
+/// catch let error as VideoStackError {
+///     if let failure = error.cause as? SystemCallError, failure.errno.rawValue == ENOSPC { … }
+/// }
+/// ```
+public struct SystemCallError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The C name of the call that failed: `"open"`, `"rename"`, `"fsync"`, ….
+    public let systemCall: String
+    /// `errno` right after the call.
+    public let errno: POSIXErrorCode
+
+    /// The failure of `systemCall` with `errno`.
+    public init(systemCall: String, errno: POSIXErrorCode) {
+        self.systemCall = systemCall
+        self.errno = errno
+    }
+
+    /// The call and errno, for logs: "rename failed with errno 28 (No space left on device)".
+    public var description: String { "\(systemCall) failed with errno \(errno.rawValue) (\(errno.description))" }
 }

@@ -68,6 +68,8 @@ public enum Visibility: String, Hashable, Sendable, Codable, CaseIterable {
 }
 
 /// A video in the catalog: its metadata, its status and, once ready, its renditions.
+///
+/// Stored (and encoded by `Codable`) with ``duration`` as a number of seconds.
 public struct Video: Hashable, Sendable, Codable, Identifiable {
     public var id: VideoID
     /// Username of the uploader.
@@ -79,10 +81,15 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
     public var visibility: Visibility
     /// Why processing failed, when `status == .failed`.
     public var failureReason: String?
-    /// Duration in seconds, known once probed.
-    public var duration: Double?
+    /// How long the video plays, known once probed.
+    public var duration: Duration?
+    /// How much of the processing is done, from 0 to 1, while `status == .processing`.
+    public var progress: Double?
     /// The encoded renditions, known once ready.
     public var renditions: [Rendition]
+    /// Where the video's media is in the blob store: the playlist appears while it processes
+    /// (as soon as every rung has its first segment), the poster and storyboard once it is ready.
+    public var media: VideoMedia?
     public var views: Int64
     /// Sum of all review ratings (1–5 each); the average is `ratingSum / ratingCount`.
     public var ratingSum: Int64
@@ -93,7 +100,7 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
     public init(
         id: VideoID = VideoID(), owner: String, title: String, description: String = "", tags: [String] = [],
         status: VideoStatus = .uploading, visibility: Visibility = .public, failureReason: String? = nil,
-        duration: Double? = nil, renditions: [Rendition] = [], views: Int64 = 0, ratingSum: Int64 = 0,
+        duration: Duration? = nil, progress: Double? = nil, renditions: [Rendition] = [], media: VideoMedia? = nil, views: Int64 = 0, ratingSum: Int64 = 0,
         ratingCount: Int64 = 0, createdAt: Date? = nil, updatedAt: Date? = nil
     ) {
         self.id = id
@@ -105,7 +112,9 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
         self.visibility = visibility
         self.failureReason = failureReason
         self.duration = duration
+        self.progress = progress
         self.renditions = renditions
+        self.media = media
         self.views = views
         self.ratingSum = ratingSum
         self.ratingCount = ratingCount
@@ -116,6 +125,78 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
     /// Mean rating from 1 to 5, or nil before the first review.
     public var averageRating: Double? {
         ratingCount > 0 ? Double(ratingSum) / Double(ratingCount) : nil
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, owner, title, description, tags, status, visibility, failureReason, duration, progress, renditions, media
+        case views, ratingSum, ratingCount, createdAt, updatedAt
+    }
+
+    /// Decodes a video whose `duration` is a number of seconds; a number that is no span
+    /// (negative, over a trillion seconds, not finite) is `dataCorrupted`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(VideoID.self, forKey: .id)
+        owner = try container.decode(String.self, forKey: .owner)
+        title = try container.decode(String.self, forKey: .title)
+        description = try container.decode(String.self, forKey: .description)
+        tags = try container.decode([String].self, forKey: .tags)
+        status = try container.decode(VideoStatus.self, forKey: .status)
+        visibility = try container.decode(Visibility.self, forKey: .visibility)
+        failureReason = try container.decodeIfPresent(String.self, forKey: .failureReason)
+        duration = try container.decodeSecondsIfPresent(forKey: .duration)
+        progress = try container.decodeIfPresent(Double.self, forKey: .progress)
+        renditions = try container.decode([Rendition].self, forKey: .renditions)
+        media = try container.decodeIfPresent(VideoMedia.self, forKey: .media)
+        views = try container.decode(Int64.self, forKey: .views)
+        ratingSum = try container.decode(Int64.self, forKey: .ratingSum)
+        ratingCount = try container.decode(Int64.self, forKey: .ratingCount)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        updatedAt = try container.decode(Date.self, forKey: .updatedAt)
+    }
+
+    /// Encodes the video with `duration` as a number of seconds.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(owner, forKey: .owner)
+        try container.encode(title, forKey: .title)
+        try container.encode(description, forKey: .description)
+        try container.encode(tags, forKey: .tags)
+        try container.encode(status, forKey: .status)
+        try container.encode(visibility, forKey: .visibility)
+        try container.encodeIfPresent(failureReason, forKey: .failureReason)
+        try container.encodeSecondsIfPresent(duration, forKey: .duration)
+        try container.encodeIfPresent(progress, forKey: .progress)
+        try container.encode(renditions, forKey: .renditions)
+        try container.encodeIfPresent(media, forKey: .media)
+        try container.encode(views, forKey: .views)
+        try container.encode(ratingSum, forKey: .ratingSum)
+        try container.encode(ratingCount, forKey: .ratingCount)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// The blob keys of a video's media.
+public struct VideoMedia: Hashable, Sendable, Codable {
+    /// The HLS master playlist (`master.m3u8`): an EVENT playlist while the video processes, VOD once ready.
+    public var playlist: String
+    /// The poster picture (JPEG).
+    public var poster: String?
+    /// The storyboard's WebVTT file, whose cues name tiles of its sprite pictures (`#xywh=`).
+    public var storyboard: String?
+
+    public init(playlist: String, poster: String? = nil, storyboard: String? = nil) {
+        self.playlist = playlist
+        self.poster = poster
+        self.storyboard = storyboard
+    }
+
+    /// The directory all of these live under (the master playlist's), with a trailing slash.
+    public var directory: String {
+        guard let slash = playlist.lastIndex(of: "/") else { return "" }
+        return String(playlist[...slash])
     }
 }
 
@@ -153,12 +234,29 @@ extension Video {
     public static let maximumTagCharacters = 500
     public static let maximumTags = 50
 
-    /// Checks the fields a user types and the owner's name; throws `invalidInput` or
-    /// `limitExceeded` naming the field and what was wrong with it.
+    /// The longest failure reason, in UTF-8 bytes: enough for an error message and its context.
+    public static let maximumFailureReasonBytes = 2_000
+
+    /// Checks the fields a user types, the owner's name and the processing fields; throws
+    /// `invalidInput` or `limitExceeded` naming the field and what was wrong with it.
     public func validate() throws {
+        try Self.check(owner: owner)
+        try Self.check(title: title)
+        try Self.check(description: description)
+        try Self.check(tags: tags)
+        if let duration { try Self.check(duration: duration) }
+        if let progress { try Self.check(progress: progress) }
+        if let failureReason { try Self.check(failureReason: failureReason) }
+    }
+
+    /// The owner must be a username as registration normalizes it.
+    package static func check(owner: String) throws {
         guard (try? User.normalizedUsername(owner)) == owner else {
             throw VideoStackError(.invalidInput, "The owner '\(owner.prefix(40))' is not a username (3 to 32 of a-z, 0-9, '_', '-', '.').")
         }
+    }
+
+    package static func check(title: String) throws {
         let trimmed = title.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
             throw VideoStackError(.invalidInput, "A video needs a title.")
@@ -169,12 +267,18 @@ extension Video {
         guard !title.unicodeScalars.contains(where: Self.isControl) else {
             throw VideoStackError(.invalidInput, "A title may not contain control characters or line breaks.")
         }
+    }
+
+    package static func check(description: String) throws {
         guard description.utf8.count <= Self.maximumDescriptionBytes else {
             throw VideoStackError(.limitExceeded, "A description may have at most \(Self.maximumDescriptionBytes) bytes; this one has \(description.utf8.count).")
         }
         guard !description.unicodeScalars.contains(where: { Self.isControl($0) && $0 != "\n" && $0 != "\t" }) else {
             throw VideoStackError(.invalidInput, "A description may contain line breaks and tabs but no other control characters.")
         }
+    }
+
+    package static func check(tags: [String]) throws {
         let tagCharacters = tags.reduce(0) { $0 + $1.count }
         guard tags.count <= Self.maximumTags, tagCharacters <= Self.maximumTagCharacters else {
             throw VideoStackError(.limitExceeded, "At most \(Self.maximumTags) tags of \(Self.maximumTagCharacters) characters in all; got \(tags.count) tags of \(tagCharacters).")
@@ -182,8 +286,29 @@ extension Video {
         guard tags.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.unicodeScalars.contains(where: Self.isControl) }) else {
             throw VideoStackError(.invalidInput, "Tags must not be empty or contain control characters.")
         }
-        if let duration, !(duration.isFinite && duration >= 0) {
-            throw VideoStackError(.invalidInput, "A duration must be a finite number of seconds, not \(duration).")
+    }
+
+    package static func check(duration: Duration) throws {
+        guard duration >= .zero, duration <= Duration.maximumStoredSeconds else {
+            throw VideoStackError(.invalidInput, "A duration must be from 0 to \(Duration.maximumStoredSeconds); got \(duration).")
+        }
+    }
+
+    package static func check(progress: Double) throws {
+        guard progress.isFinite, (0...1).contains(progress) else {
+            throw VideoStackError(.invalidInput, "Progress is a fraction from 0 to 1; got \(progress).")
+        }
+    }
+
+    package static func check(failureReason: String) throws {
+        guard !failureReason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw VideoStackError(.invalidInput, "A failed video needs a reason that says what went wrong.")
+        }
+        guard failureReason.utf8.count <= Self.maximumFailureReasonBytes else {
+            throw VideoStackError(.limitExceeded, "A failure reason may have at most \(Self.maximumFailureReasonBytes) bytes; this one has \(failureReason.utf8.count).")
+        }
+        guard !failureReason.unicodeScalars.contains(where: { Self.isControl($0) && $0 != "\n" && $0 != "\t" }) else {
+            throw VideoStackError(.invalidInput, "A failure reason may contain line breaks and tabs but no other control characters.")
         }
     }
 

@@ -66,8 +66,8 @@ public final class Platform: Service {
                 throw VideoStackError(.io, "Could not create the data directory \(directory.path): \(error.localizedDescription). Check that the parent exists and is writable.", cause: error)
             }
         }
-        let store = try await SQLiteItemStore(path: configuration.databaseURL.path, schema: .singleTable)
-        let blobs = try FileBlobStore(root: configuration.mediaDirectory)
+        let store = try await SQLiteItemStore(url: configuration.databaseURL, schema: .singleTable, logger: logger)
+        let blobs = try FileBlobStore(root: configuration.mediaDirectory, logger: logger)
         try await self.init(configuration: configuration,
                             backends: PlatformBackends(store: store, blobs: blobs, close: { store.close() }), logger: logger)
     }
@@ -80,25 +80,25 @@ public final class Platform: Service {
         blobs = backends.blobs
         closeBackends = backends.close
         queue = try backends.queue ?? StoreJobQueue(store: backends.store, retryPolicy: configuration.retries, logger: logger)
-        catalog = try Catalog(store: backends.store)
+        catalog = try Catalog(store: backends.store, logger: logger)
         views = try ViewCounter(store: backends.store, configuration: configuration.views)
         sweeper = ExpirySweeper(store: backends.store, logger: logger)
         searchIndex = Platform.openSearchIndex(configuration: configuration, logger: logger)
-        follower = SearchFeedFollower(index: searchIndex, store: backends.store)
+        follower = SearchFeedFollower(index: searchIndex, store: backends.store, mapping: CatalogSearchMapping(), logger: logger)
         handlers = [:]
     }
 
     private static func openSearchIndex(configuration: PlatformConfiguration, logger: Logger) -> SearchIndex {
         let url = configuration.searchSnapshotURL
-        guard FileManager.default.fileExists(atPath: url.path) else { return SearchIndex(configuration: configuration.search) }
+        guard FileManager.default.fileExists(atPath: url.path) else { return SearchIndex(configuration: configuration.search, logger: logger) }
         do {
-            let index = try SearchIndex.loadSnapshot(from: url, configuration: configuration.search)
+            let index = try SearchIndex.loadSnapshot(from: url, configuration: configuration.search, logger: logger)
             logger.info("search index loaded from its snapshot", metadata: ["documents": "\(index.count)", "feedPosition": "\(index.feedPosition ?? "none")"])
             return index
         } catch {
             // A damaged snapshot costs a rebuild from the table, never a failed start.
             logger.warning("search snapshot unreadable; rebuilding from the store", metadata: ["error": "\(error)"])
-            return SearchIndex(configuration: configuration.search)
+            return SearchIndex(configuration: configuration.search, logger: logger)
         }
     }
 
