@@ -82,7 +82,7 @@ public final class S3BlobStore: BlobStore {
     public func put<Chunks: AsyncSequence & Sendable>(_ key: String, chunks: Chunks, contentType: String?) async throws -> BlobMetadata
     where Chunks.Element == [UInt8] {
         let key = try FileBlobStore.validate(key: key)
-        let type = contentType ?? mimeType(forKey: key)
+        let type = contentType ?? BlobMetadata.mimeType(forKey: key)
         var buffer: [UInt8] = []
         var iterator = chunks.makeAsyncIterator()
         // Gather up to the threshold: a small object goes up in one request.
@@ -146,7 +146,7 @@ public final class S3BlobStore: BlobStore {
         return BlobMetadata(key: key, size: Int64(response.headers.first(name: "Content-Length") ?? "") ?? 0,
                             etag: Self.unquote(response.headers.first(name: "ETag") ?? ""),
                             lastModified: HTTPDate.parse(response.headers.first(name: "Last-Modified") ?? "") ?? Date(),
-                            contentType: response.headers.first(name: "Content-Type") ?? mimeType(forKey: key))
+                            contentType: response.headers.first(name: "Content-Type") ?? BlobMetadata.mimeType(forKey: key))
     }
 
     public func delete(_ key: String) async throws {
@@ -174,7 +174,7 @@ public final class S3BlobStore: BlobStore {
             for content in root.all("Contents") {
                 guard let key = content.string("Key") else { continue }
                 objects.append(BlobMetadata(key: key, size: Int64(content.string("Size") ?? "") ?? 0, etag: Self.unquote(content.string("ETag") ?? ""),
-                                            lastModified: ISO8601.parse(content.string("LastModified") ?? "") ?? Date(), contentType: mimeType(forKey: key)))
+                                            lastModified: ISO8601.parse(content.string("LastModified") ?? "") ?? Date(), contentType: BlobMetadata.mimeType(forKey: key)))
             }
             truncated = root.string("IsTruncated") == "true"
             continuation = root.string("NextContinuationToken")
