@@ -34,15 +34,7 @@ struct AWSClientTests {
     static let ok = ScriptedServer.Reply.respond(status: 200, headers: [("x-amz-request-id", "R1")], body: "{}")
 
     func withServer<T>(_ replies: [ScriptedServer.Reply], _ body: (ScriptedServer) async throws -> T) async throws -> T {
-        let server = try await ScriptedServer(replies)
-        do {
-            let result = try await body(server)
-            try await server.shutdown()
-            return result
-        } catch {
-            try? await server.shutdown()
-            throw error
-        }
+        try await ScriptedServer.with(replies, body)
     }
 
     @Test func throttlingAnd5xxAreRetriedWithFullJitterBackoff() async throws {

@@ -320,16 +320,29 @@ extension DynamoDBItemStore {
         var partition: JSON
     }
 
+    func encodeToken(_ lastKey: JSON, scope: TokenScope) throws -> PageToken {
+        try PageTokenCodec(tableName: tableName).encode(lastKey, scope: scope)
+    }
+
+    func decodeToken(_ token: PageToken, scope: TokenScope) throws -> JSON {
+        try PageTokenCodec(tableName: tableName).decode(token, scope: scope)
+    }
+}
+
+/// Page tokens of one table.
+struct PageTokenCodec {
+    let tableName: String
+
     /// `base64url(json + 8 bytes of SHA-256(table + json))`: opaque to clients, and any change to
     /// it (or its use on another table) fails the check.
-    func encodeToken(_ lastKey: JSON, scope: TokenScope) throws -> PageToken {
+    func encode(_ lastKey: JSON, scope: DynamoDBItemStore.TokenScope) throws -> PageToken {
         let payload = JSON.object(["t": .string(scope.kind), "i": scope.index.map { .string($0) } ?? .null, "p": scope.partition, "k": lastKey]).serialized
         let check = Array(SHA256.hash(data: Array(tableName.utf8) + [0] + payload)).prefix(8)
         return PageToken(Data(payload + check).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
     }
 
-    func decodeToken(_ token: PageToken, scope: TokenScope) throws -> JSON {
+    func decode(_ token: PageToken, scope: DynamoDBItemStore.TokenScope) throws -> JSON {
         func invalid(_ why: String) -> VideoStackError {
             VideoStackError(.invalidInput, "The page token is not valid here (\(why)); pass the nextToken of the previous page of the same query unchanged.")
         }

@@ -48,6 +48,19 @@ final class ScriptedServer: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
     }
 
+    /// Runs `body` with a server answering `replies`, and shuts it down whatever `body` did.
+    static func with<T>(_ replies: [Reply], _ body: (ScriptedServer) async throws -> T) async throws -> T {
+        let server = try await ScriptedServer(replies)
+        do {
+            let result = try await body(server)
+            try await server.shutdown()
+            return result
+        } catch {
+            try? await server.shutdown()
+            throw error
+        }
+    }
+
     func shutdown() async throws {
         try await channel.close()
         try await group.shutdownGracefully()
