@@ -232,8 +232,9 @@ let package = Package(
         .testTarget(
             name: "VideoStackAWSTests",
             dependencies: [
-                "TestSupport", "VideoStackAWS", "VideoPlatform", "SingleTableStore", "VideoCore",
+                "TestSupport", "VideoStackAWS", "VideoPlatform", "SingleTableStore", "VideoCore", "SearchIndex",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

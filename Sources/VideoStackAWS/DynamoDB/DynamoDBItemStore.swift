@@ -363,11 +363,16 @@ public final class DynamoDBItemStore: ItemStore {
     public func changes(after cursor: ChangeCursor?, limit: Int) async throws -> [Change] {
         guard limit > 0 else { throw VideoStackError(.invalidInput, "A change-feed limit must be positive; got \(limit).") }
         let position = try cursor.map { try StreamPosition(cursor: $0) }
-        return try await streamReader().changes(after: position, limit: limit)
+        let reader = try streamReader()
+        // A feed read runs to completion even when its caller is cancelled, as the embedded
+        // store's reads do: followers stop at their next wait instead of seeing a failed read
+        // at every shutdown. It is bounded by the client's attempts and timeouts.
+        return try await Task { try await reader.changes(after: position, limit: limit) }.value
     }
 
     public func latestChangeCursor() async throws -> ChangeCursor? {
-        try await streamReader().latest()
+        let reader = try streamReader()
+        return try await Task { try await reader.latest() }.value
     }
 
     private func streamReader() throws -> DynamoDBStreamReader {

@@ -21,8 +21,6 @@ public struct PayloadHash: Hashable, Sendable, CustomStringConvertible {
     public static let empty = PayloadHash("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     /// The body is not signed (S3 over TLS, and presigned URLs).
     public static let unsigned = PayloadHash("UNSIGNED-PAYLOAD")
-    /// The body is sent in `aws-chunked` encoding, each chunk signed (``SigV4Signer/chunkSigner(seed:date:)``).
-    public static let streamingSigned = PayloadHash("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
 
     public var description: String { value }
 }
