@@ -9,8 +9,11 @@ public protocol AWSCredentialsProvider: Sendable {
 
 /// Fixed credentials.
 public struct StaticCredentialsProvider: AWSCredentialsProvider {
+    /// The credentials handed out.
     public let value: AWSCredentials
+    /// A provider of `value`.
     public init(_ value: AWSCredentials) { self.value = value }
+    /// The fixed credentials.
     public func credentials() async throws -> AWSCredentials { value }
 }
 
@@ -42,6 +45,7 @@ struct MissingCredentialsProvider: AWSCredentialsProvider {
 public struct AWSConfiguration: Sendable {
     /// The region requests are signed for and sent to.
     public var region: String
+    /// Where each request gets its credentials.
     public var credentials: any AWSCredentialsProvider
     /// The profile the values came from.
     public var profile: String
@@ -52,6 +56,7 @@ public struct AWSConfiguration: Sendable {
     /// S3 `addressing_style` from the profile's `s3` settings (`path`, `virtual` or `auto`).
     public var s3AddressingStyle: String?
 
+    /// A configuration from explicit values (no environment is read).
     public init(region: String, credentials: any AWSCredentialsProvider, profile: String = "default",
                 serviceEndpoints: [String: URL] = [:], globalEndpoint: URL? = nil, s3AddressingStyle: String? = nil) {
         self.region = region

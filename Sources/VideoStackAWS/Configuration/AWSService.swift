@@ -12,6 +12,7 @@ public struct AWSService: Hashable, Sendable, CustomStringConvertible {
     /// The key of the service in a shared-config `services` section (the id, lower case, `_`).
     public var configKey: String
 
+    /// A service description; the static members cover the services VideoStack uses.
     public init(signingName: String, endpointPrefix: String, environmentName: String, configKey: String) {
         self.signingName = signingName
         self.endpointPrefix = endpointPrefix
@@ -19,10 +20,13 @@ public struct AWSService: Hashable, Sendable, CustomStringConvertible {
         self.configKey = configKey
     }
 
+    /// Amazon S3.
     public static let s3 = AWSService(signingName: "s3", endpointPrefix: "s3", environmentName: "S3", configKey: "s3")
+    /// Amazon DynamoDB.
     public static let dynamoDB = AWSService(signingName: "dynamodb", endpointPrefix: "dynamodb", environmentName: "DYNAMODB", configKey: "dynamodb")
     /// DynamoDB Streams signs as `dynamodb` but has endpoints of its own.
     public static let dynamoDBStreams = AWSService(signingName: "dynamodb", endpointPrefix: "streams.dynamodb", environmentName: "DYNAMODB_STREAMS", configKey: "dynamodb_streams")
+    /// Amazon SQS.
     public static let sqs = AWSService(signingName: "sqs", endpointPrefix: "sqs", environmentName: "SQS", configKey: "sqs")
 
     /// The public endpoint in `region` (`https://sqs.eu-west-1.amazonaws.com`).
@@ -31,5 +35,6 @@ public struct AWSService: Hashable, Sendable, CustomStringConvertible {
         return URL(string: "https://\(endpointPrefix).\(region).\(domain)")!
     }
 
+    /// The service key (`s3`, `dynamodb`, …).
     public var description: String { configKey }
 }

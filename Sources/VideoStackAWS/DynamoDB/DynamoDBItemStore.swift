@@ -22,9 +22,13 @@ internal import NIOHTTP1
 /// Index queries are eventually consistent in DynamoDB (as in every GSI); the embedded store's
 /// are not. See `Documentation/ScaleOut.md`.
 public final class DynamoDBItemStore: ItemStore {
+    /// The key design, checked against the table when the store opens.
     public let schema: TableSchema
+    /// The DynamoDB table.
     public let tableName: String
+    /// The client requests go through.
     public let client: AWSClient
+    /// How the table is used.
     public let configuration: DynamoDBStoreConfiguration
     /// The table's stream, when it has one (the change feed needs it).
     public let streamARN: String?

@@ -13,6 +13,7 @@ public struct DynamoDBStoreConfiguration: Sendable {
     /// Rounds of resending unprocessed items of a batch before giving up.
     public var batchRetries: Int
 
+    /// A configuration; by default the table must exist and reads are strongly consistent.
     public init(createsTable: Bool = false, tableCreationTimeout: Duration = .seconds(120), consistentReads: Bool = true,
                 transactionConflictRetries: Int = 4, batchRetries: Int = 8) {
         self.createsTable = createsTable

@@ -20,7 +20,9 @@ struct AWSResponse: Sendable {
 /// with exponential backoff and full jitter (``AWSRetryStrategy``), and turns every other answer
 /// into a `VideoStackError` that carries AWS's error code and message (``AWSServiceError``).
 public final class AWSClient: Sendable {
+    /// Region, credentials and endpoints.
     public let configuration: AWSConfiguration
+    /// How failed attempts are retried.
     public let retryStrategy: AWSRetryStrategy
     /// The longest one attempt may take, connection set-up included.
     public let attemptTimeout: Duration

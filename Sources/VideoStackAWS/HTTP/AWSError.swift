@@ -8,6 +8,7 @@ public struct AWSServiceError: Error, Sendable, Hashable, CustomStringConvertibl
     public var status: Int
     /// AWS's error code (`NoSuchKey`, `ConditionalCheckFailedException`, …), without any namespace.
     public var code: String
+    /// AWS's explanation.
     public var message: String
     /// `x-amz-request-id` (or `x-amzn-RequestId`), for AWS support.
     public var requestID: String?
@@ -15,6 +16,7 @@ public struct AWSServiceError: Error, Sendable, Hashable, CustomStringConvertibl
     /// (DynamoDB's cancellation reasons).
     public var body: String
 
+    /// An error as a service reported it.
     public init(service: String, status: Int, code: String, message: String, requestID: String? = nil, body: String = "") {
         self.service = service
         self.status = status
@@ -24,6 +26,7 @@ public struct AWSServiceError: Error, Sendable, Hashable, CustomStringConvertibl
         self.body = body
     }
 
+    /// Service, status, code, message and request id on one line.
     public var description: String {
         "\(service) \(status) \(code): \(message)" + (requestID.map { " (request \($0))" } ?? "")
     }

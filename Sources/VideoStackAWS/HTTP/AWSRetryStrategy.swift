@@ -16,13 +16,16 @@ public struct AWSRetryStrategy: Sendable {
     /// connection error); a success refunds one. An empty budget means no more retries until
     /// requests succeed again.
     public var budget: Int
+    /// Tokens a retry after an error answer takes from the budget.
     public var retryCost: Int
+    /// Tokens a retry after a connection error or timeout takes.
     public var timeoutRetryCost: Int
     /// Waits between attempts; tests pass one that records the delays instead of sleeping.
     public var sleep: @Sendable (Duration) async throws -> Void
     /// Uniform in 0...1 for the jitter; tests pass a fixed one.
     public var random: @Sendable () -> Double
 
+    /// A strategy; the defaults follow the AWS SDKs' standard mode.
     public init(maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(50), maxDelay: Duration = .seconds(20), budget: Int = 500,
                 retryCost: Int = 5, timeoutRetryCost: Int = 10,
                 sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },

@@ -21,7 +21,9 @@ internal import Synchronization
 ///   derives them from the key's extension, as the file store does.
 /// - ETags are S3's, without the quotes.
 public final class S3BlobStore: BlobStore {
+    /// The client requests go through (its endpoint, region, credentials and retries).
     public let client: AWSClient
+    /// The bucket, addressing and upload settings.
     public let configuration: S3BlobStoreConfiguration
 
     /// Opens the store; checks the bucket exists (creating it when the configuration says so).

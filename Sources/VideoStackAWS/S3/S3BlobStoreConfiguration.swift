@@ -13,6 +13,7 @@ public struct S3BlobStoreConfiguration: Sendable {
 
     /// The bucket holding the objects.
     public var bucket: String
+    /// How requests name the bucket.
     public var addressing: Addressing
     /// Objects of at most this many bytes go up in one PUT; larger ones in a multipart upload.
     public var multipartThreshold: Int
@@ -23,6 +24,7 @@ public struct S3BlobStoreConfiguration: Sendable {
     /// Create the bucket when it does not exist (in the client's region) instead of failing.
     public var createsBucket: Bool
 
+    /// A configuration with S3-friendly defaults: 16 MiB single-PUT limit, 8 MiB parts, 4 at a time.
     public init(bucket: String, addressing: Addressing = .automatic, multipartThreshold: Int = 16 << 20, partSize: Int = 8 << 20,
                 uploadConcurrency: Int = 4, createsBucket: Bool = false) {
         self.bucket = bucket

@@ -21,8 +21,11 @@ internal import VideoCore
 ///   by contract), and ``deadLetters(limit:after:)`` and ``redrive(_:)`` look through the
 ///   dead-letter queue by receiving its messages for a moment. See `Documentation/ScaleOut.md`.
 public final class SQSJobQueue: JobQueue {
+    /// The client requests go through.
     public let client: AWSClient
+    /// The job queue's name (the dead-letter queue adds `-dead`).
     public let name: String
+    /// Backoff between attempts, and the attempts before a job dies.
     public let retryPolicy: RetryPolicy
     /// The URL of the job queue.
     public let queueURL: String

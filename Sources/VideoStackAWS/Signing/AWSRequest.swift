@@ -11,6 +11,7 @@ public struct AWSRequest: Sendable {
     public var method: String
     /// `https` or `http`.
     public var scheme: String
+    /// The host name the request is addressed (and signed) to.
     public var host: String
     /// Nil for the scheme's default port.
     public var port: Int?
@@ -18,8 +19,10 @@ public struct AWSRequest: Sendable {
     public var path: String
     /// Decoded query parameters, in the order they are sent; a nil value is sent as a bare name.
     public var query: [(name: String, value: String?)]
+    /// Headers to send; all but hop-by-hop ones and `User-Agent` are signed.
     public var headers: HTTPHeaders
 
+    /// A request; an empty path becomes `/`.
     public init(method: String, scheme: String = "https", host: String, port: Int? = nil, path: String = "/",
                 query: [(name: String, value: String?)] = [], headers: HTTPHeaders = HTTPHeaders()) {
         self.method = method.uppercased()

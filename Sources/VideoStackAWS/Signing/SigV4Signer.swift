@@ -22,6 +22,7 @@ public struct PayloadHash: Hashable, Sendable, CustomStringConvertible {
     /// The body is not signed (S3 over TLS, and presigned URLs).
     public static let unsigned = PayloadHash("UNSIGNED-PAYLOAD")
 
+    /// The value itself.
     public var description: String { value }
 }
 
@@ -53,6 +54,7 @@ public struct SigV4Signer: Sendable {
         /// endpoints require).
         public var signsSessionToken: Bool
 
+        /// Options; the defaults are those of every service but S3.
         public init(normalizesPath: Bool = true, encodesPathTwice: Bool = true, sendsContentHash: Bool = false, signsSessionToken: Bool = true) {
             self.normalizesPath = normalizesPath
             self.encodesPathTwice = encodesPathTwice
@@ -67,13 +69,16 @@ public struct SigV4Signer: Sendable {
         public static let s3 = Options(normalizesPath: false, encodesPathTwice: false, sendsContentHash: true)
     }
 
+    /// The key pair (and token) requests are signed with.
     public var credentials: AWSCredentials
     /// `us-east-1`, …
     public var region: String
     /// The signing name: `s3`, `dynamodb`, `sqs`, …
     public var service: String
+    /// The canonical-request rules of the service.
     public var options: Options
 
+    /// A signer for one service in one region; `options` defaults to ``Options/s3`` for `s3` and ``Options/standard`` otherwise.
     public init(credentials: AWSCredentials, region: String, service: String, options: Options? = nil) {
         self.credentials = credentials
         self.region = region
