@@ -1,8 +1,8 @@
 // swift-tools-version:6.1
 // VideoStack: the building blocks of a video platform as Swift library modules.
 // Layers (a module imports only modules above it in this list):
-//   VideoCore → SingleTableStore → TranscodePipeline → HLSPackager → SearchIndex
-//   → VideoPlatform → VideoStackAWS → VideoStackHTTP
+//   VideoCore → SingleTableStore → TranscodePipeline, HLSPackager (side by side: both speak
+//   VideoCore's packet seam) → SearchIndex → VideoPlatform → VideoStackAWS → VideoStackHTTP
 // Each C library has exactly one system target, wrapped by exactly one Swift module.
 
 import PackageDescription
@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SearchIndex", targets: ["SearchIndex"]),
         .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "quickstart", targets: ["Quickstart"]),
         .executable(name: "videostack-demo", targets: ["Demo"]),
         .executable(name: "bench-store", targets: ["BenchStore"]),
         .executable(name: "bench-search", targets: ["BenchSearch"]),
@@ -82,11 +83,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. The muxers are pure Swift;
-        // TranscodePipeline supplies the PacketSink seam and, for the remux path, the Demuxer.
+        // MARK: HLS packaging: CMAF/fMP4 and MPEG-TS segments, playlists. Pure Swift: packets come
+        // through VideoCore's PacketSink and PacketSource seams, from the transcoder or any demuxer.
         .target(
             name: "HLSPackager",
-            dependencies: ["VideoCore", "TranscodePipeline", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VideoCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
 
@@ -132,6 +133,34 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Quickstart",
+            dependencies: [
+                "VideoCore", "VideoPlatform", "SearchIndex",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/Quickstart",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DocSamples",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/DocSamples",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ScaleOutExample",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "VideoPlatform", "VideoStackAWS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/ScaleOut",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -185,6 +214,11 @@ let package = Package(
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),
+        // The README's and the DocC articles' Swift samples live in Examples/ (so they compile).
+        .testTarget(
+            name: "DocumentationTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VideoCoreTests",
             dependencies: ["TestSupport", "VideoCore", .product(name: "Logging", package: "swift-log")],
@@ -207,10 +241,20 @@ let package = Package(
             path: "Tests/UploadCrashWriter",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "PlatformWorker",
+            dependencies: [
+                "VideoPlatform", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/PlatformWorker",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VideoPlatformTests",
             dependencies: [
-                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore", "UploadCrashWriter",
+                "TestSupport", "VideoPlatform", "SingleTableStore", "VideoCore", "UploadCrashWriter", "PlatformWorker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -69,8 +69,8 @@ for round in 0..<rounds {
         if side == 0 {
             let store = try FileBlobStore(root: out)
             let start = clock.now
-            let result = try await Remuxer.package(file: input, store: store, directory: "", configuration: HLSConfiguration(segmentDuration: 4),
-                                                   separateAudio: false, logger: logger)
+            let result = try await Remuxer.package(file: URL(fileURLWithPath: input), store: store, directory: "",
+                                                   configuration: HLSConfiguration(segmentDuration: .seconds(4), separateAudio: false), logger: logger)
             ours.append((clock.now - start) / .seconds(1))
             ourSegments = result.renditions[0].segmentDurations.count
         } else {
@@ -106,12 +106,12 @@ if ProcessInfo.processInfo.environment["BENCH_HLS_WATCH"] != "0" {
     try shell(["ffmpeg", "-v", "error", "-y", "-i", input, "-t", "12", "-c", "copy", clip])
     let out = work.appendingPathComponent("watch")
     let store = try FileBlobStore(root: out)
-    let sink = HLSSink(store: store, directory: "", configuration: HLSConfiguration(segmentDuration: 4, mode: .event), logger: logger)
+    let sink = HLSSink(store: store, directory: "", configuration: HLSConfiguration(segmentDuration: .seconds(4), mode: .event), logger: logger)
     let started = clock.now
     let firstPlayable = Mutex<Double?>(nil)
     await sink.onFirstPlayable { firstPlayable.withLock { $0 = (clock.now - started) / .seconds(1) } }
     let ladder = Ladder.standard.renditions.filter { ["720p", "360p"].contains($0.name) }
-    let transcoder = Transcoder(configuration: TranscodeConfiguration(segmentDuration: 4), logger: logger)
+    let transcoder = Transcoder(configuration: TranscodeConfiguration(thumbnails: nil), logger: logger)
     _ = try await transcoder.transcode(input: URL(fileURLWithPath: clip), renditions: ladder, sink: sink)
     let total = (clock.now - started) / .seconds(1)
     let first = firstPlayable.withLock { $0 } ?? total

@@ -55,13 +55,13 @@ func runDemo() async throws {
     // MARK: Probe and plan
     let info = try await MediaProbe.probe(source, logger: logger)
     if let v = info.video, let a = info.audio {
-        step(String(format: "Probed: %@, %.1f s, video %@ %dx%d, audio %@ %d Hz × %d", info.format, info.duration, v.codec, v.width ?? 0, v.height ?? 0,
+        step(String(format: "Probed: %@, %.1f s, video %@ %dx%d, audio %@ %d Hz × %d", info.format, info.duration / .seconds(1), v.codec, v.width ?? 0, v.height ?? 0,
                     a.codec, a.sampleRate ?? 0, a.channels ?? 0))
     }
     let renditions = try LadderPlanner.plan(for: info)
     step("Planned \(renditions.count) renditions (never upscaling): \(renditions.map(\.name).joined(separator: ", "))")
 
-    try await catalog.transition(video.id, to: .processing, from: .uploading, duration: .seconds(info.duration))
+    try await catalog.transition(video.id, to: .processing, from: .uploading, duration: info.duration)
 
     // MARK: Transcode once into HLS
     let directory = "videos/\(video.id)"
@@ -70,9 +70,13 @@ func runDemo() async throws {
     let result = try await Transcoder(logger: logger).transcode(input: source, renditions: renditions, sink: sink)
     let elapsed = ContinuousClock.now - started
     step("Transcoded and packaged in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
-    let poster = try await Thumbnailer.poster(from: source, to: root.appendingPathComponent("poster.jpg"), logger: logger)
-    try await blobs.put("\(directory)/poster.jpg", bytes: [UInt8](try Data(contentsOf: poster.url)), contentType: "image/jpeg")
-    step("Picked a poster frame at \(String(format: "%.1f", poster.time)) s and stored it")
+    // The poster and storyboard were picked from the frames the transcode decoded.
+    if let thumbnails = result.thumbnails {
+        for file in thumbnails.files {
+            try await blobs.put("\(directory)/\(file.name)", bytes: file.bytes, contentType: file.contentType)
+        }
+        step("Picked a poster frame at \(String(format: "%.1f", thumbnails.poster.time / .seconds(1))) s during the transcode and stored it with the storyboard")
+    }
 
     let objects = try await blobs.listAll(prefix: directory + "/")
     let bytes = objects.reduce(0) { $0 + $1.size }

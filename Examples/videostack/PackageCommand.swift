@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HLSPackager
+import Logging
+import TranscodePipeline
 import VideoCore
 
 /// `videostack package FILE --out DIR`: the remux path, HLS from an already-encoded file without re-encoding.
@@ -27,10 +29,10 @@ struct PackageCommand: AsyncParsableCommand {
             let directory = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let store = try FileBlobStore(root: directory)
-            let configuration = HLSConfiguration(segmentDuration: segment, segmentFormat: format, singleFile: singleFile)
+            let configuration = HLSConfiguration(segmentDuration: .seconds(segment), segmentFormat: format, singleFile: singleFile,
+                                                 separateAudio: !muxAudio)
             let started = ContinuousClock.now
-            let result = try await Remuxer.package(file: file, store: store, directory: "", configuration: configuration,
-                                                   separateAudio: !muxAudio, logger: logger)
+            let result = try await Self.remux(URL(fileURLWithPath: file), store: store, configuration: configuration, logger: logger)
             for rendition in result.renditions {
                 print("\(rendition.playlistKey): \(rendition.segmentDurations.count) segments, \(rendition.codecs.joined(separator: ",")), peak \(rendition.peakBitRate / 1000) kb/s")
             }
@@ -39,5 +41,20 @@ struct PackageCommand: AsyncParsableCommand {
         } catch {
             throw fail(error)
         }
+    }
+
+    /// MP4/MOV (an `ftyp` box first) through the Swift reader; anything else, and fragmented MP4
+    /// the Swift reader declines, through FFmpeg's demuxer as a packet source.
+    static func remux(_ url: URL, store: FileBlobStore, configuration: HLSConfiguration, logger: Logger) async throws -> HLSPackageResult {
+        let head = (try? FileHandle(forReadingFrom: url).read(upToCount: 8)) ?? Data()
+        if head.count == 8 && head.suffix(4) == Data("ftyp".utf8) {
+            do {
+                return try await Remuxer.package(file: url, store: store, directory: "", configuration: configuration, logger: logger)
+            } catch let error as VideoStackError where error.code == .unsupported {
+                logger.debug("The MP4 reader declined the file; using FFmpeg's demuxer", metadata: ["reason": "\(error.message)"])
+            }
+        }
+        let demuxer = try await Demuxer.open(url, logger: logger)
+        return try await Remuxer.package(source: demuxer, store: store, directory: "", configuration: configuration, logger: logger)
     }
 }

@@ -47,7 +47,7 @@ struct Probe: AsyncParsableCommand {
                 var object = Self.jsonObject(info)
                 if let report {
                     object["integrity"] = ["intact": report.isIntact, "truncated": report.isTruncated,
-                                           "lastTimestamp": report.lastTimestamp, "decodeErrors": report.decodeErrors,
+                                           "lastTimestamp": report.lastTimestamp.inSeconds, "decodeErrors": report.decodeErrors,
                                            "problems": report.problems] as [String: Any]
                 }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
@@ -88,13 +88,13 @@ struct Probe: AsyncParsableCommand {
             }
             streams.append(object)
         }
-        var object: [String: Any] = ["format": info.format, "duration": info.duration, "bitRate": info.bitRate, "streams": streams]
+        var object: [String: Any] = ["format": info.format, "duration": info.duration.inSeconds, "bitRate": info.bitRate, "streams": streams]
         object["size"] = info.size
         return object
     }
 
     static func text(_ info: MediaInfo) -> String {
-        var lines = [String(format: "format: %@, duration %.3f s, %d kb/s", info.format, info.duration, info.bitRate / 1000)]
+        var lines = [String(format: "format: %@, duration %.3f s, %d kb/s", info.format, info.duration.inSeconds, info.bitRate / 1000)]
         for stream in info.streams {
             var line = "stream \(stream.index): \(stream.kind.rawValue) \(stream.codec)"
             if let profile = stream.profile { line += " (\(profile))" }
@@ -118,7 +118,7 @@ struct Transcode: AsyncParsableCommand {
     @Option(help: "Output format: hls (DIR/master.m3u8 with a directory per rendition, fMP4 segments) or mp4 (one file per rendition, named by its height, e.g. 720p.mp4).")
     var format = "hls"
     @Option(help: "Seconds between forced keyframes (segment boundaries).") var segment: Double = 4
-    @Option(help: "x264 preset.") var preset = "veryfast"
+    @Option(help: "x264 preset: \(X264Preset.all.map(\.name).joined(separator: ", ")).") var preset = "veryfast"
     @Flag(help: "Skip the poster and storyboard.") var noThumbnails = false
     @Flag(help: "Show FFmpeg's messages.") var verbose = false
 
@@ -143,15 +143,21 @@ struct Transcode: AsyncParsableCommand {
                 }
                 chosen = Ladder(rungs)
             }
+            guard let x264Preset = X264Preset(name: preset) else {
+                throw VideoStackError(.invalidInput, "x264 has no preset '\(preset)'; choose from \(X264Preset.all.map(\.name).joined(separator: ", ")).")
+            }
             let info = try await MediaProbe.probe(input, logger: logger)
             let renditions = try LadderPlanner.plan(for: info, ladder: chosen)
-            let mp4Sink = format == "mp4" ? try MP4FileSink(directory: directory, logger: logger,
+            let segmentDuration = Duration.seconds(segment)
+            let mp4Sink = format == "mp4" ? try MP4FileSink(directory: directory, keyframeInterval: segmentDuration, logger: logger,
                                                             fileName: { $0.hasVideo ? "\($0.height)p.mp4" : "audio.mp4" }) : nil
             // HLS: EVENT playlists while the transcode runs, so DIR/master.m3u8 plays before it ends; VOD at the end.
             let hlsSink = format == "hls" ? HLSSink(store: try FileBlobStore(root: directory), directory: "",
-                                                    configuration: HLSConfiguration(segmentDuration: segment, mode: .event), logger: logger) : nil
+                                                    configuration: HLSConfiguration(segmentDuration: segmentDuration, mode: .event), logger: logger) : nil
             let sink: any PacketSink = mp4Sink ?? hlsSink!
-            let transcoder = Transcoder(configuration: TranscodeConfiguration(segmentDuration: segment, preset: preset), logger: logger)
+            // The poster and storyboard come from the transcode's own decode of the file.
+            let configuration = TranscodeConfiguration(preset: x264Preset, thumbnails: noThumbnails ? nil : ThumbnailConfiguration())
+            let transcoder = Transcoder(configuration: configuration, logger: logger)
             let (stream, continuation) = AsyncStream.makeStream(of: TranscodeProgress.self, bufferingPolicy: .bufferingNewest(1))
             let reporter = Task { await Self.report(stream) }
             let result: TranscodeResult
@@ -173,13 +179,19 @@ struct Transcode: AsyncParsableCommand {
                 let name = mp4Sink?.writtenFiles[index]?.lastPathComponent ?? rendition.name
                 print("\(name): \(rendition.hasVideo ? "\(rendition.width)x\(rendition.height) " : "")\(rendition.codecs ?? "")")
             }
-            if !noThumbnails && info.video != nil {
-                let poster = try await Thumbnailer.poster(from: input, to: directory.appendingPathComponent("poster.jpg"), logger: logger)
-                print(String(format: "poster.jpg: frame at %.2f s", poster.time))
-                let board = try await Thumbnailer.storyboard(from: input, directory: directory, logger: logger)
-                print("\(board.spriteURL.lastPathComponent), \(board.vttURL.lastPathComponent): \(board.tileCount) tiles")
+            if let thumbnails = result.thumbnails {
+                for file in thumbnails.files {
+                    let url = directory.appendingPathComponent(file.name)
+                    do {
+                        try Data(file.bytes).write(to: url, options: .atomic)
+                    } catch {
+                        throw VideoStackError(.io, "Could not write \(url.path); check that the directory is writable.", cause: ErrorDescription(error))
+                    }
+                }
+                print(String(format: "poster.jpg: frame at %.2f s", thumbnails.poster.time.inSeconds))
+                print("\(thumbnails.storyboard.spriteName), storyboard.vtt: \(thumbnails.storyboard.tileCount) tiles")
             }
-            print(String(format: "done in %.1f s (%.1f s of media)", result.elapsed, result.duration))
+            print(String(format: "done in %.1f s (%.1f s of media)", result.elapsed.inSeconds, result.duration.inSeconds))
         } catch {
             throw fail(error)
         }
@@ -190,8 +202,14 @@ struct Transcode: AsyncParsableCommand {
         let terminal = isatty(STDERR_FILENO) != 0
         var lastLine = -1
         for await progress in stream {
-            let percent = Int(progress.fraction * 100)
-            let eta = progress.estimatedSecondsLeft.map { String(format: "%.0f s left", $0) } ?? "…"
+            // Inputs that declare no duration (Matroska from a pipe) report media time only.
+            guard let fraction = progress.fraction else {
+                let line = String(format: "progress %.1f s of media %.1f fps", progress.mediaTime.inSeconds, progress.framesPerSecond)
+                FileHandle.standardError.write(Data((terminal ? "\r" + line + "   " : line + "\n").utf8))
+                continue
+            }
+            let percent = Int(fraction * 100)
+            let eta = progress.estimatedTimeLeft.map { String(format: "%.0f s left", $0.inSeconds) } ?? "…"
             if terminal {
                 let filled = percent * 30 / 100
                 let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)

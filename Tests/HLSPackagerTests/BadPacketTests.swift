@@ -70,17 +70,17 @@ import TestSupport
         // Repair: start mid-GOP, drop up to the next keyframe (frame 25), then package the rest.
         let unsized = TrackFormat(kind: .video, codec: "h264", extradata: [], timescale: 25)
         let lenient = try RenditionPackager(store: fixture.store, directory: "bad", tracks: [unsized],
-                                            configuration: HLSConfiguration(segmentDuration: 2, leadingNonKeyframes: .drop), logger: testLogger)
+                                            configuration: HLSConfiguration(segmentDuration: .seconds(2), leadingNonKeyframes: .drop), logger: testLogger)
         for (index, frame) in frames.enumerated().dropFirst(3) {
             try await lenient.append(EncodedPacket(data: frame.data, pts: Int64(index), dts: Int64(index), duration: 0, isKeyframe: frame.key), track: 0)
         }
         let summary = try await lenient.finish()
         // The size came from the SPS: this test's track format says 0x0.
         #expect(summary.video?.width == 320 && summary.video?.height == 240)
-        #expect(summary.segmentStarts.first == 1.0, "the first segment starts at the first keyframe (frame 25 = 1 s)")
+        #expect(summary.segmentStarts.first == .seconds(1), "the first segment starts at the first keyframe (frame 25 = 1 s)")
         let playlist = try MediaPlaylist(parsing: try await fixture.text("bad/index.m3u8"))
         // duration 0 on every packet is repaired from the dts gaps: 50 frames = 2 s remain.
-        #expect(abs(playlist.totalDuration - 2) < 0.001)
+        #expect(abs(playlist.totalDuration.inSeconds - 2) < 0.001)
         // The avcC came from the SPS/PPS inside the keyframe, since extradata was empty.
         try await checkFMP4Rendition(fixture.root.appendingPathComponent("bad"), playlist: playlist, scratch: fixture.dir)
         let server = try HTTPServer(directory: fixture.root)
@@ -91,7 +91,7 @@ import TestSupport
     @Test func rejectsBadConfiguration() async throws {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
-        #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(segmentDuration: 1)) }
+        #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(segmentDuration: .seconds(1))) }
         #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(mode: .event, singleFile: true)) }
         #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(mode: .live(windowSize: 1))) }
         let vp9 = TrackFormat(kind: .video, codec: "vp9", extradata: [], timescale: 1000)

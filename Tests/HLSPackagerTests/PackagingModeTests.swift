@@ -22,8 +22,8 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         let keyframes = ["-force_key_frames", "expr:gte(t,n_forced*2)", "-sc_threshold", "0"]
         try await makeTestMP4(fixture.dir.path("hi.mp4"), seconds: 11, size: "426x240", extra: keyframes + ["-b:v", "600k"])
         try await makeTestMP4(fixture.dir.path("lo.mp4"), seconds: 11, size: "256x144", extra: keyframes + ["-b:v", "150k"], audio: false)
-        let hi = try MP4File(path: fixture.dir.path("hi.mp4"))
-        let lo = try MP4File(path: fixture.dir.path("lo.mp4"))
+        let hi = try MP4File(url: URL(fileURLWithPath: fixture.dir.path("hi.mp4")))
+        let lo = try MP4File(url: URL(fileURLWithPath: fixture.dir.path("lo.mp4")))
         let hiVideo = hi.tracks.firstIndex { $0.format.kind == .video }!
         let hiAudio = hi.tracks.firstIndex { $0.format.kind == .audio }!
         let package = try HLSPackage(store: fixture.store, directory: "ladder", renditions: [
@@ -67,9 +67,9 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
         try await makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"])
-        let configuration = HLSConfiguration(segmentFormat: format, singleFile: singleFile)
-        let result = try await Remuxer.package(file: source, store: fixture.store, directory: "out", configuration: configuration,
-                                               separateAudio: false, logger: testLogger)
+        let configuration = HLSConfiguration(segmentFormat: format, singleFile: singleFile, separateAudio: false)
+        let result = try await Remuxer.package(file: URL(fileURLWithPath: source), store: fixture.store, directory: "out", configuration: configuration,
+                                               logger: testLogger)
         #expect(try await checkAllPlaylists(fixture.root) == [])
         let media = try MediaPlaylist(parsing: try await fixture.text("out/stream/index.m3u8"))
         #expect(media.segments.count == 3)
@@ -88,7 +88,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
             for segment in media.segments {
                 let packets = try await probePackets(fixture.root.appendingPathComponent("out/stream/\(segment.uri)").path)
                 #expect(packets.first?.isKeyframe == true, "\(segment.uri) does not start with a keyframe")
-                #expect(abs(packets.count - Int((segment.duration * 25).rounded())) <= 1)
+                #expect(abs(packets.count - Int((segment.duration.inSeconds * 25).rounded())) <= 1)
             }
         }
         #expect(result.master.variants.first?.codecs == "avc1.64000d,mp4a.40.2")
@@ -108,7 +108,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         // Decoded duration matches the playlist.
         let probe = try await run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", server.url("out/stream/index.m3u8")])
         let duration = try #require(Double(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(abs(duration - media.totalDuration) < 0.1, "ffprobe says \(duration) s, playlist \(media.totalDuration) s")
+        #expect(abs(duration - media.totalDuration.inSeconds) < 0.1, "ffprobe says \(duration) s, playlist \(media.totalDuration)")
     }
 
     /// EVENT mode: the playlist grows one segment at a time without ENDLIST, every version is
@@ -118,10 +118,10 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
         try await makeTestMP4(source, seconds: 13, extra: ["-g", "25", "-sc_threshold", "0"])
-        let file = try MP4File(path: source)
+        let file = try MP4File(url: URL(fileURLWithPath: source))
         let package = try HLSPackage(store: fixture.store, directory: "live", renditions: [
             RenditionSpec(name: "main", tracks: file.tracks.map(\.format)),
-        ], configuration: HLSConfiguration(segmentDuration: 2, mode: .event), logger: testLogger)
+        ], configuration: HLSConfiguration(segmentDuration: .seconds(2), mode: .event), logger: testLogger)
         let snapshots = Mutex<[String]>([])
         let store = fixture.store
         await package.renditions[0].onPlaylistUpdate { _ in
@@ -163,10 +163,10 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
         try await makeTestMP4(source, seconds: 6, extra: ["-g", "25", "-sc_threshold", "0"], audio: false)
-        let file = try MP4File(path: source)
+        let file = try MP4File(url: URL(fileURLWithPath: source))
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         let packager = try RenditionPackager(store: fixture.store, directory: "tv", tracks: [file.tracks[0].format],
-                                             configuration: HLSConfiguration(segmentDuration: 2, mode: .live(windowSize: 3), programDateTime: start),
+                                             configuration: HLSConfiguration(segmentDuration: .seconds(2), mode: .live(windowSize: 3), programDateTime: start),
                                              logger: testLogger)
         // The same 6 s clip three times, each after a discontinuity (timestamps restart).
         for round in 0..<3 {
@@ -186,7 +186,7 @@ func feed(_ file: MP4File, into package: HLSPackage, routes: [Int: (Int, Int)]) 
         let dates = playlist.segments.compactMap(\.programDateTime)
         #expect(dates.count == 3)
         #expect(abs(dates[0].timeIntervalSince(start) - 12) < 0.002)
-        #expect(abs(dates[1].timeIntervalSince(dates[0]) - playlist.segments[0].duration) < 0.002)
+        #expect(abs(dates[1].timeIntervalSince(dates[0]) - playlist.segments[0].duration.inSeconds) < 0.002)
         // Old segments leave the store once they are a full window behind.
         #expect(try await fixture.store.metadata("tv/seg_00000.m4s") == nil)
         #expect(try await fixture.store.metadata("tv/seg_00006.m4s") != nil)

@@ -8,27 +8,27 @@ import VideoCore
     static let sampleMedia = MediaPlaylist(
         targetDuration: 5, mediaSequence: 0, playlistType: .vod, independentSegments: true, endList: true,
         segments: [
-            MediaSegment(uri: "seg_00000.m4s", duration: 4.004, map: MediaInitializationSection(uri: "init.mp4"),
+            MediaSegment(uri: "seg_00000.m4s", duration: .milliseconds(4004), map: MediaInitializationSection(uri: "init.mp4"),
                          programDateTime: Date(timeIntervalSince1970: 1_790_000_000)),
-            MediaSegment(uri: "seg_00001.m4s", duration: 3.9, title: "second, with comma"),
-            MediaSegment(uri: "seg_00002.m4s", duration: 4.5, discontinuity: true,
+            MediaSegment(uri: "seg_00001.m4s", duration: .milliseconds(3900), title: "second, with comma"),
+            MediaSegment(uri: "seg_00002.m4s", duration: .milliseconds(4500), discontinuity: true,
                          map: MediaInitializationSection(uri: "init2.mp4"), programDateTime: Date(timeIntervalSince1970: 1_790_000_100.25)),
         ])
 
     static let sampleByteRange = MediaPlaylist(
         targetDuration: 4, playlistType: .vod, endList: true,
         segments: [
-            MediaSegment(uri: "main.mp4", duration: 4, byteRange: ByteRange(length: 1000, offset: 700),
+            MediaSegment(uri: "main.mp4", duration: .seconds(4), byteRange: ByteRange(length: 1000, offset: 700),
                          map: MediaInitializationSection(uri: "main.mp4", byteRange: ByteRange(length: 700, offset: 0))),
-            MediaSegment(uri: "main.mp4", duration: 4, byteRange: ByteRange(length: 1200, offset: nil)),
-            MediaSegment(uri: "main.mp4", duration: 2.5, byteRange: ByteRange(length: 300, offset: 2900)),
+            MediaSegment(uri: "main.mp4", duration: .seconds(4), byteRange: ByteRange(length: 1200, offset: nil)),
+            MediaSegment(uri: "main.mp4", duration: .milliseconds(2500), byteRange: ByteRange(length: 300, offset: 2900)),
         ])
 
     static let sampleLive = MediaPlaylist(
         targetDuration: 4, mediaSequence: 1234, discontinuitySequence: 7,
         segments: [
-            MediaSegment(uri: "seg_01234.m4s", duration: 4, map: MediaInitializationSection(uri: "init.mp4")),
-            MediaSegment(uri: "seg_01235.m4s", duration: 4, discontinuity: true, map: MediaInitializationSection(uri: "init.mp4")),
+            MediaSegment(uri: "seg_01234.m4s", duration: .seconds(4), map: MediaInitializationSection(uri: "init.mp4")),
+            MediaSegment(uri: "seg_01235.m4s", duration: .seconds(4), discontinuity: true, map: MediaInitializationSection(uri: "init.mp4")),
         ])
 
     static let sampleMaster = MasterPlaylist(
@@ -60,8 +60,8 @@ import VideoCore
         var iframes = Self.sampleByteRange
         iframes.iFramesOnly = true
         #expect(iframes.requiredVersion == 5, "I-frames-only with EXT-X-MAP needs version 5")
-        #expect(MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: 4)]).version == 1)
-        #expect(MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: 3.5)]).version == 3)
+        #expect(MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: .seconds(4))]).version == 1)
+        #expect(MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: .milliseconds(3500))]).version == 3)
     }
 
     @Test func masterPlaylistRoundTrips() throws {
@@ -104,7 +104,7 @@ import VideoCore
     ])
     func rejectsMalformed(text: String, expected: String) {
         do {
-            let playlist = try parsePlaylist(text)
+            let playlist = try Playlist.parse(text)
             Issue.record("accepted malformed playlist as \(playlist)")
         } catch let error as VideoStackError {
             #expect(error.code == .invalidPlaylist)
@@ -115,8 +115,8 @@ import VideoCore
     }
 
     @Test func rejectsByteOrderMarkAndInvalidUTF8() {
-        #expect(throws: VideoStackError.self) { try parsePlaylist(bytes: [0xEF, 0xBB, 0xBF] + Array("#EXTM3U\n".utf8)) }
-        #expect(throws: VideoStackError.self) { try parsePlaylist(bytes: Array("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,".utf8) + [0xFF, 0x0A]) }
+        #expect(throws: VideoStackError.self) { try Playlist.parse(bytes: [0xEF, 0xBB, 0xBF] + Array("#EXTM3U\n".utf8)) }
+        #expect(throws: VideoStackError.self) { try Playlist.parse(bytes: Array("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,".utf8) + [0xFF, 0x0A]) }
     }
 
     @Test func unknownTagsAreIgnoredAndKeysRefused() throws {
@@ -124,16 +124,16 @@ import VideoCore
         let playlist = try MediaPlaylist(parsing: text)
         #expect(playlist.segments.map(\.uri) == ["a.ts"])
         #expect(throws: VideoStackError.self) {
-            try parsePlaylist("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI=\"k\"\n#EXTINF:4,\na.ts\n")
+            try Playlist.parse("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES-128,URI=\"k\"\n#EXTINF:4,\na.ts\n")
         }
     }
 
     @Test func renderRefusesValuesThatCannotBeWritten() {
-        let bad = MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a\nb.ts", duration: 4)])
+        let bad = MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a\nb.ts", duration: .seconds(4))])
         #expect(throws: VideoStackError.self) { try bad.render() }
         let badQuote = MasterPlaylist(variants: [VariantStream(uri: "a.m3u8", bandwidth: 1, codecs: "avc1\"")])
         #expect(throws: VideoStackError.self) { try badQuote.render() }
-        let negative = MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: -1)])
+        let negative = MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: .seconds(-1))])
         #expect(throws: VideoStackError.self) { try negative.render() }
     }
 
@@ -152,9 +152,9 @@ import VideoCore
                 mutate(&bytes, insertions: insertions, using: &generator)
             }
             do {
-                let playlist = try parsePlaylist(bytes: bytes)
+                let playlist = try Playlist.parse(bytes: bytes)
                 accepted += 1
-                let again = try parsePlaylist(try playlist.render())
+                let again = try Playlist.parse(try playlist.render())
                 #expect(again == playlist, "re-rendering changed an accepted playlist:\n\(String(decoding: bytes, as: UTF8.self))")
             } catch let error as VideoStackError {
                 #expect(error.code == .invalidPlaylist || error.code == .unsupported || error.code == .invalidInput,

@@ -14,7 +14,7 @@ import VideoCore
         // keyint 50 at 25 fps: keyframes every 2 s, so 4 s segments cut on them.
         try await makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-keyint_min", "50", "-sc_threshold", "0"])
 
-        let result = try await Remuxer.package(file: source, store: fixture.store, directory: "v1", logger: testLogger)
+        let result = try await Remuxer.package(file: URL(fileURLWithPath: source), store: fixture.store, directory: "v1", logger: testLogger)
         #expect(result.masterKey == "v1/master.m3u8")
         #expect(try await checkAllPlaylists(fixture.root) == [])
 
@@ -48,8 +48,8 @@ import VideoCore
         let media = try MediaPlaylist(parsing: try await fixture.text("v1/video/index.m3u8"))
         #expect(media.playlistType == .vod && media.endList)
         #expect(media.segments.count == 3, "9 s cut at 4 s boundaries on 2 s keyframes gives 4+4+1")
-        for segment in media.segments.dropLast() { #expect(abs(segment.duration - 4) < 0.001) }
-        #expect(abs(media.totalDuration - 9) < 0.05)
+        for segment in media.segments.dropLast() { #expect(abs(segment.duration.inSeconds - 4) < 0.001) }
+        #expect(abs(media.totalDuration.inSeconds - 9) < 0.05)
         try await checkFMP4Rendition(videoDir, playlist: media, scratch: fixture.dir)
         let audio = try MediaPlaylist(parsing: try await fixture.text("v1/audio/index.m3u8"))
         try await checkFMP4Rendition(fixture.root.appendingPathComponent("v1/audio"), playlist: audio, scratch: fixture.dir, hasVideo: false)
@@ -70,7 +70,7 @@ import VideoCore
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("in.mp4")
         try await makeTestMP4(source, seconds: 9, extra: ["-g", "50", "-sc_threshold", "0"], audio: true)
-        _ = try await Remuxer.package(file: source, store: fixture.store, directory: "", separateAudio: false, logger: testLogger)
+        _ = try await Remuxer.package(file: URL(fileURLWithPath: source), store: fixture.store, directory: "", configuration: HLSConfiguration(separateAudio: false), logger: testLogger)
         let iFrames = try MediaPlaylist(parsing: try await fixture.text("stream/iframes.m3u8"))
         let media = try MediaPlaylist(parsing: try await fixture.text("stream/index.m3u8"))
         #expect(iFrames.iFramesOnly)
@@ -98,9 +98,9 @@ import VideoCore
         try await makeTestMP4(plain, seconds: 5, extra: ["-g", "50"])
         let negative = fixture.dir.path("negative.mp4")
         try await run(["ffmpeg", "-v", "error", "-y", "-i", plain, "-c", "copy", "-movflags", "negative_cts_offsets", negative])
-        let result = try await Remuxer.package(file: negative, store: fixture.store, directory: "n", reader: .mp4, logger: testLogger)
+        let result = try await Remuxer.package(file: URL(fileURLWithPath: negative), store: fixture.store, directory: "n", logger: testLogger)
         let media = try MediaPlaylist(parsing: try await fixture.text("n/video/index.m3u8"))
-        #expect(abs(media.totalDuration - 5) < 0.05)
+        #expect(abs(media.totalDuration.inSeconds - 5) < 0.05)
         try await checkFMP4Rendition(fixture.root.appendingPathComponent("n/video"), playlist: media, scratch: fixture.dir)
         #expect(result.renditions.count == 2)
         let server = try HTTPServer(directory: fixture.root)
@@ -117,15 +117,15 @@ import VideoCore
         // moov at the end (ffmpeg's default): cutting the file removes the index.
         let truncated = fixture.dir.path("cut.mp4")
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
-        await #expect { try await Remuxer.package(file: truncated, store: fixture.store, directory: "x", logger: testLogger) } throws: { error in
+        await #expect { try await Remuxer.package(file: URL(fileURLWithPath: truncated), store: fixture.store, directory: "x", logger: testLogger) } throws: { error in
             (error as? VideoStackError)?.code == .corrupt
         }
         let garbage = fixture.dir.path("garbage.mp4")
         try Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }).write(to: URL(fileURLWithPath: garbage))
-        await #expect { try await Remuxer.package(file: garbage, store: fixture.store, directory: "x", logger: testLogger) } throws: { error in
+        await #expect { try await Remuxer.package(file: URL(fileURLWithPath: garbage), store: fixture.store, directory: "x", logger: testLogger) } throws: { error in
             (error as? VideoStackError)?.code == .corrupt
         }
-        await #expect { try await Remuxer.package(file: fixture.dir.path("missing.mp4"), store: fixture.store, directory: "x", logger: testLogger) } throws: { error in
+        await #expect { try await Remuxer.package(file: URL(fileURLWithPath: fixture.dir.path("missing.mp4")), store: fixture.store, directory: "x", logger: testLogger) } throws: { error in
             (error as? VideoStackError)?.code == .notFound
         }
         // moov first, data cut: the sample table points past the end.
@@ -134,7 +134,7 @@ import VideoCore
         let fast = try Data(contentsOf: URL(fileURLWithPath: faststart))
         let cutFast = fixture.dir.path("cutfast.mp4")
         try fast.prefix(fast.count * 2 / 3).write(to: URL(fileURLWithPath: cutFast))
-        await #expect { try await Remuxer.package(file: cutFast, store: fixture.store, directory: "x", logger: testLogger) } throws: { error in
+        await #expect { try await Remuxer.package(file: URL(fileURLWithPath: cutFast), store: fixture.store, directory: "x", logger: testLogger) } throws: { error in
             (error as? VideoStackError)?.code == .corrupt
         }
         // A seeded corpus of byte flips in the index: a typed error or a package, never a crash.
@@ -148,7 +148,7 @@ import VideoCore
             let path = fixture.dir.path("flip\(round).mp4")
             try Data(damaged).write(to: URL(fileURLWithPath: path))
             do {
-                _ = try await Remuxer.package(file: path, store: fixture.store, directory: "flip\(round)", logger: testLogger)
+                _ = try await Remuxer.package(file: URL(fileURLWithPath: path), store: fixture.store, directory: "flip\(round)", logger: testLogger)
             } catch let error as VideoStackError {
                 #expect(!error.message.isEmpty)
             }
@@ -167,7 +167,7 @@ import VideoCore
         let source = fixture.dir.path("hevc.mp4")
         try await makeTestMP4(source, seconds: 9, extra: ["-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1",
                                                     "-x265-params", "keyint=50:min-keyint=50:scenecut=0:log-level=error"])
-        let result = try await Remuxer.package(file: source, store: fixture.store, directory: "h", configuration: HLSConfiguration(segmentFormat: format),
+        let result = try await Remuxer.package(file: URL(fileURLWithPath: source), store: fixture.store, directory: "h", configuration: HLSConfiguration(segmentFormat: format),
                                                logger: testLogger)
         let codecs = try #require(result.master.variants.first?.codecs).split(separator: ",").map(String.init)
         let probe = try await run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile,level", "-of", "csv=p=0", source])

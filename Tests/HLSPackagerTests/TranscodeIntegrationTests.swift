@@ -8,32 +8,41 @@ import TestSupport
 
 @Suite struct TranscodeIntegrationTests {
     /// Watch while it transcodes: the transcoder's packets go straight into EVENT playlists;
-    /// when master.m3u8 first appears, the first segment of every rung already decodes; at the
-    /// end the playlists are VOD, rungs are aligned, and real players accept the result.
+    /// when master.m3u8 first appears, the transcode is still running (the rungs' playlists are
+    /// open EVENT playlists with fewer segments than at the end) and the first segment of every
+    /// rung already decodes; at the end the playlists are VOD, rungs are aligned on the sink's
+    /// segment length, and real players accept the result.
     @Test func transcodeIntoGrowingHLS() async throws {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
         let source = fixture.dir.path("src.mp4")
         try await makeTestMP4(source, seconds: 12, size: "640x360")
         let rungs = [
-            Rendition(name: "360p", width: 640, height: 360, videoBitrate: 600_000, audioBitrate: 96_000),
-            Rendition(name: "180p", width: 320, height: 180, videoBitrate: 200_000, audioBitrate: 96_000),
+            Rendition(name: "360p", width: 640, height: 360, videoBitRate: 600_000, audioBitRate: 96_000),
+            Rendition(name: "180p", width: 320, height: 180, videoBitRate: 200_000, audioBitRate: 96_000),
         ]
-        let sink = HLSSink(store: fixture.store, directory: "watch", configuration: HLSConfiguration(segmentDuration: 2, mode: .event),
+        // The one segment length: the sink's configuration, which the transcoder takes as its keyframe spacing.
+        let sink = HLSSink(store: fixture.store, directory: "watch", configuration: HLSConfiguration(segmentDuration: .seconds(2), mode: .event),
                            logger: testLogger)
+        #expect(sink.keyframeInterval == .seconds(2))
         let scratch = fixture.dir
         let root = fixture.root
-        let clock = ContinuousClock()
-        let started = clock.now
-        let firstPlayable = Mutex<(seconds: Double, decodeErrors: [String])?>(nil)
+        let firstPlayable = Mutex<(openPlaylists: [MediaPlaylist], decodeErrors: [String])?>(nil)
         await sink.onFirstPlayable {
-            let seconds = (clock.now - started) / .seconds(1)
-            // At this moment every rung listed in the master has a first segment; decode each one.
+            // At this moment every rung listed in the master has a first segment; decode each one,
+            // and read each rung's playlist as a player would now.
             var errors: [String] = []
+            var open: [MediaPlaylist] = []
             let masterText = (try? String(contentsOf: root.appendingPathComponent("watch/master.m3u8"), encoding: .utf8)) ?? ""
             let master = try? MasterPlaylist(parsing: masterText)
             for variant in master?.variants ?? [] {
-                let dir = root.appendingPathComponent("watch").appendingPathComponent(variant.uri).deletingLastPathComponent()
+                let playlistURL = root.appendingPathComponent("watch").appendingPathComponent(variant.uri)
+                if let text = try? String(contentsOf: playlistURL, encoding: .utf8), let playlist = try? MediaPlaylist(parsing: text) {
+                    open.append(playlist)
+                } else {
+                    errors.append("\(variant.uri): no readable media playlist yet")
+                }
+                let dir = playlistURL.deletingLastPathComponent()
                 let joined = scratch.path("first-\(UUID().uuidString).mp4")
                 do {
                     try concatenate([dir.appendingPathComponent("init.mp4").path, dir.appendingPathComponent("seg_00000.m4s").path], to: joined)
@@ -44,22 +53,28 @@ import TestSupport
                 }
             }
             if master?.variants.count != 2 { errors.append("master has \(master?.variants.count ?? 0) variants") }
-            firstPlayable.withLock { $0 = (seconds, errors) }
+            firstPlayable.withLock { $0 = (open, errors) }
         }
-        let transcoder = Transcoder(configuration: TranscodeConfiguration(segmentDuration: 2), logger: testLogger)
+        let transcoder = Transcoder(logger: testLogger)
         let transcode = try await transcoder.transcode(input: URL(fileURLWithPath: source), renditions: rungs, sink: sink)
-        let total = (clock.now - started) / .seconds(1)
 
         let first = try #require(firstPlayable.withLock { $0 }, "master.m3u8 never appeared during the transcode")
         #expect(first.decodeErrors == [])
-        #expect(first.seconds < total)
-        print("watch-while-transcoding: first segment of every rung playable after \(String(format: "%.2f", first.seconds)) s of a \(String(format: "%.2f", total)) s transcode (12 s 640x360 source, 2 rungs, 2 s segments)")
+        // Still growing when the master appeared: EVENT, no ENDLIST, not all 6 segments yet.
+        #expect(first.openPlaylists.count == 2)
+        for playlist in first.openPlaylists {
+            #expect(playlist.playlistType == .event && !playlist.endList)
+            #expect(!playlist.segments.isEmpty && playlist.segments.count < 6, "\(playlist.segments.count) segments listed at first")
+        }
 
         let result = try #require(await sink.result)
         let video = result.renditions.filter(\.hasVideo)
         #expect(video.count == 2)
         #expect(video[0].segmentStarts == video[1].segmentStarts, "rungs are not aligned")
         #expect(video[0].segmentStarts.count == 6)
+        // Cut where the transcoder put its keyframes: every 2 s.
+        #expect(video[0].segmentDurations.dropLast().allSatisfy { abs($0.inSeconds - 2) < 0.001 }, "\(video[0].segmentDurations)")
+        #expect(transcode.keyframeTimes.count == 6)
         #expect(result.renditions.count == 3, "one shared audio rendition: \(result.renditions.map(\.directory))")
         #expect(result.master.media.count == 1)
         #expect(result.master.variants.allSatisfy { $0.audio == result.master.media[0].groupID })
@@ -78,8 +93,8 @@ import TestSupport
         #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
     }
 
-    /// The remux path through FFmpeg's demuxer: MKV (no dts on B-frames), MPEG-TS (Annex B H.264,
-    /// ADTS AAC) and fragmented MP4 (which the Swift MP4 reader hands over).
+    /// The remux path with FFmpeg's demuxer as the packet source: MKV (no dts on B-frames),
+    /// MPEG-TS (Annex B H.264, ADTS AAC) and fragmented MP4 (which the Swift MP4 reader declines).
     @Test(arguments: ["mkv", "ts", "frag.mp4"])
     func remuxThroughFFmpegDemuxer(container: String) async throws {
         let fixture = try StoreFixture()
@@ -89,7 +104,9 @@ import TestSupport
         let input = fixture.dir.path("in.\(container)")
         let flags = container == "frag.mp4" ? ["-movflags", "frag_keyframe+empty_moov"] : []
         try await run(["ffmpeg", "-v", "error", "-y", "-i", mp4, "-c", "copy"] + flags + [input])
-        let result = try await Remuxer.package(file: input, store: fixture.store, directory: "r", logger: testLogger)
+        // The FFmpeg demuxer is the packet source; the packager never links FFmpeg.
+        let demuxer = try await Demuxer.open(URL(fileURLWithPath: input), logger: testLogger)
+        let result = try await Remuxer.package(source: demuxer, store: fixture.store, directory: "r", logger: testLogger)
         #expect(result.renditions.count == 2)
         let media = try MediaPlaylist(parsing: try await fixture.text("r/video/index.m3u8"))
         #expect(media.segments.count == 3)

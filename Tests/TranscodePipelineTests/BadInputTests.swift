@@ -90,13 +90,13 @@ import VideoCore
             try bytes.prefix(bytes.count / 2).write(to: cut)
             // It opens and claims its full length…
             let info = try await MediaProbe.probe(cut, logger: testLogger)
-            #expect(info.duration > 3.9)
+            #expect(info.duration > .seconds(3.9))
             // …but the data ends early.
             let report = try await MediaProbe.deepCheck(cut, logger: testLogger)
             #expect(report.isTruncated)
             #expect(!report.isIntact)
-            #expect(report.lastTimestamp < 3)
-            #expect(report.declaredDuration > 3.9)
+            #expect(report.lastTimestamp < .seconds(3))
+            #expect(report.declaredDuration > .seconds(3.9))
             let intact = try await MediaProbe.deepCheck(clip, logger: testLogger)
             #expect(!intact.isTruncated)
         }
@@ -202,10 +202,10 @@ import VideoCore
             let out = directory.appendingPathComponent("out")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             let sink = try MP4FileSink(directory: out, logger: testLogger)
-            let rung = Rendition(name: "120p", width: 160, height: 120, videoBitrate: 100_000, audioBitrate: 0)
+            let rung = Rendition(name: "120p", width: 160, height: 120, videoBitRate: 100_000, audioBitRate: 0)
             let result = try await Transcoder(logger: testLogger).transcode(input: spliced, renditions: [rung], sink: sink)
             #expect(result.decodeErrors >= 1, "the jump was not reported")
-            #expect(result.duration < 10, "the gap was filled: \(result.duration) s")
+            #expect(result.duration < .seconds(10), "the gap was filled: \(result.duration)")
             #expect(result.videoFrames.first.map { $0 < 300 } == true)
         }
     }
@@ -221,7 +221,7 @@ import VideoCore
             bytes.replaceSubrange(at..<(at + 4), with: Array("QQZ9".utf8))
             let unknown = directory.appendingPathComponent("unknown.mkv")
             try Data(bytes).write(to: unknown)
-            let error = try await transcodeError(unknown, renditions: [Rendition(name: "64p", width: 64, height: 64, videoBitrate: 100_000)],
+            let error = try await transcodeError(unknown, renditions: [Rendition(name: "64p", width: 64, height: 64, videoBitRate: 100_000)],
                                                  in: directory)
             #expect(error.code == .unsupported)
             #expect(error.message.contains("cannot decode"))

@@ -52,6 +52,26 @@ import TestSupport
         }
     }
 
+    /// The real-world report: a Matroska file (MPEG-4 Part 2, AAC) that transcoded to 100% and
+    /// then failed seeking for the poster. Written by ffmpeg to a pipe, it has no cues and no duration.
+    @Test func publishesMatroskaThatCannotSeek() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("upload.mkv")
+            let made = try run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=3",
+                                          "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=3",
+                                          "-c:v", "mpeg4", "-c:a", "aac", "-f", "matroska", "-"])
+            try made.stdout.write(to: clip)
+            let out = directory.appendingPathComponent("out")
+            let result = try run(try tool, ["transcode", clip.path, "--out", out.path, "--ladder", "240p"], check: false)
+            #expect(result.status == 0, "\(result.stderr)")
+            let files = Set(try FileManager.default.contentsOfDirectory(atPath: out.path))
+            #expect(files.isSuperset(of: ["master.m3u8", "poster.jpg", "sprite.jpg", "storyboard.vtt"]), "\(files.sorted())")
+            #expect(try ffprobeStreams(out.appendingPathComponent("poster.jpg")).first?["codec_name"] as? String == "mjpeg")
+            let vtt = try String(contentsOf: out.appendingPathComponent("storyboard.vtt"), encoding: .utf8)
+            #expect(vtt.hasPrefix("WEBVTT") && vtt.contains("sprite.jpg#xywh=0,0,"))
+        }
+    }
+
     @Test func failsWithOneLineReason() async throws {
         try await withTemporaryDirectory { directory in
             let text = directory.appendingPathComponent("notes.bin")

@@ -138,36 +138,84 @@ import VideoCore
         }
     }
 
-    @Test func progressIsReportedAndCancellationStopsAndFrees() async throws {
+    @Test func progressIsReportedAndEndsAtTheOutputsDuration() async throws {
         try await withTemporaryDirectory { directory in
-            let clip = directory.appendingPathComponent("long.mp4")
-            try makeClip(clip, seconds: 6, size: "640x360")
+            let clip = directory.appendingPathComponent("clip.mp4")
+            try makeClip(clip, seconds: 3, size: "320x240")
             let plan = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger))
-
-            // A full run reports growing progress that ends at 1.
             let (stream, continuation) = AsyncStream.makeStream(of: TranscodeProgress.self)
             let out = directory.appendingPathComponent("out")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-            _ = try await Transcoder(logger: testLogger).transcode(
+            let result = try await Transcoder(logger: testLogger).transcode(
                 input: clip, renditions: plan, sink: try MP4FileSink(directory: out, logger: testLogger), progress: continuation)
-            var fractions: [Double] = []
-            for await update in stream { fractions.append(update.fraction) }
-            #expect(fractions.last == 1)
-            #expect(fractions == fractions.sorted())
-
-            // Cancelled after its first progress report, it stops and throws .cancelled instead of finishing.
-            let (updates, reporter) = AsyncStream.makeStream(of: TranscodeProgress.self)
-            let cancelled = directory.appendingPathComponent("cancelled")
-            try FileManager.default.createDirectory(at: cancelled, withIntermediateDirectories: true)
-            let task = Task {
-                try await Transcoder(logger: testLogger).transcode(
-                    input: clip, renditions: plan, sink: try MP4FileSink(directory: cancelled, logger: testLogger), progress: reporter)
-            }
-            for await _ in updates { break }
-            task.cancel()
-            let outcome = await task.result
-            #expect(throws: VideoStackError.self) { try outcome.get() }
-            if case .failure(let error as VideoStackError) = outcome { #expect(error.code == .cancelled) }
+            var updates: [TranscodeProgress] = []
+            for await update in stream { updates.append(update) }
+            // At least the report when packets start flowing and the one at the end.
+            #expect(updates.count >= 2)
+            let times = updates.map(\.mediaTime)
+            #expect(times == times.sorted())
+            // The last report is the output's end, as ffprobe measures the file.
+            let last = try #require(updates.last)
+            let video = try #require(try ffprobeStreams(out.appendingPathComponent("\(plan[0].name).mp4")).first { $0["codec_type"] as? String == "video" })
+            let measured = try #require(Double(video["duration"] as? String ?? ""))
+            #expect(abs(last.mediaTime.inSeconds - measured) < 0.001, "\(last.mediaTime) vs \(measured) s")
+            #expect(last.mediaTime == result.duration)
+            #expect(abs((last.fraction ?? 0) - 1) < 0.02, "\(String(describing: last.fraction))")
         }
+    }
+
+    @Test func cancellingOnTheFirstProgressReportStopsAndFrees() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("clip.mp4")
+            try makeClip(clip, seconds: 3, size: "320x240")
+            let plan = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger))
+            let (updates, reporter) = AsyncStream.makeStream(of: TranscodeProgress.self)
+            let out = directory.appendingPathComponent("out")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            // The sink holds its first packet until the task is cancelled, so the transcode
+            // cannot finish before the test cancels it, however fast the machine.
+            let sink = HeldSink(inner: try MP4FileSink(directory: out, logger: testLogger))
+            let task = Task {
+                try await Transcoder(logger: testLogger).transcode(input: clip, renditions: plan, sink: sink, progress: reporter)
+            }
+            var reports = 0
+            for await _ in updates {
+                reports += 1
+                task.cancel()
+            }
+            let outcome = await task.result
+            #expect(reports >= 1)
+            #expect(throws: VideoStackError.self) { try outcome.get() }
+            if case .failure(let error as VideoStackError) = outcome { #expect(error.code == .cancelled, "\(error)") }
+            #expect(await sink.finished == 0)
+        }
+    }
+}
+
+/// Forwards to `inner`, but waits at the first packet until the task is cancelled.
+actor HeldSink: PacketSink {
+    let inner: MP4FileSink
+    private(set) var finished = 0
+    private var held = false
+    nonisolated var keyframeInterval: Duration { inner.keyframeInterval }
+
+    init(inner: MP4FileSink) { self.inner = inner }
+
+    func begin(rendition: Rendition, index: Int, tracks: [TrackFormat]) async throws {
+        try await inner.begin(rendition: rendition, index: index, tracks: tracks)
+    }
+
+    func write(_ packet: EncodedPacket, rendition: Int, track: Int) async throws {
+        if !held {
+            held = true
+            // Not a timing assumption: the sleep only ends by cancellation (it throws then).
+            try await Task.sleep(for: .seconds(3600))
+        }
+        try await inner.write(packet, rendition: rendition, track: track)
+    }
+
+    func finish(rendition: Int) async throws {
+        finished += 1
+        try await inner.finish(rendition: rendition)
     }
 }

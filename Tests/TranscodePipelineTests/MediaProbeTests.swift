@@ -11,7 +11,7 @@ import VideoCore
             try makeClip(clip, seconds: 2, size: "320x240", rate: "25")
             let info = try await MediaProbe.probe(clip, logger: testLogger)
             #expect(info.format.contains("mp4"))
-            #expect(abs(info.duration - 2) < 0.1)
+            #expect(abs(info.duration.inSeconds - 2) < 0.1)
             let video = try #require(info.video)
             #expect(video.codec == "h264")
             #expect(video.width == 320 && video.height == 240)

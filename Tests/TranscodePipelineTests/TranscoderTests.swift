@@ -7,12 +7,13 @@ import VideoCore
 
 @Suite struct TranscoderTests {
     /// The ladder a 640x360 source gets, transcoded with 2-second segments.
-    private func transcodeLadder(_ clip: URL, into directory: URL, segment: Double = 2)
+    private func transcodeLadder(_ clip: URL, into directory: URL, segment: Duration = .seconds(2))
         async throws -> (TranscodeResult, [Rendition]) {
         let info = try await MediaProbe.probe(clip, logger: testLogger)
         let renditions = try LadderPlanner.plan(for: info)
-        let sink = try MP4FileSink(directory: directory, logger: testLogger)
-        let transcoder = Transcoder(configuration: TranscodeConfiguration(segmentDuration: segment), logger: testLogger)
+        // The sink sets the keyframe spacing; the transcoder has no setting of its own for it.
+        let sink = try MP4FileSink(directory: directory, keyframeInterval: segment, logger: testLogger)
+        let transcoder = Transcoder(logger: testLogger)
         let result = try await transcoder.transcode(input: clip, renditions: renditions, sink: sink)
         return (result, renditions)
     }
@@ -25,7 +26,8 @@ import VideoCore
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             let (result, renditions) = try await transcodeLadder(clip, into: out)
             #expect(renditions.map(\.name) == ["360p", "240p"])
-            #expect(result.keyframeTimes == [0, 2, 4])
+            // The keyframes the packets carried, as the transcoder saw them go out.
+            #expect(result.keyframeTimes == [.zero, .seconds(2), .seconds(4)])
 
             let source = try ffprobe(clip)
             let sourceDuration = try #require(Double((source["format"] as? [String: Any])?["duration"] as? String ?? ""))
@@ -55,7 +57,9 @@ import VideoCore
             }
             #expect(keyframeSets.count == 2)
             #expect(keyframeSets.allSatisfy { $0 == keyframeSets[0] })
+            // …and as ffprobe reads them back from the files.
             #expect(keyframeSets[0].map { ($0 * 1000).rounded() / 1000 } == [0, 2, 4])
+            #expect(keyframeSets[0].map { ($0 * 1000).rounded() / 1000 } == result.keyframeTimes.map { ($0.inSeconds * 1000).rounded() / 1000 })
             #expect(result.videoFrames == [150, 150])
             #expect(result.renditions.allSatisfy { $0.codecs?.hasPrefix("avc1.64") == true && $0.codecs?.hasSuffix(",mp4a.40.2") == true })
         }

@@ -34,6 +34,7 @@ import VideoPlatform
         try await withTemporaryDirectory(prefix: "platform") { directory in
             let configuration = configuration(directory)
             let platform = try await Platform(configuration: configuration, logger: logger)
+            defer { platform.close() }
             let id = try await running(platform) {
                 try await platform.catalog.register(User(username: "ada", email: "ada@example.com"))
                 var video = Video(owner: "ada", title: "Analytical engines explained", visibility: .public)
@@ -48,6 +49,7 @@ import VideoPlatform
 
             // A second start on the same directory answers from the snapshot before run().
             let restarted = try await Platform(configuration: configuration, logger: logger)
+            defer { restarted.close() }
             #expect(try restarted.searchIndex.search(SearchQuery("analytical")).hits.map(\.id) == [id.description])
             #expect(restarted.searchIndex.feedPosition != nil)
             let title = try await running(restarted) { try await restarted.catalog.video(id)?.title }
@@ -58,6 +60,7 @@ import VideoPlatform
     @Test func viewsRollUpIntoTheVideoWhileRunning() async throws {
         try await withTemporaryDirectory(prefix: "platform-views") { directory in
             let platform = try await Platform(configuration: configuration(directory), logger: logger)
+            defer { platform.close() }
             try await running(platform) {
                 try await platform.catalog.register(User(username: "ada", email: "ada@example.com"))
                 let video = Video(owner: "ada", title: "Popular")
@@ -74,6 +77,7 @@ import VideoPlatform
             try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
             try Data("not a snapshot".utf8).write(to: configuration.dataDirectory.appendingPathComponent("search.snapshot"))
             let platform = try await Platform(configuration: configuration, logger: logger)
+            defer { platform.close() }
             #expect(platform.searchIndex.count == 0)
             try await running(platform) {
                 try await platform.catalog.register(User(username: "ada", email: "ada@example.com"))

@@ -3,7 +3,6 @@ import VideoCore
 /// H.264 bitstream helpers: NAL unit framing, the `avcC` record, and what the SPS says.
 enum H264 {
     /// NAL unit types this package looks at.
-    static let nalIDR: UInt8 = 5
     static let nalSPS: UInt8 = 7
     static let nalPPS: UInt8 = 8
     static let nalAUD: UInt8 = 9
@@ -68,19 +67,6 @@ enum H264 {
             let length = UInt32(unit.count)
             out.append(UInt8(length >> 24)); out.append(UInt8(truncatingIfNeeded: length >> 16))
             out.append(UInt8(truncatingIfNeeded: length >> 8)); out.append(UInt8(truncatingIfNeeded: length))
-            out.append(contentsOf: unit)
-        }
-        return out
-    }
-
-    /// Converts one length-prefixed access unit to Annex B (for MPEG-TS); Annex B input is returned as is.
-    static func toAnnexB(_ data: [UInt8], lengthSize: Int = 4) -> [UInt8] {
-        if isAnnexB(data) { return data }
-        guard let units = lengthPrefixedUnits(data, lengthSize: lengthSize) else { return data }
-        var out: [UInt8] = []
-        out.reserveCapacity(data.count + units.count)
-        for unit in units {
-            out += [0, 0, 0, 1]
             out.append(contentsOf: unit)
         }
         return out

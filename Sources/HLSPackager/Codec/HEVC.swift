@@ -2,9 +2,7 @@ import VideoCore
 
 /// H.265/HEVC helpers for the remux path: the `hvcC` record and its RFC 6381 codec string.
 enum HEVC {
-    static let nalVPS: UInt8 = 32
     static let nalSPS: UInt8 = 33
-    static let nalPPS: UInt8 = 34
     static let nalAUD: UInt8 = 35
 
     /// The NAL unit type of a unit's first header byte.

@@ -31,9 +31,11 @@ public struct HLSConfiguration: Sendable {
         case drop
     }
 
-    /// Target segment duration in seconds, 2 to 10. Segments are cut at the first keyframe at or
+    /// Target segment duration, 2 to 10 seconds. Segments are cut at the first keyframe at or
     /// after each multiple of it, so they are this long when keyframes fall on the boundaries.
-    public var segmentDuration: Double
+    /// ``HLSSink`` hands it to the transcoder as its keyframe interval, so this is the one place
+    /// the segment length is set.
+    public var segmentDuration: Duration
     /// fMP4 (default) or MPEG-TS.
     public var segmentFormat: SegmentFormat
     /// VOD (default), EVENT or live.
@@ -56,16 +58,21 @@ public struct HLSConfiguration: Sendable {
     public var playlistName: String
     /// How many segment uploads may run while the next segment is being cut.
     public var concurrentWrites: Int
-    /// Seconds added to every timestamp in the segments, the same for every track and rendition
-    /// so they stay in sync. It must cover how far decoding runs ahead of presentation at the
-    /// start (two frames for x264 with B-frames); players start at the first segment regardless.
-    public var presentationOffset: Double
+    /// Time added to every timestamp in the segments, the same for every track and rendition
+    /// so they stay in sync, 0 to 60 seconds. It must cover how far decoding runs ahead of
+    /// presentation at the start (two frames for x264 with B-frames); players start at the first
+    /// segment regardless.
+    public var presentationOffset: Duration
+    /// Give audio renditions of their own (an `EXT-X-MEDIA` group that the video variants point
+    /// at) instead of muxing audio into every video segment. ``HLSSink`` makes one audio rendition
+    /// per distinct audio track, the remuxer one for the file's audio.
+    public var separateAudio: Bool
 
-    /// Creates a configuration; the defaults are 4-second fMP4 VOD with I-frame playlists.
-    public init(segmentDuration: Double = 4, segmentFormat: SegmentFormat = .fmp4, mode: Mode = .vod, singleFile: Bool = false,
+    /// Creates a configuration; the defaults are 4-second fMP4 VOD with I-frame playlists and separate audio.
+    public init(segmentDuration: Duration = .seconds(4), segmentFormat: SegmentFormat = .fmp4, mode: Mode = .vod, singleFile: Bool = false,
                 iFramePlaylist: Bool = true, programDateTime: Date? = nil, leadingNonKeyframes: LeadingNonKeyframes = .reject,
                 finishEventAsVOD: Bool = true, playlistName: String = "index.m3u8", concurrentWrites: Int = 4,
-                presentationOffset: Double = 1) {
+                presentationOffset: Duration = .seconds(1), separateAudio: Bool = true) {
         self.segmentDuration = segmentDuration
         self.segmentFormat = segmentFormat
         self.mode = mode
@@ -77,5 +84,6 @@ public struct HLSConfiguration: Sendable {
         self.playlistName = playlistName
         self.concurrentWrites = concurrentWrites
         self.presentationOffset = presentationOffset
+        self.separateAudio = separateAudio
     }
 }

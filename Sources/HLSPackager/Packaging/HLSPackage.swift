@@ -23,6 +23,13 @@ public struct HLSPackageResult: Sendable {
     public var master: MasterPlaylist
     /// One summary per rendition, in the order given.
     public var renditions: [RenditionSummary]
+
+    /// Creates a result; ``HLSPackage/finish()`` makes them (tests and other packagers may too).
+    public init(masterKey: String, master: MasterPlaylist, renditions: [RenditionSummary]) {
+        self.masterKey = masterKey
+        self.master = master
+        self.renditions = renditions
+    }
 }
 
 /// Packages several renditions (a bit-rate ladder, plus audio) into one HLS presentation:
@@ -42,6 +49,7 @@ public actor HLSPackage {
     private var masterWritten = false
     private var firstMasterObserver: (@Sendable () async -> Void)?
     private var audioGroups: [String: String] = [:]
+    private let logger: Logger
 
     /// Creates the packagers; throws what ``RenditionPackager/init(store:directory:tracks:configuration:logger:)``
     /// throws, and `VideoStackError/Code/invalidInput` for no renditions or duplicate or unsafe names.
@@ -58,6 +66,7 @@ public actor HLSPackage {
         self.directory = directory
         self.specs = renditions
         self.configuration = configuration
+        self.logger = logger
         self.renditions = try renditions.map { spec in
             try RenditionPackager(store: store, directory: directory.isEmpty ? spec.name : directory + "/" + spec.name,
                                   tracks: spec.tracks, configuration: configuration, logger: logger)
@@ -88,6 +97,7 @@ public actor HLSPackage {
             for packager in renditions where await packager.segmentCount == 0 { return }
             try await writeMaster(renditions.asyncMap { await $0.summary() })
             masterWritten = true
+            logger.info("Master playlist written; playback can start", metadata: ["master": "\(masterKey)"])
             if let firstMasterObserver { await firstMasterObserver() }
         }
     }
@@ -97,6 +107,10 @@ public actor HLSPackage {
         var summaries: [RenditionSummary] = []
         for packager in renditions { summaries.append(try await packager.finish()) }
         let master = try await writeMaster(summaries)
+        logger.info("Package finished", metadata: [
+            "master": "\(masterKey)", "renditions": "\(summaries.map { $0.directory.split(separator: "/").last.map(String.init) ?? $0.directory })",
+            "segments": "\(summaries.map(\.segmentSizes.count))", "bytes": "\(summaries.reduce(0) { $0 + $1.segmentSizes.reduce(0, +) })",
+        ])
         return HLSPackageResult(masterKey: masterKey, master: master, renditions: summaries)
     }
 

@@ -1,12 +1,13 @@
 public import Logging
-public import TranscodePipeline
 public import VideoCore
 
-/// A `TranscodePipeline/PacketSink` that packages a transcode straight into HLS: the
-/// transcoder's packets become segments and playlists in a `BlobStore` as they are encoded.
+/// A `VideoCore/PacketSink` that packages a transcode straight into HLS: the transcoder's
+/// packets become segments and playlists in a `BlobStore` as they are encoded.
 ///
-/// Each video rung becomes a rendition directory named after its `VideoCore/Rendition/name`.
-/// With `separateAudio` (the default) every distinct audio track becomes an audio-only rendition
+/// The sink's ``keyframeInterval`` is the configuration's segment duration, so the transcoder
+/// forces keyframes exactly where the segments are cut. Each video rung becomes a rendition
+/// directory named after its `VideoCore/Rendition/name`. With
+/// ``HLSConfiguration/separateAudio`` (the default) every distinct audio track becomes an audio-only rendition
 /// (`audio_<kbps>k`) in its own `EXT-X-MEDIA` group, and the rungs that share it point at that
 /// group; otherwise audio is muxed into each rung's segments. Use ``HLSConfiguration/Mode/event``
 /// to let viewers start watching while the transcode runs: each rung's EVENT playlist grows per
@@ -17,8 +18,9 @@ public actor HLSSink: PacketSink {
     let store: any BlobStore
     let directory: String
     let configuration: HLSConfiguration
-    let separateAudio: Bool
     let logger: Logger
+    /// The configuration's segment duration: the transcoder forces keyframes at its multiples.
+    public nonisolated let keyframeInterval: Duration
     private var begun: [(rendition: Rendition, tracks: [TrackFormat])] = []
     private var package: HLSPackage?
     /// For each (transcoder rendition, track): where its packets go, or nil to drop duplicates of shared audio.
@@ -30,13 +32,12 @@ public actor HLSSink: PacketSink {
     public private(set) var result: HLSPackageResult?
 
     /// Creates a sink writing `directory/master.m3u8` and one directory per rendition into `store`.
-    public init(store: any BlobStore, directory: String, configuration: HLSConfiguration = HLSConfiguration(),
-                separateAudio: Bool = true, logger: Logger) {
+    public init(store: any BlobStore, directory: String, configuration: HLSConfiguration = HLSConfiguration(), logger: Logger) {
         self.store = store
         self.directory = directory
         self.configuration = configuration
-        self.separateAudio = separateAudio
         self.logger = logger
+        keyframeInterval = configuration.segmentDuration
     }
 
     /// Called once, when `master.m3u8` first exists (EVENT and live modes): from then on a player can start.
@@ -60,7 +61,7 @@ public actor HLSSink: PacketSink {
         for (rendition, tracks) in begun {
             var route: [(rendition: Int, track: Int)?] = []
             let video = tracks.filter { $0.kind == .video }
-            if separateAudio && !video.isEmpty {
+            if configuration.separateAudio && !video.isEmpty {
                 let videoIndex = specs.count
                 specs.append(RenditionSpec(name: rendition.name, tracks: video))
                 for track in tracks {

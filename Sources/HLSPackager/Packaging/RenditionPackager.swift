@@ -22,12 +22,30 @@ public struct RenditionSummary: Sendable, Hashable {
     public var iFramePeakBitRate: Int
     /// Average bit rate of the I-frame byte ranges, bits per second.
     public var iFrameAverageBitRate: Int
-    /// Start of each segment in seconds, on the leading track's timeline.
-    public var segmentStarts: [Double]
-    /// Duration of each segment in seconds.
-    public var segmentDurations: [Double]
+    /// Start of each segment, on the leading track's timeline.
+    public var segmentStarts: [Duration]
+    /// Duration of each segment.
+    public var segmentDurations: [Duration]
     /// Byte size of each segment.
     public var segmentSizes: [Int]
+
+    /// Creates a summary; ``RenditionPackager/finish()`` makes them (tests and other packagers may too).
+    public init(directory: String, playlistKey: String, iFramePlaylistKey: String?, tracks: [TrackFormat], codecs: [String],
+                peakBitRate: Int, averageBitRate: Int, iFramePeakBitRate: Int, iFrameAverageBitRate: Int,
+                segmentStarts: [Duration], segmentDurations: [Duration], segmentSizes: [Int]) {
+        self.directory = directory
+        self.playlistKey = playlistKey
+        self.iFramePlaylistKey = iFramePlaylistKey
+        self.tracks = tracks
+        self.codecs = codecs
+        self.peakBitRate = peakBitRate
+        self.averageBitRate = averageBitRate
+        self.iFramePeakBitRate = iFramePeakBitRate
+        self.iFrameAverageBitRate = iFrameAverageBitRate
+        self.segmentStarts = segmentStarts
+        self.segmentDurations = segmentDurations
+        self.segmentSizes = segmentSizes
+    }
 
     /// Whether the rendition carries video.
     public var hasVideo: Bool { tracks.contains { $0.kind == .video } }
@@ -77,7 +95,7 @@ public actor RenditionPackager {
     private var segmentStart: Int64?
     private var segments: [MediaSegment] = []
     private var iFrameSegments: [MediaSegment] = []
-    private var segmentStarts: [Double] = []
+    private var segmentStarts: [Duration] = []
     private var segmentSizes: [Int] = []
     private var iFrameSizes: [Int] = []
     private var sequence = 0
@@ -116,10 +134,10 @@ public actor RenditionPackager {
         guard !tracks.isEmpty else {
             throw VideoStackError(.invalidInput, "A rendition needs at least one track.")
         }
-        guard (2...10).contains(configuration.segmentDuration) else {
+        guard (Duration.seconds(2)...Duration.seconds(10)).contains(configuration.segmentDuration) else {
             throw VideoStackError(.invalidInput, "The segment duration must be between 2 and 10 seconds; got \(configuration.segmentDuration).")
         }
-        guard (0...60).contains(configuration.presentationOffset) else {
+        guard (Duration.zero...Duration.seconds(60)).contains(configuration.presentationOffset) else {
             throw VideoStackError(.invalidInput, "The presentation offset must be between 0 and 60 seconds; got \(configuration.presentationOffset).")
         }
         if configuration.singleFile, configuration.mode != .vod {
@@ -210,7 +228,7 @@ public actor RenditionPackager {
                 logger.notice("Dropped leading packets before the first usable one", metadata: ["track": "\(track)", "count": "\(state.dropped)"])
             }
             state.started = true
-            state.delay = Int64((configuration.presentationOffset * Double(state.format.timescale)).rounded())
+            state.delay = Int64((configuration.presentationOffset.inSeconds * Double(state.format.timescale)).rounded())
             if codecs[track] == nil {
                 let codec = try CodecConfiguration(format: state.format, firstKeyframe: packet.data)
                 codecs[track] = codec
@@ -223,7 +241,7 @@ public actor RenditionPackager {
             }
         }
         guard packet.dts + state.delay >= 0 else {
-            throw VideoStackError(.invalidPackets, "Packet \(state.received) of \(name) decodes at \(Double(packet.dts) / Double(state.format.timescale)) s, earlier than the presentation offset of \(configuration.presentationOffset) s allows; raise HLSConfiguration.presentationOffset.")
+            throw VideoStackError(.invalidPackets, "Packet \(state.received) of \(name) decodes at \(Double(packet.dts) / Double(state.format.timescale)) s, earlier than the presentation offset of \(configuration.presentationOffset) allows; raise HLSConfiguration.presentationOffset.")
         }
         if packet.duration > 0 {
             state.lastDuration = packet.duration
@@ -255,7 +273,7 @@ public actor RenditionPackager {
     }
 
     private func boundaryStep(_ timescale: Int64) -> Int64 {
-        Int64((configuration.segmentDuration * Double(timescale)).rounded())
+        Int64((configuration.segmentDuration.inSeconds * Double(timescale)).rounded())
     }
 
     /// Closes the current segment; the next one is marked `EXT-X-DISCONTINUITY` and may restart
@@ -349,7 +367,7 @@ public actor RenditionPackager {
         } else {
             end = leaderPackets.map { $0.pts + max($0.duration, tracks[leader].lastDuration) }.max() ?? start
         }
-        let duration = Double(end - start) / Double(leaderScale)
+        let duration = Duration.ticks(end - start, timescale: Int64(leaderScale))
 
         let number = sequence
         sequence += 1
@@ -375,12 +393,12 @@ public actor RenditionPackager {
         var segment = MediaSegment(uri: uri, duration: duration, byteRange: byteRange, discontinuity: pendingDiscontinuity)
         if let base = configuration.programDateTime {
             // Wall-clock time runs on across discontinuities, so it follows the playlist durations, not the timestamps.
-            let elapsed = segments.reduce(0) { $0 + $1.duration }
+            let elapsed = segments.reduce(Duration.zero) { $0 + $1.duration }.inSeconds
             segment.programDateTime = Date(timeIntervalSince1970: ((base.timeIntervalSince1970 + elapsed) * 1000).rounded() / 1000)
         }
         pendingDiscontinuity = false
         segments.append(segment)
-        segmentStarts.append(Double(start) / Double(leaderScale))
+        segmentStarts.append(.ticks(start, timescale: Int64(leaderScale)))
         segmentSizes.append(bytes.count)
         if let iFrameLength {
             var iFrame = segment
@@ -554,7 +572,8 @@ public actor RenditionPackager {
         case .live: type = nil
         }
         let longest = list.map(\.duration).max() ?? configuration.segmentDuration
-        let target = max(Int(longest.rounded(.up)), 1)
+        // Whole seconds, rounded up: no segment's EXTINF then exceeds the target, however players round.
+        let target = max(Int(longest.components.seconds) + (longest.components.attoseconds > 0 ? 1 : 0), 1)
         return MediaPlaylist(targetDuration: target, mediaSequence: mediaSequence, discontinuitySequence: discontinuitySequence,
                              playlistType: type, independentSegments: true, iFramesOnly: iFrames, endList: final, segments: list)
     }
@@ -579,18 +598,18 @@ public actor RenditionPackager {
 
     /// What the rendition has come to so far (final after ``finish()``).
     public func summary() -> RenditionSummary {
-        let totalDuration = segments.reduce(0) { $0 + $1.duration }
+        let totalDuration = segments.reduce(Duration.zero) { $0 + $1.duration }.inSeconds
         let totalBytes = segmentSizes.reduce(0, +)
         func rate(_ bytes: Int, _ seconds: Double) -> Int { seconds > 0 ? Int((Double(bytes * 8) / seconds).rounded(.up)) : 0 }
-        let peak = zip(segmentSizes, segments).map { rate($0, $1.duration) }.max() ?? 0
-        let iPeak = zip(iFrameSizes, iFrameSegments).map { rate($0, $1.duration) }.max() ?? 0
+        let peak = zip(segmentSizes, segments).map { rate($0, $1.duration.inSeconds) }.max() ?? 0
+        let iPeak = zip(iFrameSizes, iFrameSegments).map { rate($0, $1.duration.inSeconds) }.max() ?? 0
         let hasIFrames = configuration.iFramePlaylist && formats[leader].kind == .video && !iFrameSegments.isEmpty
         return RenditionSummary(
             directory: directory, playlistKey: key(configuration.playlistName),
             iFramePlaylistKey: hasIFrames ? key("iframes.m3u8") : nil,
             tracks: formats, codecs: formats.indices.map { codecs[$0]?.codecString ?? formats[$0].codecString ?? formats[$0].codec },
             peakBitRate: peak, averageBitRate: rate(totalBytes, totalDuration),
-            iFramePeakBitRate: iPeak, iFrameAverageBitRate: rate(iFrameSizes.reduce(0, +), iFrameSegments.reduce(0) { $0 + $1.duration }),
+            iFramePeakBitRate: iPeak, iFrameAverageBitRate: rate(iFrameSizes.reduce(0, +), iFrameSegments.reduce(Duration.zero) { $0 + $1.duration }.inSeconds),
             segmentStarts: segmentStarts, segmentDurations: segments.map(\.duration), segmentSizes: segmentSizes)
     }
 }

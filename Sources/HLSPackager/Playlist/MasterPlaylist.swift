@@ -149,7 +149,7 @@ public struct MasterPlaylist: Hashable, Sendable {
     }
 }
 
-/// Either kind of playlist, as ``parsePlaylist(_:)`` finds it.
+/// Either kind of playlist, as ``Playlist/parse(_:)`` finds it.
 public enum Playlist: Hashable, Sendable {
     /// A master (multivariant) playlist.
     case master(MasterPlaylist)

@@ -33,8 +33,8 @@ public struct MediaInitializationSection: Hashable, Sendable {
 public struct MediaSegment: Hashable, Sendable {
     /// URI of the segment, relative to the playlist.
     public var uri: String
-    /// Duration in seconds (`EXTINF`).
-    public var duration: Double
+    /// Duration (`EXTINF`), written and parsed exactly as decimal seconds.
+    public var duration: Duration
     /// The optional title after the comma of `EXTINF`.
     public var title: String
     /// The part of `uri` holding the segment (byte-range and I-frame playlists).
@@ -47,7 +47,7 @@ public struct MediaSegment: Hashable, Sendable {
     public var programDateTime: Date?
 
     /// Creates a segment; only `uri` and `duration` are required.
-    public init(uri: String, duration: Double, title: String = "", byteRange: ByteRange? = nil, discontinuity: Bool = false,
+    public init(uri: String, duration: Duration, title: String = "", byteRange: ByteRange? = nil, discontinuity: Bool = false,
                 map: MediaInitializationSection? = nil, programDateTime: Date? = nil) {
         self.uri = uri
         self.duration = duration
@@ -62,7 +62,7 @@ public struct MediaSegment: Hashable, Sendable {
 /// A media playlist (RFC 8216 section 4.3.3): the list of segments of one rendition.
 ///
 /// Write it with ``render()``, read it with ``init(parsing:)``. Rendering then parsing gives
-/// an equal value (durations are written in Swift's shortest round-trip form).
+/// an equal value (durations are `Duration`s, written as exact decimals).
 public struct MediaPlaylist: Hashable, Sendable {
     /// `EXT-X-PLAYLIST-TYPE`.
     public enum PlaylistType: String, Hashable, Sendable {
@@ -110,7 +110,7 @@ public struct MediaPlaylist: Hashable, Sendable {
     /// The lowest `EXT-X-VERSION` compatible with the features this playlist uses (RFC 8216 section 7).
     public var requiredVersion: Int {
         var version = 1
-        if segments.contains(where: { $0.duration.rounded() != $0.duration }) { version = 3 }
+        if segments.contains(where: { $0.duration.components.attoseconds != 0 }) { version = 3 }
         if iFramesOnly || segments.contains(where: { $0.byteRange != nil }) { version = max(version, 4) }
         if segments.contains(where: { $0.map != nil }) {
             // EXT-X-MAP needs 5 with I-frames-only playlists and 6 otherwise.
@@ -119,6 +119,6 @@ public struct MediaPlaylist: Hashable, Sendable {
         return version
     }
 
-    /// The sum of segment durations, in seconds.
-    public var totalDuration: Double { segments.reduce(0) { $0 + $1.duration } }
+    /// The sum of segment durations.
+    public var totalDuration: Duration { segments.reduce(.zero) { $0 + $1.duration } }
 }

@@ -39,13 +39,13 @@ extension MediaPlaylist {
             if let date = segment.programDateTime {
                 out += "#EXT-X-PROGRAM-DATE-TIME:\(formatProgramDateTime(date))\n"
             }
-            guard segment.duration >= 0, segment.duration.isFinite else {
-                throw VideoStackError(.invalidInput, "Segment '\(segment.uri)' has duration \(segment.duration); durations must be finite and not negative.")
+            guard segment.duration >= .zero else {
+                throw VideoStackError(.invalidInput, "Segment '\(segment.uri)' has duration \(segment.duration); durations must not be negative.")
             }
             guard !segment.title.contains(where: { $0.isNewline }) else {
                 throw VideoStackError(.invalidInput, "The title of segment '\(segment.uri)' contains a line break, which would end the EXTINF line.")
             }
-            out += "#EXTINF:\(formatDecimal(segment.duration)),\(segment.title)\n"
+            out += "#EXTINF:\(segment.duration.decimalText),\(segment.title)\n"
             if let range = segment.byteRange {
                 try checkNonNegative(range.length, "BYTERANGE length")
                 out += "#EXT-X-BYTERANGE:\(range.length)"
@@ -159,13 +159,6 @@ private func uriLine(_ uri: String) throws -> String {
         throw VideoStackError(.invalidInput, "The URI \(uri.prefix(80).debugDescription) cannot be a playlist line: it is empty, starts with '#', or holds a line break.")
     }
     return uri + "\n"
-}
-
-/// Writes `value` in the shortest form that parses back to the same `Double`, never in exponent notation.
-func formatDecimal(_ value: Double) -> String {
-    let text = "\(value)"
-    if text.contains("e") || text.contains("E") { return String(format: "%.6f", value) }
-    return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
 }
 
 /// ISO 8601 with milliseconds and a `Z` zone, as RFC 8216 section 4.3.2.6 asks.

@@ -9,35 +9,37 @@ extension VideoStackError.Code {
     public static let invalidPackets = Self("invalidPackets")
 }
 
-/// Parses playlist bytes (UTF-8, no byte order mark) into a master or media playlist.
-///
-/// Strict: anything RFC 8216 forbids (control characters, a missing or duplicated required
-/// tag, a malformed attribute list, a segment longer than the target duration, a version too
-/// low for the features used, a number that does not fit) throws
-/// `VideoStackError/Code/invalidPlaylist` with the line number and the rule. Tags it does not
-/// know are ignored, as the RFC requires of clients, except `EXT-X-KEY`, which throws
-/// `VideoStackError/Code/unsupported` since ignoring it would misread encrypted media.
-public func parsePlaylist(bytes: [UInt8]) throws -> Playlist {
-    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-        throw VideoStackError(.invalidPlaylist, "The playlist starts with a byte order mark; RFC 8216 forbids one. Save it as UTF-8 without BOM.")
+extension Playlist {
+    /// Parses playlist bytes (UTF-8, no byte order mark) into a master or media playlist.
+    ///
+    /// Strict: anything RFC 8216 forbids (control characters, a missing or duplicated required
+    /// tag, a malformed attribute list, a segment longer than the target duration, a version too
+    /// low for the features used, a number that does not fit) throws
+    /// `VideoStackError/Code/invalidPlaylist` with the line number and the rule. Tags it does not
+    /// know are ignored, as the RFC requires of clients, except `EXT-X-KEY`, which throws
+    /// `VideoStackError/Code/unsupported` since ignoring it would misread encrypted media.
+    public static func parse(bytes: [UInt8]) throws -> Playlist {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw VideoStackError(.invalidPlaylist, "The playlist starts with a byte order mark; RFC 8216 forbids one. Save it as UTF-8 without BOM.")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw VideoStackError(.invalidPlaylist, "The playlist is not valid UTF-8; RFC 8216 playlists must be UTF-8 text.")
+        }
+        return try parse(text)
     }
-    guard let text = String(validating: bytes, as: UTF8.self) else {
-        throw VideoStackError(.invalidPlaylist, "The playlist is not valid UTF-8; RFC 8216 playlists must be UTF-8 text.")
-    }
-    return try parsePlaylist(text)
-}
 
-/// Parses playlist text into a master or media playlist; see ``parsePlaylist(bytes:)`` for the rules.
-public func parsePlaylist(_ text: String) throws -> Playlist {
-    var parser = PlaylistParser(text: text)
-    return try parser.parse()
+    /// Parses playlist text into a master or media playlist; see ``parse(bytes:)`` for the rules.
+    public static func parse(_ text: String) throws -> Playlist {
+        var parser = PlaylistParser(text: text)
+        return try parser.parse()
+    }
 }
 
 extension MediaPlaylist {
     /// Parses a media playlist; throws `VideoStackError/Code/invalidPlaylist` if the text is
     /// malformed or is a master playlist.
     public init(parsing text: String) throws {
-        guard case .media(let playlist) = try parsePlaylist(text) else {
+        guard case .media(let playlist) = try Playlist.parse(text) else {
             throw VideoStackError(.invalidPlaylist, "Expected a media playlist (with EXTINF segments) but this is a master playlist.")
         }
         self = playlist
@@ -48,7 +50,7 @@ extension MasterPlaylist {
     /// Parses a master playlist; throws `VideoStackError/Code/invalidPlaylist` if the text is
     /// malformed or is a media playlist.
     public init(parsing text: String) throws {
-        guard case .master(let playlist) = try parsePlaylist(text) else {
+        guard case .master(let playlist) = try Playlist.parse(text) else {
             throw VideoStackError(.invalidPlaylist, "Expected a master playlist (with EXT-X-STREAM-INF) but this is a media playlist.")
         }
         self = playlist
@@ -75,7 +77,7 @@ private struct PlaylistParser {
     var iFramesOnly = false
     var endList = false
     var segments: [MediaSegment] = []
-    var pendingDuration: Double?
+    var pendingDuration: Duration?
     var pendingTitle = ""
     var pendingByteRange: ByteRange?
     var pendingDiscontinuity = false
@@ -232,7 +234,9 @@ private struct PlaylistParser {
             guard pendingDuration == nil else { throw fail("EXTINF follows another EXTINF without a segment URI between them.") }
             let text = try requireValue()
             guard let comma = text.firstIndex(of: ",") else { throw fail("EXTINF must be '#EXTINF:<duration>,[<title>]'; the comma is missing.") }
-            let duration = try decimal(text[..<comma], name)
+            guard let duration = Duration(decimalText: text[..<comma]) else {
+                throw fail("\(name) must be a non-negative decimal number like 4.004; got '\(text[..<comma].prefix(40))'.")
+            }
             pendingDuration = duration
             pendingTitle = String(text[text.index(after: comma)...])
             notePending()
@@ -360,8 +364,8 @@ private struct PlaylistParser {
             guard let duration = pendingDuration else {
                 throw fail("the segment URI '\(uri.prefix(80))' is not preceded by EXTINF.")
             }
-            if let target = targetDuration, duration.rounded() > Double(target) {
-                throw fail("segment duration \(duration) s rounds to more than EXT-X-TARGETDURATION \(target) s.")
+            if let target = targetDuration, duration.roundedSeconds > Int64(target) {
+                throw fail("segment duration \(duration.decimalText) s rounds to more than EXT-X-TARGETDURATION \(target) s.")
             }
             if let range = pendingByteRange, range.offset == nil {
                 guard let previous = segments.last, previous.uri == uri, previous.byteRange != nil else {
@@ -387,13 +391,6 @@ private struct PlaylistParser {
     func integer(_ text: Substring, _ name: String) throws -> Int {
         guard let value = parseDecimalInteger(text) else {
             throw fail("\(name) must be a decimal integer that fits in 63 bits; got '\(text.prefix(40))'.")
-        }
-        return value
-    }
-
-    func decimal(_ text: Substring, _ name: Substring) throws -> Double {
-        guard let value = parseDecimalFloat(text) else {
-            throw fail("\(name) must be a non-negative decimal number like 4.004; got '\(text.prefix(40))'.")
         }
         return value
     }

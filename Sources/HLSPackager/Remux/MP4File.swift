@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import VideoCore
 
 /// An already-encoded MP4/MOV file (progressive, `moov` anywhere) opened for remuxing: its H.264,
@@ -17,8 +17,8 @@ public struct MP4File: Sendable {
         public var format: TrackFormat
         /// The `tkhd` track id.
         public var trackID: Int
-        /// Duration in seconds from the sample table.
-        public var duration: Double
+        /// Duration from the sample table.
+        public var duration: Duration
         let samples: SampleTable
     }
 
@@ -34,12 +34,26 @@ public struct MP4File: Sendable {
     public let tracks: [Track]
     let data: Data
 
-    /// Opens and indexes the file at `path`.
-    public init(path: String) throws {
+    /// Opens and indexes the MP4 file at `url` (a local file).
+    ///
+    /// - Throws: `VideoStackError/Code/notFound` when there is no such file, `.io` when it cannot
+    ///   be opened or mapped (the cause holds the system call and errno), `.corrupt` for a damaged
+    ///   file, `.unsupported` for fragmented MP4 or files without H.264, HEVC or AAC.
+    public init(url: URL) throws {
+        let path = url.path
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            let code = errno
+            let reason = String(cString: strerror(code))
+            throw VideoStackError(code == ENOENT || code == ENOTDIR ? .notFound : .io,
+                                  "Cannot open '\(path)' (\(reason)); check that it exists and is readable.",
+                                  cause: POSIXErrorCode(code, "open(\(path)): \(reason)"))
+        }
+        close(descriptor)
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw VideoStackError(.notFound, "Cannot read '\(path)': check that it exists and is readable.", cause: ErrorDescription(error))
+            throw VideoStackError(.io, "Cannot map '\(path)' into memory; check that it is a regular, readable file.", cause: ErrorDescription(error))
         }
         var reader = BoxReader(data: data, range: 0..<data.count, path: "")
         var moov: BoxReader?
@@ -277,7 +291,7 @@ public struct MP4File: Sendable {
             format.frameRate = Rational(Int(timescale), Int(first.delta))
         }
         if format.bitRate == 0, duration > 0 { format.bitRate = Int(Double(sizes.reduce(0, +) * 8) / duration) }
-        return Track(format: format, trackID: trackID, duration: duration, samples: table)
+        return Track(format: format, trackID: trackID, duration: .seconds(duration), samples: table)
     }
 
     private static func readSampleEntry(_ entry: BoxReader.Box, handler: String, timescale: Int32) throws -> TrackFormat? {

@@ -9,6 +9,8 @@ struct SegmentFilter {
     let uploadedAt: ClosedRange<Int64>?
     let visibilityMask: UInt32
     let statusMask: UInt32
+    /// The uploader whose documents pass the visibility and status masks, if in this segment.
+    let owner: UInt32?
     let segment: Segment
     let deleted: Bitset
 
@@ -43,17 +45,20 @@ struct SegmentFilter {
         }
         self.visibilityMask = visibilityMask
         self.statusMask = statusMask
+        owner = filter.ownedBy.flatMap { segment.uploaderIndex($0) }
         if let range = filter.uploadedAt, uploadedAt == nil, range.lowerBound <= range.upperBound {
             nothing = true  // a range narrower than a millisecond holds no stored time
         }
-        matchesNothing = nothing || visibilityMask == 0 || statusMask == 0
+        matchesNothing = nothing || ((visibilityMask == 0 || statusMask == 0) && owner == nil)
     }
 
     @inline(__always)
     func admits(_ ord: Int) -> Bool {
         if deleted.contains(ord) { return false }
         let flag = UInt32(segment.flags[ord])
-        if visibilityMask & (1 << (flag >> 4)) == 0 || statusMask & (1 << (flag & 0x0F)) == 0 { return false }
+        if visibilityMask & (1 << (flag >> 4)) == 0 || statusMask & (1 << (flag & 0x0F)) == 0 {
+            guard let owner, segment.uploader[ord] == owner else { return false }
+        }
         if let uploader, segment.uploader[ord] != uploader { return false }
         if let duration, !duration.contains(segment.duration[ord]) { return false }
         if let uploadedAt, !uploadedAt.contains(segment.uploadedAt[ord]) { return false }

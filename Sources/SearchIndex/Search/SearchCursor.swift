@@ -21,6 +21,7 @@ struct SearchCursor {
         } ?? "-"
         text += filter.visibilities.map(\.rawValue).sorted().joined(separator: ",")
         text += filter.statuses.map(\.rawValue).sorted().joined(separator: ",")
+        text += "\u{0}" + (filter.ownedBy ?? "\u{1}")
         return Array(text.utf8).withUnsafeBufferPointer(hashBytes)
     }
 

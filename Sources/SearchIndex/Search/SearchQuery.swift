@@ -25,17 +25,21 @@ public struct SearchFilter: Sendable, Hashable {
     public var visibilities: Set<Visibility>
     /// Allowed statuses; defaults to ready only.
     public var statuses: Set<VideoStatus>
+    /// This user's own videos pass whatever their visibility and status (an uploader sees their
+    /// private and processing videos among the public ones); the other conditions still apply.
+    public var ownedBy: String?
 
     /// Makes a filter; the defaults admit every public, ready video.
     public init(
         uploader: String? = nil, duration: ClosedRange<Duration>? = nil, uploadedAt: ClosedRange<Date>? = nil,
-        visibilities: Set<Visibility> = [.public], statuses: Set<VideoStatus> = [.ready]
+        visibilities: Set<Visibility> = [.public], statuses: Set<VideoStatus> = [.ready], ownedBy: String? = nil
     ) {
         self.uploader = uploader
         self.duration = duration
         self.uploadedAt = uploadedAt
         self.visibilities = visibilities
         self.statuses = statuses
+        self.ownedBy = ownedBy
     }
 }
 

@@ -2,24 +2,16 @@ internal import CFFmpeg
 public import Foundation
 public import Logging
 public import VideoCore
-import Synchronization
-
-/// One packet read from an input without decoding: the remux path's unit.
-public struct DemuxedPacket: Sendable {
-    /// Index into ``Demuxer/tracks``.
-    public var track: Int
-    /// The packet, timestamps in the track's timescale. A missing timestamp is `Int64.min`
-    /// (FFmpeg's `AV_NOPTS_VALUE`); a packager must repair or reject such packets.
-    public var packet: EncodedPacket
-}
 
 /// Reads the already-encoded video and audio of a file as `VideoCore/TrackFormat`s and
-/// ``DemuxedPacket``s, without decoding, for packaging as is (the remux path).
+/// `VideoCore/DemuxedPacket`s, without decoding, for packaging as is (the remux path): the FFmpeg
+/// `VideoCore/PacketSource`, for MKV, MPEG-TS, FLV, fragmented MP4 and the rest.
 ///
-/// The best video stream and the best audio stream are the tracks (video first). Reads run on a
-/// thread of the demuxer's own; calls are serialized, so share one demuxer between tasks only if
-/// one of them reads.
-public final class Demuxer: Sendable {
+/// The best video stream and the best audio stream are the tracks (video first). The file is
+/// read front to back, never seeked, so named pipes and files without an index work. Reads run
+/// on a thread of the demuxer's own; calls are serialized, so share one demuxer between tasks
+/// only if one of them reads.
+public final class Demuxer: PacketSource {
     /// The tracks read, video first.
     public let tracks: [TrackFormat]
     /// What a probe of the same input reports.
@@ -55,6 +47,15 @@ public final class Demuxer: Sendable {
     /// - Throws: the errors of ``MediaProbe/probe(_:logger:)``, and `.invalidInput` when the
     ///   input has neither video nor audio.
     public static func open(_ url: URL, logger: Logger) async throws -> Demuxer {
+        let demuxer = try await openTracks(url, logger: logger)
+        logger.debug("Opened for remuxing", metadata: [
+            "input": "\(url.lastPathComponent)", "format": "\(demuxer.info.format)",
+            "tracks": "\(demuxer.tracks.map(\.codec).joined(separator: ","))",
+        ])
+        return demuxer
+    }
+
+    private static func openTracks(_ url: URL, logger: Logger) async throws -> Demuxer {
         let reader = try BlockingThreadPool<Void>(name: "videostack-demux", threads: 1) { _ in () }
         let (tracks, info, state) = try await reader.run { _ -> ([TrackFormat], MediaInfo, State) in
             let input = try InputFile(url: url, logger: logger)
@@ -79,6 +80,7 @@ public final class Demuxer: Sendable {
     ///
     /// - Throws: `.corrupt` on a damaged read, `.io` on a stalled one.
     public func read(maxPackets: Int = 128) async throws -> [DemuxedPacket] {
+        let maxPackets = max(1, maxPackets)
         let state = state
         return try await reader.run { _ in
             var batch: [DemuxedPacket] = []
@@ -98,24 +100,6 @@ public final class Demuxer: Sendable {
             }
             return batch
         }
-    }
-
-    /// All remaining packets as an async sequence (reads in batches).
-    public func packets() -> AsyncThrowingStream<DemuxedPacket, any Error> {
-        AsyncThrowingStream { [self] in
-            // Buffered one batch at a time; the stream's iterator asks again when it runs dry.
-            try await nextPacket()
-        }
-    }
-
-    private let buffer = PacketBuffer()
-
-    private func nextPacket() async throws -> DemuxedPacket? {
-        if let packet = buffer.pop() { return packet }
-        let batch = try await read()
-        guard !batch.isEmpty else { return nil }
-        buffer.fill(batch)
-        return buffer.pop()
     }
 
     private static func trackFormat(_ stream: UnsafeMutablePointer<AVStream>) -> (TrackFormat, Int64) {
@@ -142,12 +126,4 @@ public final class Demuxer: Sendable {
                                 bitRate: Int(max(0, parameters.bit_rate)), codecString: codecString)
         return (track, Int64(timeBase.num))
     }
-}
-
-/// Packets read but not yet handed out by ``Demuxer/packets()``.
-private final class PacketBuffer: Sendable {
-    private let items = Mutex<[DemuxedPacket]>([])
-
-    func fill(_ batch: [DemuxedPacket]) { items.withLock { $0 = batch.reversed() } }
-    func pop() -> DemuxedPacket? { items.withLock { $0.popLast() } }
 }

@@ -12,10 +12,11 @@ final class CancelFlag: Sendable {
 
     func cancel() { cancelled.store(true, ordering: .relaxed) }
 
-    /// Lets the next blocking operation run for at most `seconds` (nil: no limit).
-    func arm(seconds: Double?) {
-        guard let seconds else { deadline.store(0, ordering: .relaxed); return }
-        deadline.store(DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9), ordering: .relaxed)
+    /// Lets the next blocking operation run for at most `limit` (nil: no limit).
+    func arm(_ limit: Duration?) {
+        guard let limit else { deadline.store(0, ordering: .relaxed); return }
+        let nanoseconds = UInt64(max(0, limit.components.seconds)) * 1_000_000_000 + UInt64(max(0, limit.components.attoseconds) / 1_000_000_000)
+        deadline.store(DispatchTime.now().uptimeNanoseconds + nanoseconds, ordering: .relaxed)
     }
 
     /// Whether FFmpeg should abort the blocking call it is in.

@@ -24,21 +24,35 @@ final class InputFile {
 
     /// Opens `url` and reads stream information.
     ///
-    /// - Throws: `.notFound` when there is no such file, `.invalidInput` for an empty file,
-    ///   `.corrupt` when FFmpeg recognises no container or the data is damaged,
-    ///   `.unsupported` for containers that accept any bytes (text files), `.cancelled`.
-    init(url: URL, logger: Logger, cancel: CancelFlag = CancelFlag(), readTimeout: Double = 30) throws {
+    /// A regular file, or a named pipe (FIFO) another process writes into: inputs are read
+    /// front to back and never seeked, so a pipe can be transcoded as it arrives (once: a pipe
+    /// cannot be read twice, so probe it only if something replays it).
+    ///
+    /// - Throws: `.notFound` when there is no such file, `.invalidInput` for an empty file or
+    ///   something that is neither a file nor a pipe, `.io` when `stat` fails otherwise (the
+    ///   cause holds the errno), `.corrupt` when FFmpeg recognises no container or the data is
+    ///   damaged, `.unsupported` for containers that accept any bytes (text files), `.cancelled`.
+    init(url: URL, logger: Logger, cancel: CancelFlag = CancelFlag(), readTimeout: Duration = .seconds(30)) throws {
         self.url = url
         self.cancel = cancel
         let name = url.lastPathComponent
         guard url.isFileURL else {
             throw VideoStackError(.invalidInput, "\(url.absoluteString.prefix(80)) is not a local file; VideoStack reads media from files only.")
         }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-        guard let attributes else {
-            throw VideoStackError(.notFound, "There is no readable file at \(url.path); check the path.")
+        var status = stat()
+        if stat(url.path, &status) != 0 {
+            let code = errno
+            let cause = POSIXErrorCode(code, "stat(\(url.path)): \(String(cString: strerror(code)))")
+            if code == ENOENT || code == ENOTDIR {
+                throw VideoStackError(.notFound, "There is no file at \(url.path); check the path.", cause: cause)
+            }
+            throw VideoStackError(.io, "Could not look at \(url.path) (stat failed: \(String(cString: strerror(code)))); check its permissions.", cause: cause)
         }
-        if (attributes[.size] as? NSNumber)?.int64Value == 0 {
+        let type = status.st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFIFO else {
+            throw VideoStackError(.invalidInput, "\(url.path) is neither a regular file nor a named pipe; give the path of a media file.")
+        }
+        if type == S_IFREG && status.st_size == 0 {
             throw VideoStackError(.invalidInput, "The file \(name) is empty (0 bytes); upload it again.")
         }
         guard var context = avformat_alloc_context() else {
@@ -51,7 +65,7 @@ final class InputFile {
         }
         context.pointee.interrupt_callback.opaque = interrupt.toOpaque()
         FFmpegLog.shared.register(UnsafeMutableRawPointer(context), logger: logger)
-        cancel.arm(seconds: readTimeout)
+        cancel.arm(readTimeout)
         let path = url.path
         // An upload is untrusted: FFmpeg may read only this file, and only as a media container.
         // Playlist-like demuxers (hls, concat, image sequences, sdp) would open other files or
@@ -67,7 +81,7 @@ final class InputFile {
             FFmpegLog.shared.unregister(UnsafeMutableRawPointer(context))
             interrupt.release()
             if cancel.timedOut {
-                throw VideoStackError(.io, "Reading \(name) took longer than \(Int(readTimeout)) s; is the source stalled?")
+                throw VideoStackError(.io, "Reading \(name) took longer than \(readTimeout); is the source stalled?")
             }
             throw ffmpegError(opened, "\(name) is not a media file FFmpeg recognises, or it is damaged (cut short during upload?); upload the original file again", fallback: .corrupt)
         }
@@ -78,9 +92,9 @@ final class InputFile {
         if formatName == "tty" {
             throw VideoStackError(.unsupported, "\(name) is a text file, not a video; upload a video file.")
         }
-        cancel.arm(seconds: readTimeout)
+        cancel.arm(readTimeout)
         let found = avformat_find_stream_info(context, nil)
-        cancel.arm(seconds: nil)
+        cancel.arm(nil)
         if found < 0 {
             throw ffmpegError(found, "Could not read the streams of \(name); the file is damaged or cut short, upload it again", fallback: .corrupt)
         }
@@ -110,27 +124,19 @@ final class InputFile {
     /// Reads the next packet into `packet`; false at the end of the input.
     ///
     /// - Throws: `.cancelled` when cancelled, `.io` on a stalled read, `.corrupt` on a read error.
-    func read(into packet: Packet, timeout: Double = 30) throws -> Bool {
-        cancel.arm(seconds: timeout)
-        defer { cancel.arm(seconds: nil) }
+    func read(into packet: Packet, timeout: Duration = .seconds(30)) throws -> Bool {
+        cancel.arm(timeout)
+        defer { cancel.arm(nil) }
         let result = av_read_frame(context, packet.pointer)
         if result == averrorEOF { return false }
         if result < 0 {
             if cancel.isCancelled { throw VideoStackError(.cancelled, "The work was cancelled.") }
             if cancel.timedOut {
-                throw VideoStackError(.io, "Reading \(url.lastPathComponent) stalled for more than \(Int(timeout)) s.")
+                throw VideoStackError(.io, "Reading \(url.lastPathComponent) stalled for more than \(timeout); is the source stalled?")
             }
             throw ffmpegError(result, "Could not read \(url.lastPathComponent); it is damaged", fallback: .corrupt)
         }
         return true
-    }
-
-    /// Seeks to the keyframe at or before `seconds` (from the start of the file).
-    func seek(to seconds: Double) throws {
-        let start = context.pointee.start_time == noPTS ? 0 : context.pointee.start_time
-        let target = start + Int64(seconds * Double(AV_TIME_BASE))
-        try check(avformat_seek_file(context, -1, Int64.min, target, target, 0),
-                  "Could not seek in \(url.lastPathComponent)", fallback: .corrupt)
     }
 
     /// Start of the presentation in seconds (the smallest first timestamp of any stream).

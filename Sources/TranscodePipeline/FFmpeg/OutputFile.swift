@@ -65,8 +65,16 @@ final class OutputFile {
         }
         self.timeBases = timeBases
         if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 {
-            try check(avio_open(&context.pointee.pb, url.path, AVIO_FLAG_WRITE),
-                      "Could not create \(url.path); check that the directory exists and is writable", fallback: .io)
+            let opened = avio_open(&context.pointee.pb, url.path, AVIO_FLAG_WRITE)
+            if opened < 0, opened > -4096 {
+                // FFmpeg's file protocol returns open(2)'s errno, negated.
+                let code = -opened
+                let reason = String(cString: strerror(code))
+                throw VideoStackError(.io,
+                                      "Could not create \(url.path) (\(reason)); check that the directory exists and is writable.",
+                                      cause: POSIXErrorCode(code, "open(\(url.path), O_WRONLY|O_CREAT): \(reason)"))
+            }
+            try check(opened, "Could not create \(url.path); check that the directory exists and is writable", fallback: .io)
         }
         var dictionary: OpaquePointer?
         for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }

@@ -152,3 +152,36 @@ final class PictureFilter {
         }
     }
 }
+
+/// Readies every decoded picture of one stream as a viewer sees it: through the plan's graph
+/// (rebuilt when the picture size or format changes mid-stream), or as is when the plan is
+/// empty. The transcoder and the thumbnailer share it. Used by one thread.
+final class PicturePreparer {
+    private(set) var plan: PictureFilter.Plan
+    private var filter: PictureFilter?
+    private let timeBase: AVRational
+
+    init(plan: PictureFilter.Plan, timeBase: AVRational) {
+        self.plan = plan
+        self.timeBase = timeBase
+    }
+
+    /// Sends a decoded `frame` and calls `body` with every picture that comes out (valid only during the call).
+    func prepare(_ frame: Frame, _ body: (Frame) throws -> Void) throws {
+        plan.adopt(frame)
+        guard !plan.isEmpty else { return try body(frame) }
+        if let current = filter, !current.fits(frame, plan: plan) {
+            try current.filter(nil, body)
+            filter = nil
+        }
+        if filter == nil {
+            filter = try PictureFilter(plan: plan, first: frame, timeBase: timeBase)
+        }
+        try filter!.filter(frame, body)
+    }
+
+    /// Drains the graph at the end of the stream.
+    func flush(_ body: (Frame) throws -> Void) throws {
+        try filter?.filter(nil, body)
+    }
+}

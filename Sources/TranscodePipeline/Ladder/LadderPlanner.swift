@@ -18,12 +18,12 @@ public enum LadderPlanner {
     /// - Throws: `.invalidInput` when the source has neither a video nor an audio stream, or a
     ///   video stream with no usable size.
     public static func plan(for info: MediaInfo, ladder: Ladder = .standard, maxFrameRate: Double = 60) throws -> [Rendition] {
-        let topAudio = ladder.renditions.map(\.audioBitrate).max() ?? 128_000
+        let topAudio = ladder.renditions.map(\.audioBitRate).max() ?? 128_000
         guard let video = info.video else {
             guard info.audio != nil else {
                 throw VideoStackError(.invalidInput, "The file has neither a video nor an audio stream; there is nothing to transcode.")
             }
-            return [Rendition(name: "audio", width: 0, height: 0, videoBitrate: 0, audioBitrate: max(topAudio, 64_000))]
+            return [Rendition(name: "audio", width: 0, height: 0, videoBitRate: 0, audioBitRate: max(topAudio, 64_000))]
         }
         guard let display = video.displaySize else {
             throw VideoStackError(.invalidInput, "The video stream declares no picture size; the file is damaged.")
@@ -46,7 +46,7 @@ public enum LadderPlanner {
             planned.append(own)
         }
         if planned.isEmpty && hasAudio {
-            planned.append(Rendition(name: "audio", width: 0, height: 0, videoBitrate: 0, audioBitrate: topAudio))
+            planned.append(Rendition(name: "audio", width: 0, height: 0, videoBitRate: 0, audioBitRate: topAudio))
         }
         return planned
     }
@@ -59,11 +59,11 @@ public enum LadderPlanner {
         let nominal = Double(max(1, rung.width * rung.height))
         var scale = min(1.5, max(0.5, Double(width * height) / nominal))
         if let frameRate, frameRate > 31 { scale *= 1.5 }
-        let bitrate = Int(Double(rung.videoBitrate) * scale)
-        let ratio = rung.videoBitrate > 0 ? Double(bitrate) / Double(rung.videoBitrate) : 1
-        return Rendition(name: rung.name, width: width, height: height, videoBitrate: bitrate,
-                         maxBitrate: Int(Double(rung.maxBitrate) * ratio), bufferSize: Int(Double(rung.bufferSize) * ratio),
-                         audioBitrate: hasAudio ? rung.audioBitrate : 0, frameRate: frameRate)
+        let bitrate = Int(Double(rung.videoBitRate) * scale)
+        let ratio = rung.videoBitRate > 0 ? Double(bitrate) / Double(rung.videoBitRate) : 1
+        return Rendition(name: rung.name, width: width, height: height, videoBitRate: bitrate,
+                         maxBitRate: Int(Double(rung.maxBitRate) * ratio), bufferSize: Int(Double(rung.bufferSize) * ratio),
+                         audioBitRate: hasAudio ? rung.audioBitRate : 0, frameRate: frameRate)
     }
 
     /// The source's frame rate halved until it is at most `maxFrameRate`; nil when unknown.

@@ -1,9 +1,9 @@
 /// What a full read of a media file found: whether it is complete and how much of it is damaged.
 public struct IntegrityReport: Hashable, Sendable, Codable {
-    /// Duration the container declares, in seconds.
-    public var declaredDuration: Double
-    /// End of the last packet actually present, in seconds from the start of the presentation.
-    public var lastTimestamp: Double
+    /// Duration the container declares (zero when it declares none).
+    public var declaredDuration: Duration
+    /// End of the last packet actually present, from the start of the presentation.
+    public var lastTimestamp: Duration
     /// Video frames decoded.
     public var videoFrames: Int
     /// Audio frames decoded.
@@ -21,7 +21,7 @@ public struct IntegrityReport: Hashable, Sendable, Codable {
     public var isIntact: Bool { problems.isEmpty }
 
     /// Creates a report; ``MediaProbe/deepCheck(_:logger:)`` makes them.
-    public init(declaredDuration: Double, lastTimestamp: Double, videoFrames: Int, audioFrames: Int, decodeErrors: Int,
+    public init(declaredDuration: Duration, lastTimestamp: Duration, videoFrames: Int, audioFrames: Int, decodeErrors: Int,
                 loggedErrors: Int, isTruncated: Bool, problems: [String]) {
         self.declaredDuration = declaredDuration
         self.lastTimestamp = lastTimestamp

@@ -57,7 +57,7 @@ extension MediaProbe {
             if errors > 0 || logged > 0 {
                 problems.append("\(max(errors, logged)) damaged packets or frames were decoded with concealment; the file is corrupt in places.")
             }
-            return IntegrityReport(declaredDuration: declared, lastTimestamp: lastEnd,
+            return IntegrityReport(declaredDuration: .seconds(declared), lastTimestamp: .seconds(lastEnd),
                                    videoFrames: videoIndex.flatMap { decoders[$0]?.frames } ?? 0,
                                    audioFrames: audioIndex.flatMap { decoders[$0]?.frames } ?? 0,
                                    decodeErrors: errors, loggedErrors: logged, isTruncated: truncated, problems: problems)

@@ -32,7 +32,7 @@ public enum MediaProbe {
             let bytes = avio_size(io)
             if bytes >= 0 { size = bytes }
         }
-        return MediaInfo(format: String(cString: context.iformat.pointee.name), duration: input.durationSeconds,
+        return MediaInfo(format: String(cString: context.iformat.pointee.name), duration: .seconds(input.durationSeconds),
                          bitRate: Int(max(0, context.bit_rate)), size: size, streams: streams)
     }
 
@@ -55,7 +55,7 @@ public enum MediaProbe {
         if parameters.level > 0 { info.level = Int(parameters.level) }
         if parameters.bit_rate > 0 { info.bitRate = Int(parameters.bit_rate) }
         if stream.pointee.duration != noPTS, stream.pointee.duration > 0 {
-            info.duration = Double(stream.pointee.duration) * av_q2d(stream.pointee.time_base)
+            info.duration = .seconds(Double(stream.pointee.duration) * av_q2d(stream.pointee.time_base))
         }
         if let entry = av_dict_get(stream.pointee.metadata, "language", nil, 0), let value = entry.pointee.value {
             let language = String(cString: value)
@@ -118,6 +118,18 @@ public enum MediaProbe {
             break
         }
         return info
+    }
+
+    /// The pictures' size as a player shows them: the sample aspect ratio (the container's, else
+    /// the codec's) applied to the width, and width and height swapped when turned by 90°.
+    static func displaySize(of stream: UnsafeMutablePointer<AVStream>) -> (width: Int, height: Int) {
+        let parameters = stream.pointee.codecpar.pointee
+        var sar = stream.pointee.sample_aspect_ratio
+        if sar.num <= 0 || sar.den <= 0 { sar = parameters.sample_aspect_ratio }
+        var width = Double(parameters.width)
+        if sar.num > 0, sar.den > 0 { width *= Double(sar.num) / Double(sar.den) }
+        let size = (width: Int(width.rounded()), height: Int(parameters.height))
+        return rotation(of: stream) % 180 == 90 ? (size.height, size.width) : size
     }
 
     /// Clockwise degrees (0, 90, 180, 270) a player applies, from the stream's display matrix.

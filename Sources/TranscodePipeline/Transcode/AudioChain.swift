@@ -7,7 +7,7 @@ import VideoCore
 ///
 /// Runs on the decoder thread only.
 final class AudioChain {
-    let bitrates: [Int]
+    let bitRates: [Int]
     let encoders: [CodecContext]
     let tracks: [TrackFormat]
     private let sampleRate: Int32
@@ -35,8 +35,8 @@ final class AudioChain {
         }
     }
 
-    init(bitrates: [Int], sampleRate: Int, logger: Logger) throws {
-        self.bitrates = bitrates
+    init(bitRates: [Int], sampleRate: Int, logger: Logger) throws {
+        self.bitRates = bitRates
         self.sampleRate = Int32(sampleRate)
         av_channel_layout_default(&layout, 2)
         guard let fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, 2, 4096) else {
@@ -45,20 +45,20 @@ final class AudioChain {
         self.fifo = fifo
         var encoders: [CodecContext] = []
         var tracks: [TrackFormat] = []
-        for bitrate in bitrates {
+        for bitRate in bitRates {
             let encoder = try CodecContext.encoder(named: "aac", logger: logger)
             let context = encoder.pointer
             context.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
             context.pointee.sample_rate = Int32(sampleRate)
             av_channel_layout_copy(&context.pointee.ch_layout, &layout)
-            context.pointee.bit_rate = Int64(bitrate)
+            context.pointee.bit_rate = Int64(bitRate)
             context.pointee.time_base = AVRational(num: 1, den: Int32(sampleRate))
             context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
             try encoder.open()
             encoders.append(encoder)
             let extradata = encoder.extradata
             tracks.append(TrackFormat(kind: .audio, codec: "aac", extradata: extradata, timescale: Int32(sampleRate),
-                                      sampleRate: sampleRate, channels: 2, bitRate: bitrate,
+                                      sampleRate: sampleRate, channels: 2, bitRate: bitRate,
                                       codecString: CodecString.aac(extradata)))
         }
         self.encoders = encoders

@@ -3,7 +3,7 @@ public import Logging
 import Synchronization
 public import VideoCore
 
-/// A ``PacketSink`` that writes one MP4 file per rendition (`720p.mp4`, …) into a directory, through libavformat.
+/// A `VideoCore/PacketSink` that writes one MP4 file per rendition (`720p.mp4`, …) into a directory, through libavformat.
 ///
 /// Files get `+faststart` (the index at the front) so they play while downloading. Writing runs
 /// on a thread of the sink's own, in call order; an I/O error surfaces from the next call.
@@ -12,6 +12,8 @@ public import VideoCore
 public final class MP4FileSink: PacketSink {
     /// The directory the files are written to.
     public let directory: URL
+    /// How far apart the transcoder puts keyframes (where players can start and seek).
+    public let keyframeInterval: Duration
     private let logger: Logger
     private let fileName: @Sendable (Rendition) -> String
     private let writer: BlockingThreadPool<Void>
@@ -38,11 +40,14 @@ public final class MP4FileSink: PacketSink {
 
     /// - Parameters:
     ///   - directory: must exist and be writable.
+    ///   - keyframeInterval: the spacing of keyframes (seek points), 1 to 20 seconds.
     ///   - fileName: the file name of a rendition; `"<name>.mp4"` by default.
     ///   - logger: receives FFmpeg's messages.
     /// - Throws: `.internal` if the writer thread cannot start.
-    public init(directory: URL, logger: Logger, fileName: @escaping @Sendable (Rendition) -> String = { "\($0.name).mp4" }) throws {
+    public init(directory: URL, keyframeInterval: Duration = .seconds(4), logger: Logger,
+                fileName: @escaping @Sendable (Rendition) -> String = { "\($0.name).mp4" }) throws {
         self.directory = directory
+        self.keyframeInterval = keyframeInterval
         self.logger = logger
         self.fileName = fileName
         writer = try BlockingThreadPool(name: "videostack-mp4", threads: 1) { _ in () }
@@ -97,5 +102,8 @@ public final class MP4FileSink: PacketSink {
             files.open[rendition] = nil
         }
         if let failure = state.withLock({ $0.failure }) { throw failure }
+        if let url = state.withLock({ $0.files[rendition] }) {
+            logger.debug("Wrote a rendition's MP4", metadata: ["file": "\(url.path)"])
+        }
     }
 }

@@ -27,9 +27,14 @@ final class TranscodeJob: @unchecked Sendable {
     let duration: Double
 
     private let videoDecoder: StreamDecoder?
-    /// What every picture needs before the rungs scale it (deinterlacing, tone mapping, rotation).
-    private var filterPlan = PictureFilter.Plan()
-    private var pictureFilter: PictureFilter?
+    /// Readies every picture before the rungs scale it (deinterlacing, tone mapping, rotation).
+    private let preparer: PicturePreparer?
+    /// Picks the poster and the storyboard tiles from the same pictures.
+    private let collector: ThumbnailCollector?
+    /// The poster and storyboard, once the decoder thread has finished.
+    private(set) var thumbnails: Thumbnails?
+    /// Seconds between forced keyframes.
+    let keyframeInterval: Double
     private let audioDecoder: StreamDecoder?
     private let configuration: TranscodeConfiguration
     private let logger: Logger
@@ -46,13 +51,17 @@ final class TranscodeJob: @unchecked Sendable {
     }
 
     /// Opens the input and every encoder; nothing runs until ``start()``.
-    init(url: URL, renditions: [Rendition], configuration: TranscodeConfiguration, logger: Logger, cancel: CancelFlag) throws {
+    ///
+    /// - Parameter keyframeInterval: the sink's keyframe spacing, 1 to 20 s.
+    init(url: URL, renditions: [Rendition], keyframeInterval: Duration, configuration: TranscodeConfiguration, logger: Logger,
+         cancel: CancelFlag) throws {
         guard !renditions.isEmpty else {
             throw VideoStackError(.invalidInput, "No renditions were asked for; plan them with LadderPlanner.plan(for:).")
         }
-        guard configuration.segmentDuration >= 1 && configuration.segmentDuration <= 20 else {
-            throw VideoStackError(.invalidInput, "The segment duration must be between 1 and 20 seconds, not \(configuration.segmentDuration).")
+        guard keyframeInterval >= .seconds(1) && keyframeInterval <= .seconds(20) else {
+            throw VideoStackError(.invalidInput, "The sink asks for keyframes every \(keyframeInterval); the transcoder places them 1 to 20 seconds apart. Configure the sink's segment duration in that range.")
         }
+        self.keyframeInterval = keyframeInterval.inSeconds
         self.renditions = renditions
         self.configuration = configuration
         self.logger = logger
@@ -93,12 +102,21 @@ final class TranscodeJob: @unchecked Sendable {
             while av_q2d(sourceRate) > configuration.maxFrameRate + 0.01 {
                 sourceRate = av_mul_q(sourceRate, AVRational(num: 1, den: 2))
             }
-            videoDecoder = try StreamDecoder(input: input, streamIndex: videoIndex, threads: configuration.decoderThreads, logger: logger)
-            filterPlan = PictureFilter.Plan(stream: stream)
-            color = filterPlan.toneMap != nil ? .bt709
+            let decoder = try StreamDecoder(input: input, streamIndex: videoIndex, threads: configuration.decoderThreads, logger: logger)
+            videoDecoder = decoder
+            let plan = PictureFilter.Plan(stream: stream)
+            preparer = PicturePreparer(plan: plan, timeBase: decoder.timeBase)
+            color = plan.toneMap != nil ? .bt709
                 : VideoRung.ColorTags(primaries: parameters.color_primaries, transfer: parameters.color_trc, space: parameters.color_space)
+            let declared = input.durationSeconds
+            collector = try configuration.thumbnails.map {
+                try ThumbnailCollector(configuration: $0, displaySize: MediaProbe.displaySize(of: stream),
+                                       declaredDuration: declared, logger: logger)
+            }
         } else {
             videoDecoder = nil
+            preparer = nil
+            collector = nil
         }
 
         // Rungs largest first, so each can scale from the one before it.
@@ -123,19 +141,19 @@ final class TranscodeJob: @unchecked Sendable {
             let threads = configuration.encoderThreads ?? max(1, Int((share * Double(cores) * 1.5).rounded()))
             renditionRung[renditionIndex] = rungs.count
             rungs.append(try VideoRung(index: rungs.count, rendition: rendition, frameRate: rate, threads: threads, color: color,
-                                       configuration: configuration, logger: logger))
+                                       keyframeInterval: keyframeInterval.inSeconds, configuration: configuration, logger: logger))
         }
         self.rungs = rungs
         self.renditionRung = renditionRung
 
         var renditionAudio = [Int?](repeating: nil, count: renditions.count)
         if let audioIndex {
-            let bitrates = Array(Set(renditions.filter(\.hasAudio).map(\.audioBitrate))).sorted(by: >)
-            audio = try AudioChain(bitrates: bitrates, sampleRate: configuration.audioSampleRate, logger: logger)
+            let bitRates = Array(Set(renditions.filter(\.hasAudio).map(\.audioBitRate))).sorted(by: >)
+            audio = try AudioChain(bitRates: bitRates, sampleRate: configuration.audioSampleRate, logger: logger)
             audioDecoder = try StreamDecoder(input: input, streamIndex: audioIndex, threads: 1, logger: logger)
-            var targets = [[(rendition: Int, track: Int)]](repeating: [], count: bitrates.count)
+            var targets = [[(rendition: Int, track: Int)]](repeating: [], count: bitRates.count)
             for (index, rendition) in renditions.enumerated() where rendition.hasAudio {
-                let encoder = bitrates.firstIndex(of: rendition.audioBitrate)!
+                let encoder = bitRates.firstIndex(of: rendition.audioBitRate)!
                 renditionAudio[index] = encoder
                 targets[encoder].append((index, rendition.hasVideo ? 1 : 0))
             }
@@ -165,7 +183,7 @@ final class TranscodeJob: @unchecked Sendable {
             if rendition.hasVideo, rendition.frameRate == nil, let rung = renditionRung[index] {
                 rendition.frameRate = av_q2d(rungs[rung].frameRate)
             }
-            if audio == nil { rendition.audioBitrate = 0 }
+            if audio == nil { rendition.audioBitRate = 0 }
             return rendition
         }
     }
@@ -275,7 +293,7 @@ final class TranscodeJob: @unchecked Sendable {
         if cancel.isCancelled { return }
         if let decoder = videoDecoder {
             try decoder.decode(nil) { frame in try self.handleVideo(frame, decoder: decoder, origin: origin) }
-            try pictureFilter?.filter(nil) { frame in try self.deliverVideo(frame, decoder: decoder, origin: origin) }
+            try preparer?.flush { frame in try self.deliverVideo(frame, decoder: decoder, origin: origin) }
         }
         if let decoder = audioDecoder {
             try decoder.decode(nil) { frame in try self.handleAudio(frame, decoder: decoder, origin: origin) }
@@ -284,6 +302,16 @@ final class TranscodeJob: @unchecked Sendable {
         for rung in rungs { try rung.finish(source: rungs) }
         try audio?.finish(output: output)
         decodeErrors += (videoDecoder?.decodeErrors ?? 0) + (audioDecoder?.decodeErrors ?? 0)
+        if let collector {
+            // The end of the last frame encoded: where the output, and so the last cue, ends.
+            thumbnails = try collector.finish(end: outputDuration)
+        }
+    }
+
+    /// Seconds of output: the end of the first rung's last frame, or of the audio without video.
+    var outputDuration: Double {
+        if let first = rungs.first { return Double(first.lastSlot + 1) * first.frameDuration }
+        return audio?.endSeconds ?? 0
     }
 
     private func handleVideo(_ frame: Frame, decoder: StreamDecoder, origin: Double) throws {
@@ -292,17 +320,7 @@ final class TranscodeJob: @unchecked Sendable {
         if width > configuration.maxWidth || height > configuration.maxHeight || width * height > configuration.maxPixels {
             throw VideoStackError(.limitExceeded, "A \(width)x\(height) frame is larger than this service accepts; export the video at a smaller size.")
         }
-        filterPlan.adopt(frame)
-        guard !filterPlan.isEmpty else { return try deliverVideo(frame, decoder: decoder, origin: origin) }
-        if let current = pictureFilter, !current.fits(frame, plan: filterPlan) {
-            // A new picture size or format mid-stream: finish the old graph, build one for the new pictures.
-            try current.filter(nil) { try deliverVideo($0, decoder: decoder, origin: origin) }
-            pictureFilter = nil
-        }
-        if pictureFilter == nil {
-            pictureFilter = try PictureFilter(plan: filterPlan, first: frame, timeBase: decoder.timeBase)
-        }
-        try pictureFilter!.filter(frame) { try deliverVideo($0, decoder: decoder, origin: origin) }
+        try preparer!.prepare(frame) { try deliverVideo($0, decoder: decoder, origin: origin) }
     }
 
     /// Places a finished picture on the timeline and hands it to the rungs.
@@ -323,6 +341,7 @@ final class TranscodeJob: @unchecked Sendable {
             seconds = 0
         }
         lastVideoSeconds = seconds
+        try collector?.accept(frame, seconds: seconds)
         let picture = SourcePicture(frame.clone())
         for rung in rungs {
             guard try rung.accept(picture, seconds: seconds, source: rungs) else { return }

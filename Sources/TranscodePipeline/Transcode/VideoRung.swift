@@ -39,7 +39,8 @@ final class VideoRung: @unchecked Sendable {
         static let bt709 = ColorTags(primaries: AVCOL_PRI_BT709, transfer: AVCOL_TRC_BT709, space: AVCOL_SPC_BT709)
     }
 
-    init(index: Int, rendition: Rendition, frameRate: AVRational, threads: Int, color: ColorTags,
+    /// - Parameter keyframeInterval: seconds between forced keyframes (the sink's segment length).
+    init(index: Int, rendition: Rendition, frameRate: AVRational, threads: Int, color: ColorTags, keyframeInterval: Double,
          configuration: TranscodeConfiguration, logger: Logger) throws {
         self.index = index
         self.rendition = rendition
@@ -48,7 +49,7 @@ final class VideoRung: @unchecked Sendable {
         self.frameRate = frameRate
         queue = BlockingQueue(capacity: configuration.queueDepth)
         scaler = Scaler(width: width, height: height)
-        segmentSlots = configuration.segmentDuration * av_q2d(frameRate)
+        segmentSlots = keyframeInterval * av_q2d(frameRate)
 
         encoder = try CodecContext.encoder(named: "libx264", logger: logger)
         let context = encoder.pointer
@@ -58,8 +59,8 @@ final class VideoRung: @unchecked Sendable {
         context.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
         context.pointee.time_base = av_inv_q(frameRate)
         context.pointee.framerate = frameRate
-        context.pointee.bit_rate = Int64(rendition.videoBitrate)
-        context.pointee.rc_max_rate = Int64(rendition.maxBitrate)
+        context.pointee.bit_rate = Int64(rendition.videoBitRate)
+        context.pointee.rc_max_rate = Int64(rendition.maxBitRate)
         context.pointee.rc_buffer_size = Int32(clamping: rendition.bufferSize)
         // x264 must never place a keyframe of its own between the forced ones, or rungs drift apart.
         context.pointee.gop_size = Int32(segmentSlots.rounded(.up)) + 1
@@ -69,8 +70,8 @@ final class VideoRung: @unchecked Sendable {
         context.pointee.color_primaries = color.primaries
         context.pointee.color_trc = color.transfer
         context.pointee.colorspace = color.space
-        try encoder.setPrivateOption("preset", configuration.preset)
-        try encoder.setPrivateOption("profile", configuration.profile)
+        try encoder.setPrivateOption("preset", configuration.preset.name)
+        try encoder.setPrivateOption("profile", configuration.profile.name)
         try encoder.setPrivateOption("forced-idr", "1")
         // Scene cuts would add keyframes at different frames on different rungs.
         try encoder.setPrivateOption("x264-params", "scenecut=0:open-gop=0")
@@ -88,7 +89,7 @@ final class VideoRung: @unchecked Sendable {
         let extradata = encoder.extradata
         track = TrackFormat(kind: .video, codec: "h264", extradata: extradata, timescale: timescale, width: width,
                             height: height, frameRate: Rational(Int(frameRate.num), Int(frameRate.den)),
-                            bitRate: rendition.videoBitrate, codecString: CodecString.avc(extradata))
+                            bitRate: rendition.videoBitRate, codecString: CodecString.avc(extradata))
     }
 
     /// Seconds per output frame.

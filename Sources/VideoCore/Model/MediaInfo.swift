@@ -2,15 +2,15 @@
 public struct MediaInfo: Hashable, Sendable, Codable {
     /// Container format name(s) as the demuxer reports them, e.g. `"mov,mp4,m4a,3gp,3g2,mj2"`.
     public var format: String
-    /// Declared duration in seconds (0 when unknown).
-    public var duration: Double
+    /// Declared duration (zero when the container does not say, as in Matroska written to a pipe).
+    public var duration: Duration
     /// Overall bit rate in bits per second (0 when unknown).
     public var bitRate: Int
     /// Size of the file in bytes, when known.
     public var size: Int64?
     public var streams: [StreamInfo]
 
-    public init(format: String, duration: Double, bitRate: Int, size: Int64? = nil, streams: [StreamInfo]) {
+    public init(format: String, duration: Duration, bitRate: Int, size: Int64? = nil, streams: [StreamInfo]) {
         self.format = format
         self.duration = duration
         self.bitRate = bitRate
@@ -41,8 +41,8 @@ public struct StreamInfo: Hashable, Sendable, Codable {
     public var level: Int?
     /// Bit rate of the stream in bits per second, when declared.
     public var bitRate: Int?
-    /// Declared duration of the stream in seconds, when known.
-    public var duration: Double?
+    /// Declared duration of the stream, when known.
+    public var duration: Duration?
     /// ISO 639 language tag, when tagged.
     public var language: String?
 

@@ -39,18 +39,28 @@ public struct PlatformBackends: Sendable {
 /// The services are usable as soon as `init` returns; ``run()`` starts the job workers, the
 /// search replica (following the store's change feed), snapshots, view roll-ups and sweeps, and
 /// stops them cleanly on graceful shutdown: running jobs are released for another worker, the
-/// search index is written to its snapshot, the backends are closed.
+/// search index is written to its snapshot. ``close()`` then closes the backends.
 public final class Platform: Service {
     public let configuration: PlatformConfiguration
     public let store: any ItemStore
     public let blobs: any BlobStore
     public let queue: any JobQueue
     public let catalog: Catalog
+    /// Sign-up, sign-in, sessions and roles.
+    public let accounts: Accounts
+    /// The tus side of uploads; finished ones are published by the saga.
+    public let uploads: UploadService
     public let views: ViewCounter
+    public let shareLinks: ShareLinks
+    /// Who may play what, and the signed URLs for unlisted and private videos.
+    public let playback: PlaybackAuthorizer
+    /// The token buckets every entry point consults.
+    public let rateLimiter: RequestRateLimiter
     /// The search replica; query it through ``searchVideos(_:viewer:)``, which applies visibility.
     public let searchIndex: SearchIndex
     public let logger: Logger
-    let follower: SearchFeedFollower
+    /// Keeps ``searchIndex`` in step with the store's change feed while the platform runs.
+    public let follower: SearchFeedFollower
     let sweeper: ExpirySweeper
     let handlers: [String: any JobHandler]
     private let closeBackends: @Sendable () -> Void
@@ -80,12 +90,25 @@ public final class Platform: Service {
         blobs = backends.blobs
         closeBackends = backends.close
         queue = try backends.queue ?? StoreJobQueue(store: backends.store, retryPolicy: configuration.retries, logger: logger)
-        catalog = try Catalog(store: backends.store, logger: logger)
+        let catalog = try Catalog(store: backends.store, logger: logger)
+        self.catalog = catalog
+        let keys = configuration.keysDirectory
+        try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
+        accounts = try Accounts(catalog: catalog, configuration: configuration.accounts, dataDirectory: keys, logger: logger)
+        uploads = try UploadService(store: backends.store, directory: configuration.uploadsDirectory, configuration: configuration.uploads,
+                                    completionHandler: UploadPublisher(catalog: catalog, blobs: backends.blobs, queue: queue, logger: logger),
+                                    logger: logger)
         views = try ViewCounter(store: backends.store, configuration: configuration.views)
+        shareLinks = try ShareLinks(catalog: catalog, configuration: configuration.shareLinks)
+        let signer = try PlaybackURLSigner(configuration: configuration.playback, dataDirectory: keys)
+        playback = try PlaybackAuthorizer(catalog: catalog, signer: signer, configuration: configuration.playback)
+        rateLimiter = RequestRateLimiter(configuration: configuration.rateLimits)
         sweeper = ExpirySweeper(store: backends.store, logger: logger)
         searchIndex = Platform.openSearchIndex(configuration: configuration, logger: logger)
         follower = SearchFeedFollower(index: searchIndex, store: backends.store, mapping: CatalogSearchMapping(), logger: logger)
-        handlers = [:]
+        handlers = [PublishRequest.jobKind: PublishSaga(catalog: catalog, blobs: backends.blobs, ladder: configuration.ladder,
+                                                        segmentDuration: configuration.segmentDuration, transcode: configuration.transcode,
+                                                        scratchDirectory: configuration.scratchDirectory, logger: logger)]
     }
 
     private static func openSearchIndex(configuration: PlatformConfiguration, logger: Logger) -> SearchIndex {
@@ -106,10 +129,7 @@ public final class Platform: Service {
 
     public func run() async throws {
         logger.info("platform starting", metadata: ["dataDirectory": "\(configuration.dataDirectory.path)"])
-        defer {
-            closeBackends()
-            logger.info("platform stopped")
-        }
+        defer { logger.info("platform stopped") }
         let workers = JobWorkers(queue: queue, handlers: handlers, configuration: configuration.workers, logger: logger)
         try await withThrowingDiscardingTaskGroup { group in
             if configuration.roles.contains(.worker) {
@@ -121,6 +141,15 @@ public final class Platform: Service {
             }
             group.addTask { await self.every(self.configuration.viewRollUpInterval, "view roll-up") { try await self.views.rollUp() } }
             group.addTask { await self.every(self.configuration.sweepInterval, "expiry sweep") { try await self.sweeper.sweep() } }
+            group.addTask {
+                // Uploads whose hand-over a crash cut short go on first; then unfinished ones expire.
+                do {
+                    _ = try await self.uploads.resumePendingCompletions()
+                } catch {
+                    self.logger.error("could not resume finished uploads; the sweep retries them", metadata: ["error": "\(error)"])
+                }
+                await self.every(self.configuration.sweepInterval, "upload sweep") { try await self.uploads.sweepExpired() }
+            }
             // Every task above ends on graceful shutdown (or cancellation), so the group returns.
         }
         if configuration.roles.contains(.api) {
@@ -130,6 +159,12 @@ public final class Platform: Service {
                 logger.error("could not write the search snapshot at shutdown", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Closes the backends (the SQLite store's threads and file). Call it once, after ``run()``
+    /// has returned, when the process is done with the platform; the services fail afterwards.
+    public func close() {
+        closeBackends()
     }
 
     private func followSearchFeed() async throws {

@@ -1,5 +1,6 @@
 public import Foundation
 public import SearchIndex
+public import TranscodePipeline
 public import VideoCore
 
 /// Everything a ``Platform`` needs to know, with defaults that run on one machine.
@@ -29,6 +30,9 @@ public struct PlatformConfiguration: Sendable {
     /// One segment length for the transcoder's keyframes and the packager's cuts.
     public var segmentDuration: Duration
 
+    /// Encoder settings (x264 preset, profile, limits) and the poster and storyboard.
+    public var transcode: TranscodeConfiguration
+
     /// Workers: how many jobs run at once, leases and heartbeats.
     public var workers: JobWorkerConfiguration
     /// How failed jobs are retried before they become dead letters.
@@ -48,23 +52,41 @@ public struct PlatformConfiguration: Sendable {
     /// How often expired items (view markers, sessions, unfinished uploads) are swept.
     public var sweepInterval: Duration
 
+    /// Sign-up rules, password hashing, token lifetimes, sign-in limits.
+    public var accounts: AccountsConfiguration
+    /// Resumable uploads: size limit, quotas, expiry.
+    public var uploads: UploadConfiguration
+    /// Token buckets per client address and per user.
+    public var rateLimits: RateLimitConfiguration
+    /// Signed playback URLs for unlisted and private videos.
+    public var playback: PlaybackSigningConfiguration
+    /// Share-link codes.
+    public var shareLinks: ShareLinkConfiguration
+
     public init(
         dataDirectory: URL,
         roles: Roles = .all,
         ladder: Ladder = .standard,
         segmentDuration: Duration = .seconds(4),
+        transcode: TranscodeConfiguration = TranscodeConfiguration(),
         workers: JobWorkerConfiguration = JobWorkerConfiguration(),
         retries: RetryPolicy = RetryPolicy(),
         views: ViewConfiguration = ViewConfiguration(),
         viewRollUpInterval: Duration = .seconds(5),
         search: SearchIndexConfiguration = SearchIndexConfiguration(),
         searchSnapshotInterval: Duration = .seconds(300),
-        sweepInterval: Duration = .seconds(60)
+        sweepInterval: Duration = .seconds(60),
+        accounts: AccountsConfiguration = AccountsConfiguration(),
+        uploads: UploadConfiguration = UploadConfiguration(),
+        rateLimits: RateLimitConfiguration = RateLimitConfiguration(),
+        playback: PlaybackSigningConfiguration = PlaybackSigningConfiguration(),
+        shareLinks: ShareLinkConfiguration = ShareLinkConfiguration()
     ) {
         self.dataDirectory = dataDirectory
         self.roles = roles
         self.ladder = ladder
         self.segmentDuration = segmentDuration
+        self.transcode = transcode
         self.workers = workers
         self.retries = retries
         self.views = views
@@ -72,6 +94,11 @@ public struct PlatformConfiguration: Sendable {
         self.search = search
         self.searchSnapshotInterval = searchSnapshotInterval
         self.sweepInterval = sweepInterval
+        self.accounts = accounts
+        self.uploads = uploads
+        self.rateLimits = rateLimits
+        self.playback = playback
+        self.shareLinks = shareLinks
     }
 
     var databaseURL: URL { dataDirectory.appendingPathComponent("videostack.sqlite") }

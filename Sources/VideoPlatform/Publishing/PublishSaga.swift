@@ -1,7 +1,7 @@
 public import Foundation
 internal import HLSPackager
 public import Logging
-internal import TranscodePipeline
+public import TranscodePipeline
 public import VideoCore
 
 /// What a publish job carries: the video and where its upload is in the blob store.
@@ -41,10 +41,14 @@ public struct PublishSaga: JobHandler {
     public let blobs: any BlobStore
     public let ladder: Ladder
     public let segmentDuration: Duration
+    /// Encoder settings, poster and storyboard choices.
+    public let transcode: TranscodeConfiguration
     public let scratchDirectory: URL
     let logger: Logger
 
-    public init(catalog: Catalog, blobs: any BlobStore, ladder: Ladder, segmentDuration: Duration, scratchDirectory: URL, logger: Logger) {
+    public init(catalog: Catalog, blobs: any BlobStore, ladder: Ladder, segmentDuration: Duration,
+                transcode: TranscodeConfiguration = TranscodeConfiguration(), scratchDirectory: URL, logger: Logger) {
+        self.transcode = transcode
         self.catalog = catalog
         self.blobs = blobs
         self.ladder = ladder
@@ -90,7 +94,7 @@ public struct PublishSaga: JobHandler {
         }
         let renditions = try LadderPlanner.plan(for: info, ladder: ladder)
         let sink = HLSSink(store: blobs, directory: prefix + "hls",
-                           configuration: HLSConfiguration(segmentDuration: segmentDuration / .seconds(1), mode: .event), logger: logger)
+                           configuration: HLSConfiguration(segmentDuration: segmentDuration, mode: .event), logger: logger)
         let catalog = self.catalog
         await sink.onFirstPlayable {
             do {
@@ -104,18 +108,27 @@ public struct PublishSaga: JobHandler {
             var last = ContinuousClock.now - .seconds(10)
             for await update in progress where ContinuousClock.now - last >= .seconds(1) {
                 last = ContinuousClock.now
-                try? await catalog.updateProgress(video.id, min(max(update.fraction, 0), 1))
+                if let fraction = update.fraction { try? await catalog.updateProgress(video.id, min(max(fraction, 0), 1)) }
             }
         }
         defer { reporter.cancel() }
-        let transcoder = Transcoder(configuration: TranscodeConfiguration(segmentDuration: segmentDuration / .seconds(1)), logger: logger)
+        // The sink tells the transcoder where segments start, so keyframes and cuts agree.
+        let transcoder = Transcoder(configuration: transcode, logger: logger)
         let result = try await transcoder.transcode(input: input.url, renditions: renditions, sink: sink, progress: continuation)
         let declared = info.duration
-        if declared > 0, declared - result.duration > max(1, declared * 0.02) {
+        if declared > .zero, declared - result.duration > max(.seconds(1), declared * 0.02) {
             throw SagaFailure("The upload is truncated at \(Self.clock(result.duration)) (the file says it is \(Self.clock(declared)) long); upload the whole file again.")
         }
-        try await catalog.transition(video.id, to: .ready, from: .processing, duration: .seconds(result.duration), renditions: result.renditions,
-                                     media: VideoMedia(playlist: prefix + "hls/master.m3u8", poster: nil, storyboard: nil))
+        var media = VideoMedia(playlist: prefix + "hls/master.m3u8")
+        if let thumbnails = result.thumbnails {
+            // Beside master.m3u8, so the storyboard's relative sprite names resolve.
+            for file in thumbnails.files {
+                _ = try await blobs.put(prefix + "hls/" + file.name, bytes: file.bytes, contentType: file.contentType)
+            }
+            media.poster = prefix + "hls/poster.jpg"
+            media.storyboard = prefix + "hls/storyboard.vtt"
+        }
+        try await catalog.transition(video.id, to: .ready, from: .processing, duration: result.duration, renditions: result.renditions, media: media)
     }
 
     private func removeMedia(prefix: String) async throws {
@@ -144,8 +157,8 @@ public struct PublishSaga: JobHandler {
     }
 
     /// `m:ss` or `h:mm:ss`.
-    static func clock(_ seconds: Double) -> String {
-        let total = Int(seconds.rounded(.down))
+    static func clock(_ duration: Duration) -> String {
+        let total = Int(duration.components.seconds)
         let (h, m, s) = (total / 3600, total % 3600 / 60, total % 60)
         return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%d:%02d", m, s)
     }

@@ -81,8 +81,8 @@ func checkFMP4Rendition(_ dir: URL, playlist: MediaPlaylist, scratch: TemporaryD
         }
         let frame = byPTS.count > 1 ? byPTS[1].pts - byPTS[0].pts : 0.04
         let span = byPTS.last!.pts + byPTS.last!.duration - byPTS.first!.pts
-        #expect(abs(span - segment.duration) <= frame + 0.001, "segment \(index) spans \(span) s of media but EXTINF says \(segment.duration)")
-        #expect(Int(segment.duration.rounded()) <= playlist.targetDuration)
+        #expect(abs(span - segment.duration.inSeconds) <= frame + 0.001, "segment \(index) spans \(span) s of media but EXTINF says \(segment.duration)")
+        #expect(Int(segment.duration.inSeconds.rounded()) <= playlist.targetDuration)
         starts.append(byPTS[0].pts)
     }
     return starts
