@@ -13,7 +13,7 @@ import VideoStackAWS
 func openBackends(logger: Logger) async throws -> PlatformBackends {
     let aws = try AWSConfiguration.load()                  // the SDKs' variables and ~/.aws files
     let client = AWSClient(configuration: aws, logger: logger)
-    let blobs = try await S3BlobStore(client: client, configuration: .init(bucket: "my-media"))
+    let blobs = try await S3BlobStore(client: client, configuration: .init(bucket: "my-media", createsBucket: true))
     let items = try await DynamoDBItemStore(client: client, tableName: "videostack", schema: .singleTable,
                                             configuration: .init(createsTable: true))
     let jobs = try await SQSJobQueue(client: client, name: "videostack-jobs", logger: logger)
