@@ -2,7 +2,7 @@
 // VideoStack: the building blocks of a video platform as Swift library modules.
 // Layers (a module imports only modules above it in this list):
 //   VideoCore → SingleTableStore → TranscodePipeline, HLSPackager (side by side: both speak
-//   VideoCore's packet seam) → SearchIndex → VideoPlatform → VideoStackHTTP
+//   VideoCore's packet seam) → SearchIndex → VideoPlatform → VideoStackAWS → VideoStackHTTP
 // Each C library has exactly one system target, wrapped by exactly one Swift module.
 
 import PackageDescription
@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "bench-hls", targets: ["BenchHLS"]),
         .library(name: "VideoStackHTTP", targets: ["VideoStackHTTP"]),
         .executable(name: "bench-serve", targets: ["BenchServe"]),
+        .library(name: "VideoStackAWS", targets: ["VideoStackAWS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -44,6 +45,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // MARK: Core value types, errors, blob storage. No C library.
@@ -125,6 +128,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Scale-out backends: S3, DynamoDB (with Streams) and SQS over their HTTP APIs, signed
+        // with our own SigV4 signer (no AWS SDK), behind the same protocols as the embedded defaults.
+        .target(
+            name: "VideoStackAWS",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "VideoPlatform",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "Demo",
@@ -152,6 +170,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/DocSamples",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ScaleOutExample",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "VideoPlatform", "VideoStackAWS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/ScaleOut",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -282,6 +309,21 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoStackAWSTests",
+            dependencies: [
+                "TestSupport", "VideoStackAWS", "VideoPlatform", "SingleTableStore", "VideoCore", "SearchIndex",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            resources: [.copy("Vectors"), .copy("Scripts")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
