@@ -165,7 +165,8 @@ let package = Package(
         .executableTarget(
             name: "DocSamples",
             dependencies: [
-                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform",
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform", "VideoStackHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/DocSamples",
