@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "VideoStackHTTP", targets: ["VideoStackHTTP"]),
         .executable(name: "bench-serve", targets: ["BenchServe"]),
         .library(name: "VideoStackAWS", targets: ["VideoStackAWS"]),
+        .executable(name: "bench-platform", targets: ["BenchPlatform"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -231,6 +232,17 @@ let package = Package(
             name: "BenchSearch",
             dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "VideoPlatform", "CSQLite", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/search",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "BenchPlatform",
+            dependencies: [
+                "VideoPlatform", "HLSPackager", "TranscodePipeline", "SingleTableStore", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/platform",
             swiftSettings: swiftSettings
         ),
 
