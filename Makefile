@@ -4,10 +4,13 @@
 SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libargon2-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libswresample-dev libavfilter-dev ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base \
-	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav
-PIP_PACKAGES := m3u8 argon2-cffi pyjwt
+	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
+	nginx wrk curl
+PIP_PACKAGES := m3u8 argon2-cffi pyjwt boto3 moto[server] ministack
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
-BENCHES := store transcode hls search platform
+# nginx and wrk are for VideoStackHTTP's tests (a caching proxy started by the tests on its own
+# port) and bench-serve; the package's own nginx service is stopped so it does not hold port 80.
+BENCHES := store transcode hls search serve platform
 
 .PHONY: deps build test demo bench $(addprefix bench-,$(BENCHES))
 
@@ -16,8 +19,9 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		case " $$missing " in *" nginx "*) service nginx stop >/dev/null 2>&1 || true;; esac; \
 	fi
-	@missing=$$(for p in $(PIP_PACKAGES); do python3 -c "import importlib.metadata as m; m.version('$$p')" 2>/dev/null || echo $$p; done); \
+	@missing=$$(for p in $(PIP_PACKAGES); do python3 -c "import importlib.metadata as m; m.version('$${p%%\[*}')" 2>/dev/null || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Python packages:" $$missing; \
 		python3 -m pip install -q $$missing; \

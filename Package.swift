@@ -2,7 +2,7 @@
 // VideoStack: the building blocks of a video platform as Swift library modules.
 // Layers (a module imports only modules above it in this list):
 //   VideoCore → SingleTableStore → TranscodePipeline, HLSPackager (side by side: both speak
-//   VideoCore's packet seam) → SearchIndex → VideoPlatform → VideoStackHTTP
+//   VideoCore's packet seam) → SearchIndex → VideoPlatform → VideoStackAWS → VideoStackHTTP
 // Each C library has exactly one system target, wrapped by exactly one Swift module.
 
 import PackageDescription
@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SearchIndex", targets: ["SearchIndex"]),
         .library(name: "VideoPlatform", targets: ["VideoPlatform"]),
         .executable(name: "store-demo", targets: ["StoreDemo"]),
+        .executable(name: "quickstart", targets: ["Quickstart"]),
         .executable(name: "videostack-demo", targets: ["Demo"]),
         .executable(name: "bench-store", targets: ["BenchStore"]),
         .executable(name: "bench-search", targets: ["BenchSearch"]),
@@ -30,15 +31,22 @@ let package = Package(
         .executable(name: "bench-transcode", targets: ["BenchTranscode"]),
         .library(name: "HLSPackager", targets: ["HLSPackager"]),
         .executable(name: "bench-hls", targets: ["BenchHLS"]),
+        .library(name: "VideoStackHTTP", targets: ["VideoStackHTTP"]),
+        .executable(name: "bench-serve", targets: ["BenchServe"]),
+        .library(name: "VideoStackAWS", targets: ["VideoStackAWS"]),
         .executable(name: "bench-platform", targets: ["BenchPlatform"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // MARK: Core value types, errors, blob storage. No C library.
@@ -107,6 +115,34 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: HTTP delivery over Hummingbird: media from a BlobStore with RFC 9110 semantics.
+        .target(
+            name: "VideoStackHTTP",
+            dependencies: [
+                "VideoCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Scale-out backends: S3, DynamoDB (with Streams) and SQS over their HTTP APIs, signed
+        // with our own SigV4 signer (no AWS SDK), behind the same protocols as the embedded defaults.
+        .target(
+            name: "VideoStackAWS",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "VideoPlatform",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "Demo",
@@ -115,6 +151,35 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Quickstart",
+            dependencies: [
+                "VideoCore", "VideoPlatform", "SearchIndex",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/Quickstart",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DocSamples",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform", "VideoStackHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/DocSamples",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ScaleOutExample",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "VideoPlatform", "VideoStackAWS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/ScaleOut",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -155,6 +220,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "BenchServe",
+            dependencies: [
+                "VideoStackHTTP", "VideoCore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Benchmarks/serve",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "BenchSearch",
             dependencies: ["SearchIndex", "SingleTableStore", "VideoCore", "VideoPlatform", "CSQLite", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/search",
@@ -177,6 +251,11 @@ let package = Package(
         .target(
             name: "TestSupport",
             path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        // The README's and the DocC articles' Swift samples live in Examples/ (so they compile).
+        .testTarget(
+            name: "DocumentationTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -231,6 +310,32 @@ let package = Package(
         .testTarget(
             name: "TranscodePipelineTests",
             dependencies: ["TestSupport", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoStackHTTPTests",
+            dependencies: [
+                "TestSupport", "VideoStackHTTP", "VideoCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoStackAWSTests",
+            dependencies: [
+                "TestSupport", "VideoStackAWS", "VideoPlatform", "SingleTableStore", "VideoCore", "SearchIndex",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            resources: [.copy("Vectors"), .copy("Scripts")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

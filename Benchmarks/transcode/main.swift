@@ -190,8 +190,9 @@ let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
 let selfPath = me.hasPrefix("/") ? me : FileManager.default.currentDirectoryPath + "/" + me
 
 
-let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]
-for (name, renditions) in [("publish", ladder), ("ladder", ladder), ("720p", [ladder[1]])] where only == nil || only == name {
+// BENCH_ONLY=publish,ladder runs only the named comparisons.
+let only = ProcessInfo.processInfo.environment["BENCH_ONLY"].map { Set($0.split(separator: ",").map(String.init)) }
+for (name, renditions) in [("publish", ladder), ("ladder", ladder), ("720p", [ladder[1]])] where only?.contains(name) ?? true {
     let cliOut = data.appendingPathComponent("cli-\(name)")
     let ourOut = data.appendingPathComponent("ours-\(name)")
     for directory in [cliOut, ourOut] {

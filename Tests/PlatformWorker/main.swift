@@ -1,6 +1,7 @@
 // A worker process for the platform's crash test: runs a Platform with the worker role on a
 // data directory until VIDEO is ready or failed, printing "PROGRESS <fraction>" whenever the
-// video's recorded progress grows and "DONE <status>" at the end.
+// video's recorded progress grows, "PLAYABLE" once its growing playlist is recorded (the first
+// segment of every rung is stored) and "DONE <status>" at the end.
 //
 // usage: platform-worker DATA-DIRECTORY VIDEO-ID
 import Foundation
@@ -38,11 +39,16 @@ func runWorker() async throws {
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         var reported = 0.0
+        var playable = false
         while true {
             guard let current = try await platform.catalog.video(video) else { say("DONE missing"); break }
             if let progress = current.progress, progress > reported {
                 reported = progress
                 say("PROGRESS \(progress)")
+            }
+            if !playable, current.status == .processing, current.media != nil {
+                playable = true
+                say("PLAYABLE")
             }
             if current.status == .ready || current.status == .failed {
                 say("DONE \(current.status)")

@@ -55,7 +55,11 @@ import Testing
             let (inner, context) = try await pool.run { context in (threadName(), context) }
             return (outer, inner, context)
         }
-        #expect(outer.hasPrefix("inline-") && inner == outer && outer == "inline-\(context)")
+        // The job runs on a pool thread with that thread's context; when the task is already on
+        // one (the preference is usually honoured at once, but not promised under load), it runs
+        // inline there, without a hop.
+        #expect(inner.contains("inline") && inner.hasSuffix("-\(context)"), "ran on \(inner) with context \(context)")
+        if outer.contains("inline") { #expect(inner == outer) }
         #expect(pool.currentContext == nil, "the test itself does not run on a pool thread")
     }
 

@@ -298,7 +298,7 @@ import VideoPlatform
             }
             #expect(winners == 1)
             // Finishing and failing race: exactly one of them happens.
-            async let finished = code { try await catalog.transition(video.id, to: .ready, renditions: [Rendition(name: "360p", width: 640, height: 360, videoBitrate: 800_000)]) }
+            async let finished = code { try await catalog.transition(video.id, to: .ready, renditions: [Rendition(name: "360p", width: 640, height: 360, videoBitRate: 800_000)]) }
             async let failed = code { try await catalog.transition(video.id, to: .failed, failureReason: "the encoder ran out of memory") }
             let outcomes = await [finished, failed]
             #expect(outcomes.filter { $0 == nil }.count == 1 && outcomes.contains(.conflict), "\(outcomes)")
@@ -333,8 +333,8 @@ import VideoPlatform
             // A retry clears the reason and starts the progress again.
             stored = try await catalog.transition(video.id, to: .processing, from: .failed)
             #expect(stored.failureReason == nil && stored.progress == 0 && stored.duration == .milliseconds(93_500))
-            let ladder = [Rendition(name: "720p", width: 1280, height: 720, videoBitrate: 2_800_000, codecs: "avc1.64001f,mp4a.40.2"),
-                          Rendition(name: "360p", width: 640, height: 360, videoBitrate: 800_000)]
+            let ladder = [Rendition(name: "720p", width: 1280, height: 720, videoBitRate: 2_800_000, codecs: "avc1.64001f,mp4a.40.2"),
+                          Rendition(name: "360p", width: 640, height: 360, videoBitRate: 800_000)]
             stored = try await catalog.transition(video.id, to: .ready, renditions: ladder)
             #expect(stored.status == .ready && stored.renditions == ladder && stored.progress == nil && stored.status.isPlayable)
             let summary = try #require(try await catalog.videos(of: "ada").videos.first)

@@ -18,16 +18,8 @@ import VideoPlatform
         return configuration
     }
 
-    /// Runs the platform as a service while `body` runs, then shuts it down gracefully.
     func running<T: Sendable>(_ platform: Platform, _ body: @Sendable () async throws -> T) async throws -> T {
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [platform], logger: logger))
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask { try await group.run(); return nil }
-            let result = try await body()
-            await group.triggerGracefulShutdown()
-            for try await _ in tasks {}
-            return result
-        }
+        try await platform.whileRunning(logger: logger, body)
     }
 
     @Test func theSearchReplicaFollowsTheCatalogAndRestartsFromItsSnapshot() async throws {

@@ -39,14 +39,7 @@ enum PublishMedia {
     }
 
     func running<T: Sendable>(_ platform: Platform, _ body: @Sendable () async throws -> T) async throws -> T {
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [platform], logger: logger))
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask { try await group.run(); return nil }
-            let result = try await body()
-            await group.triggerGracefulShutdown()
-            for try await _ in tasks {}
-            return result
-        }
+        try await platform.whileRunning(logger: logger, body)
     }
 
     /// Uploads `bytes` through the tus service in three chunks; returns the video id.

@@ -176,7 +176,10 @@ extension Catalog {
         }
     }
 
-    /// Adds `count` views to a video atomically.
+    /// Adds `count` views to the video item's own counter atomically: for imports and for a
+    /// catalog used without ``ViewCounter``. A ``Platform`` counts views on ``ViewCounter``'s
+    /// sharded counters, whose roll-up owns this attribute (it writes the shards' sum), so do
+    /// not mix the two on one video.
     public func recordViews(_ videoID: VideoID, count: Int64 = 1) async throws {
         guard count >= 1 else { throw VideoStackError(.invalidInput, "Views are added one or more at a time; got \(count).") }
         do {

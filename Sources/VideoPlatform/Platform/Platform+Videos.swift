@@ -55,6 +55,56 @@ extension Platform {
         return video
     }
 
+    /// Changes a video's title, description, tags or visibility, for its owner or an admin.
+    ///
+    /// - Throws: `notFound` when there is no such video or `user` may not see it, `forbidden`
+    ///   when `user` may see it but may not change it; what the catalog's checks throw.
+    @discardableResult
+    public func updateVideo(_ id: VideoID, _ changes: VideoMetadataChanges, by user: AuthenticatedUser) async throws -> Video {
+        let video = try await manageable(id, by: user, action: "change")
+        return try await catalog.updateMetadata(video.id, changes)
+    }
+
+    /// The longest review comment, in characters.
+    public static let maximumReviewCharacters = 5_000
+
+    /// Stores `user`'s review of a video they may see once it is ready; a second review by the
+    /// same user replaces the first (the rating totals stay exact).
+    ///
+    /// - Returns: the stored review and whether it replaced an earlier one.
+    /// - Throws: `notFound` when the video does not exist or `user` may not see it, `conflict`
+    ///   when it is not ready yet, `invalidInput`/`limitExceeded` for the rating or the comment.
+    public func submitReview(of id: VideoID, rating: Int, comment: String, by user: AuthenticatedUser) async throws -> (review: Review, replaced: Bool) {
+        guard let video = try await video(id, viewer: user) else { throw VideoStackError(.notFound, "There is no video \(id).") }
+        guard video.status == .ready else {
+            throw VideoStackError(.conflict, "Video \(id) is \(video.status); reviews open once it is ready.")
+        }
+        guard comment.count <= Self.maximumReviewCharacters else {
+            throw VideoStackError(.limitExceeded, "A review comment may have at most \(Self.maximumReviewCharacters) characters; this one has \(comment.count).")
+        }
+        let review = try Review(videoID: id, author: user.username, rating: rating, text: comment)
+        let replaced = try await catalog.submit(review)
+        return (review, replaced)
+    }
+
+    /// Counts a view by `viewer` (a username, or a key derived from the client's address) of a
+    /// video `user` may see. Returns false when this viewer's view was counted this hour.
+    @discardableResult
+    public func recordView(of id: VideoID, viewer: String, as user: AuthenticatedUser?) async throws -> Bool {
+        guard try await video(id, viewer: user) != nil else { throw VideoStackError(.notFound, "There is no video \(id).") }
+        return try await views.record(id, viewer: viewer)
+    }
+
+    private func manageable(_ id: VideoID, by user: AuthenticatedUser, action: String) async throws -> Video {
+        guard let video = try await catalog.video(id), PlaybackAuthorizer.mayView(video, viewer: user) else {
+            throw VideoStackError(.notFound, "There is no video \(id).")
+        }
+        guard user.mayManage(ownedBy: video.owner) else {
+            throw VideoStackError(.forbidden, "Only \(video.owner) or an admin may \(action) video \(id).")
+        }
+        return video
+    }
+
     /// Deletes a video and everything it left: media and upload in the blob store, view
     /// counters, reviews, the catalog items (the search replica drops it from the change feed);
     /// share links stop resolving because the video is gone.
@@ -62,12 +112,7 @@ extension Platform {
     /// - Throws: `notFound` when there is no such video or `user` may not see it, `forbidden`
     ///   when `user` may see it but is neither its owner nor an admin.
     public func deleteVideo(_ id: VideoID, by user: AuthenticatedUser) async throws {
-        guard let video = try await catalog.video(id), PlaybackAuthorizer.mayView(video, viewer: user) else {
-            throw VideoStackError(.notFound, "There is no video \(id).")
-        }
-        guard user.mayManage(ownedBy: video.owner) else {
-            throw VideoStackError(.forbidden, "Only \(video.owner) or an admin may delete video \(id).")
-        }
+        _ = try await manageable(id, by: user, action: "delete")
         try await catalog.deleteVideo(id)
         for prefix in [PublishSaga.mediaPrefix(of: id), "uploads/\(id)/"] {
             for object in try await blobs.listAll(prefix: prefix) { try await blobs.delete(object.key) }

@@ -59,7 +59,8 @@ public final class Platform: Service {
     /// The search replica; query it through ``searchVideos(_:viewer:)``, which applies visibility.
     public let searchIndex: SearchIndex
     public let logger: Logger
-    let follower: SearchFeedFollower
+    /// Keeps ``searchIndex`` in step with the store's change feed while the platform runs.
+    public let follower: SearchFeedFollower
     let sweeper: ExpirySweeper
     let handlers: [String: any JobHandler]
     private let closeBackends: @Sendable () -> Void

@@ -542,3 +542,16 @@ extension UploadRecord {
     /// Whether all bytes are in (the upload is `completing` or `finished`).
     var isFinal: Bool { state != .receiving }
 }
+
+extension UploadService {
+    /// Appends bytes already in memory (a test, a small file); the tus `PATCH` body of a server
+    /// goes through ``append(_:at:declaredLength:checksum:body:)`` as it arrives.
+    @discardableResult
+    public func append(_ id: UploadID, at offset: Int64, bytes: [UInt8], checksum: UploadChecksum? = nil) async throws -> UploadInfo {
+        let body = AsyncStream<[UInt8]> { continuation in
+            continuation.yield(bytes)
+            continuation.finish()
+        }
+        return try await append(id, at: offset, checksum: checksum, body: body)
+    }
+}

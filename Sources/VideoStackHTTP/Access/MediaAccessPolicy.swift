@@ -1,0 +1,128 @@
+public import Foundation
+public import HTTPTypes
+
+/// Decides, per request, whether a media object may be served: the hook for signed URLs.
+///
+/// ``MediaDelivery`` asks the policy after the key has passed the path checks and before the
+/// blob store is touched, so a refused request learns nothing about whether the object exists.
+/// CORS preflights (`OPTIONS`) are answered without asking: they carry no credentials and read
+/// nothing.
+///
+/// A platform's policy typically reads the video id from the key, looks up whether the video is
+/// public, unlisted or private, and for the latter two verifies a signature carried in the query
+/// (an HMAC over a key prefix and an expiry time). ``PublicMediaAccess`` allows everything.
+///
+/// Calls come concurrently from many requests; keep them fast (no I/O on the hot path for public
+/// media) and never throw: a failure to decide is a ``MediaAccessDecision/deny(_:)``.
+public protocol MediaAccessPolicy: Sendable {
+    /// Decides whether `request` may read its object.
+    func authorize(_ request: MediaAccessRequest) async -> MediaAccessDecision
+}
+
+/// What a ``MediaAccessPolicy`` sees of one request.
+public struct MediaAccessRequest: Sendable {
+    /// The blob key asked for, already decoded and checked (no `..`, no encoded separators).
+    public var key: String
+    /// `GET` or `HEAD`.
+    public var method: HTTPRequest.Method
+    /// The query string as sent (still percent-encoded), without the `?`; nil when there is none.
+    public var rawQuery: String?
+    /// The request's header fields (for a token in `Authorization` or a cookie, say).
+    public var headerFields: HTTPFields
+    /// When the request arrived, for checking expiry times.
+    public var time: Date
+
+    /// Creates a request description (the delivery makes these; tests may too).
+    public init(key: String, method: HTTPRequest.Method, rawQuery: String?, headerFields: HTTPFields, time: Date) {
+        self.key = key
+        self.method = method
+        self.rawQuery = rawQuery
+        self.headerFields = headerFields
+        self.time = time
+    }
+
+    /// The percent-decoded value of the first query parameter called `name` (`+` reads as a
+    /// space), or nil when there is none or it is not valid UTF-8.
+    public func queryValue(_ name: String) -> String? {
+        guard let rawQuery else { return nil }
+        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let rawName = parts.first, Self.decode(rawName) == name else { continue }
+            return parts.count > 1 ? Self.decode(parts[1]) : ""
+        }
+        return nil
+    }
+
+    /// Every query parameter, percent-decoded, in order (`+` reads as a space; a parameter whose
+    /// value is not valid UTF-8 is left out), for verifiers that take Foundation's query items.
+    public var queryItems: [URLQueryItem] {
+        guard let rawQuery else { return [] }
+        return rawQuery.split(separator: "&", omittingEmptySubsequences: true).compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]) else { return nil }
+            guard parts.count > 1 else { return URLQueryItem(name: name, value: nil) }
+            guard let value = Self.decode(parts[1]) else { return nil }
+            return URLQueryItem(name: name, value: value)
+        }
+    }
+
+    private static func decode(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(PercentEncoding.hexValue), let low = iterator.next().flatMap(PercentEncoding.hexValue) else { return nil }
+                bytes.append(high << 4 | low)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
+
+/// A ``MediaAccessPolicy``'s answer.
+///
+/// Allowing can also narrow caching: an object reached through a signed URL should not outlive
+/// the signature in a shared cache (a CDN keys its cache by the whole URL, so after expiry it
+/// would otherwise keep answering the expired link), and an owner-only preview should not be
+/// stored by shared caches at all.
+public struct MediaAccessDecision: Sendable, Equatable {
+    enum Outcome: Sendable, Equatable {
+        case allow
+        case allowUntil(Date)
+        case allowPrivately
+        case deny(String)
+        case notFound
+    }
+
+    let outcome: Outcome
+
+    /// Serve the object with its normal caching.
+    public static var allow: MediaAccessDecision { .init(outcome: .allow) }
+
+    /// Serve the object, but let caches keep it only until `expiry` (the end of a URL signature's
+    /// validity): `max-age` is capped at the seconds left, and `immutable` is dropped.
+    public static func allow(until expiry: Date) -> MediaAccessDecision { .init(outcome: .allowUntil(expiry)) }
+
+    /// Serve the object with `Cache-Control: private, no-cache`: browsers may keep it but must
+    /// revalidate, and shared caches (CDNs) must not store it.
+    public static var allowPrivately: MediaAccessDecision { .init(outcome: .allowPrivately) }
+
+    /// Refuse with 403 Forbidden; `reason` is logged at debug level, not sent.
+    public static func deny(_ reason: String) -> MediaAccessDecision { .init(outcome: .deny(reason)) }
+
+    /// Answer 404 Not Found, for objects whose existence must not be revealed (private videos).
+    public static var notFound: MediaAccessDecision { .init(outcome: .notFound) }
+}
+
+/// A ``MediaAccessPolicy`` that allows every request: for media that is all public.
+public struct PublicMediaAccess: MediaAccessPolicy {
+    /// Creates the policy.
+    public init() {}
+
+    /// Always ``MediaAccessDecision/allow``.
+    public func authorize(_ request: MediaAccessRequest) async -> MediaAccessDecision { .allow }
+}

@@ -1,0 +1,1 @@
+../SingleTableStoreTests/ConformanceTests.swift
