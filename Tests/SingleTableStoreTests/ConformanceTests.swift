@@ -489,7 +489,7 @@ struct ConformanceTests {
     func codableRoundTrip(_ backend: Backend) async throws {
         try await backend.withStore { store in
             let video = Video(owner: "ada", title: "Café tour", description: "A walk", tags: ["food", "paris"], status: .ready,
-                              duration: .milliseconds(93_500), renditions: [Rendition(name: "720p", width: 1280, height: 720, videoBitrate: 2_800_000)],
+                              duration: .milliseconds(93_500), renditions: [Rendition(name: "720p", width: 1280, height: 720, videoBitRate: 2_800_000)],
                               views: 12)
             var item = try ItemEncoder().encode(video)
             #expect(item["failureReason"] == nil, "nil optionals are left out, so sparse indexes work")

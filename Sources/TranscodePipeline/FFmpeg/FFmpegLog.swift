@@ -1,5 +1,5 @@
 internal import CFFmpeg
-import Logging
+public import Logging
 import Synchronization
 internal import Foundation
 
@@ -11,7 +11,8 @@ internal import Foundation
 /// codec context, its owner (the per-thread copies of a frame-threaded decoder carry the
 /// registered context in `opaque`); the newest object registered on the logging thread (a
 /// scaler or an I/O context working for that thread's job). A line none of these claims goes to
-/// a process-wide logger and is counted for nobody, so one job never sees another's lines.
+/// the logger the host chose with ``FFmpegLogging/routeUnclaimedLines(to:)`` (dropped by default)
+/// and is counted for nobody, so one job never sees another's lines.
 /// Error-level lines are counted per object, because that is the only trace some concealed
 /// decode errors leave.
 final class FFmpegLog: Sendable {
@@ -31,16 +32,19 @@ final class FFmpegLog: Sendable {
         var entries: [UInt: Entry] = [:]
         /// Objects registered by each thread, oldest first.
         var byThread: [UInt: [UInt]] = [:]
+        /// Where lines that belong to no registered object go; nil drops them.
+        var unclaimed: Logger?
     }
-
-    /// Where lines that belong to no registered object go.
-    private let unclaimed = Logger(label: "VideoStack.FFmpeg")
 
     private let state = Mutex(State())
 
     private init() {
         av_log_set_level(AV_LOG_INFO)
         vs_set_log_callback(ffmpegLogCallback)
+    }
+
+    func routeUnclaimed(to logger: Logger?) {
+        state.withLock { $0.unclaimed = logger }
     }
 
     /// Sends lines logged with `object` as context to `logger` until ``unregister(_:)``.
@@ -75,16 +79,17 @@ final class FFmpegLog: Sendable {
         var buffer = [CChar](repeating: 0, count: 1024)
         let owner = vs_codec_context_owner(object).map { UInt(bitPattern: $0) }
         let thread = UInt(pthread_self())
-        let (logger, line): (Logger, String) = state.withLock { state in
+        let (target, line): (Logger?, String) = state.withLock { state in
             _ = av_log_format_line2(object, level, format, arguments, &buffer, Int32(buffer.count), &state.printPrefix)
             let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let candidates = [object.map { UInt(bitPattern: $0) }, owner, state.byThread[thread]?.last]
             guard let key = candidates.lazy.compactMap({ $0 }).first(where: { state.entries[$0] != nil }) else {
-                return (unclaimed, line)
+                return (state.unclaimed, line)
             }
             if level <= AV_LOG_ERROR { state.entries[key]!.errors += 1 }
             return (state.entries[key]!.logger, line)
         }
+        guard let logger = target else { return }
         var text = line.trimmingCharacters(in: .whitespacesAndNewlines)
         // Drop FFmpeg's "[h264 @ 0x…] " prefix: the object's name goes into the metadata instead.
         if text.hasPrefix("["), let close = text.range(of: "] ") {
@@ -106,6 +111,19 @@ final class FFmpegLog: Sendable {
     private func className(_ object: UnsafeMutableRawPointer?) -> String {
         guard let object, let name = vs_item_name(object) ?? vs_class_name(object) else { return "ffmpeg" }
         return String(cString: name)
+    }
+}
+
+/// FFmpeg's process-wide logging, as far as a host decides it.
+///
+/// Every transcoder, demuxer and probe sends the FFmpeg lines about its own work to the `Logger`
+/// it was given. A few lines belong to no such object (library start-up, a codec probed outside
+/// any job); those go where the host says here, once, at start-up, as it bootstraps
+/// swift-log itself. The library never creates a logger of its own.
+public enum FFmpegLogging {
+    /// Sends FFmpeg's lines that no VideoStack object claims to `logger`; nil (the default) drops them.
+    public static func routeUnclaimedLines(to logger: Logger?) {
+        FFmpegLog.shared.routeUnclaimed(to: logger)
     }
 }
 

@@ -34,14 +34,6 @@ public struct Rendition: Hashable, Sendable, Codable {
         self.codecs = codecs
     }
 
-    /// The spelling before bit rates became `bitRate` everywhere; kept so callers compile while they move.
-    @available(*, deprecated, renamed: "init(name:width:height:videoBitRate:maxBitRate:bufferSize:audioBitRate:frameRate:codecs:)")
-    public init(name: String, width: Int, height: Int, videoBitrate: Int, maxBitrate: Int? = nil, bufferSize: Int? = nil,
-                audioBitrate: Int = 128_000, frameRate: Double? = nil, codecs: String? = nil) {
-        self.init(name: name, width: width, height: height, videoBitRate: videoBitrate, maxBitRate: maxBitrate, bufferSize: bufferSize,
-                  audioBitRate: audioBitrate, frameRate: frameRate, codecs: codecs)
-    }
-
     /// Whether this rendition carries video.
     public var hasVideo: Bool { width > 0 && height > 0 }
     /// Whether this rendition carries audio.
