@@ -1,10 +1,13 @@
 // bench-search: SearchIndex against SQLite FTS5 on the same corpus and queries, in one run.
 //
-//   swift run -c release bench-search [--scale 1m|100k] [--corpus FILE --queries FILE]
+//   swift run -c release bench-search [--scale 1m|100k] [--corpus FILE --queries FILE] [--typo-queries FILE]
 //
 // Corpus TSV: id, title, description, tags ('|'-joined), views, duration_s.
 // Queries: kind <TAB> target_id <TAB> query <TAB> note (for typo queries, note = "word:how").
 // Without --corpus the corpora are made by ../shared/data/make_corpus.py into bench-data/.
+// A second, independent set of typo queries (typo <TAB> target <TAB> as typed <TAB> typed
+// correctly <TAB> how) is made by Benchmarks/search/make_typo_queries.py from the 100k corpus
+// into bench-data/typo_queries_b.txt unless --typo-queries names one.
 import CSQLite
 import Foundation
 import Glibc
@@ -19,6 +22,7 @@ import VideoPlatform
 var scale = "1m"
 var corpusPath: String?
 var queriesPath: String?
+var typoQueriesPath: String?
 // Each query runs this many times per engine and its median latency counts: the machine is
 // shared, and a single preempted run would otherwise land in the p99.
 var rounds = 3
@@ -34,12 +38,13 @@ while let argument = arguments.popFirst() {
     case "--scale": scale = arguments.popFirst() ?? scale
     case "--corpus": corpusPath = arguments.popFirst()
     case "--queries": queriesPath = arguments.popFirst()
+    case "--typo-queries": typoQueriesPath = arguments.popFirst()
     case "--no-reference": skipReference = true
     case "--misses": missesKind = arguments.popFirst()
     case "--ranks": showRanks = true
     case "--rounds": rounds = max(1, Int(arguments.popFirst() ?? "") ?? rounds)
     default:
-        FileHandle.standardError.write(Data("usage: bench-search [--scale 1m|100k] [--corpus FILE] [--queries FILE] [--rounds N] [--no-reference] [--misses KIND,...] [--ranks]\n".utf8))
+        FileHandle.standardError.write(Data("usage: bench-search [--scale 1m|100k] [--corpus FILE] [--queries FILE] [--typo-queries FILE] [--rounds N] [--no-reference] [--misses KIND,...] [--ranks]\n".utf8))
         exit(2)
     }
 }
@@ -66,11 +71,33 @@ func ensureCorpus() {
     }
 }
 
+/// Makes the independent typo query set if it is missing (seeded: the same file every time).
+func ensureTypoQueries(_ path: String) {
+    guard !FileManager.default.fileExists(atPath: path) else { return }
+    let script = "Benchmarks/search/make_typo_queries.py"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script, "bench-data/corpus_100k.tsv", path]
+    do {
+        try process.run()
+        process.waitUntilExit()
+    } catch {
+        print("cannot run \(script): \(error)")
+        exit(1)
+    }
+    guard process.terminationStatus == 0 else {
+        print("\(script) failed with status \(process.terminationStatus)")
+        exit(1)
+    }
+}
+
 let roundsPerQuery = rounds
 let showMisses = missesKind
 if corpusPath == nil || queriesPath == nil { ensureCorpus() }
 let corpusFile = corpusPath ?? "bench-data/corpus_\(scale).tsv"
 let queryFile = queriesPath ?? "bench-data/queries.txt"
+let typoQueryFile = typoQueriesPath ?? "bench-data/typo_queries_b.txt"
+if typoQueriesPath == nil { ensureTypoQueries(typoQueryFile) }
 
 /// Reads a file line by line without loading it whole (the 1M corpus is 236 MB).
 func forEachLine(_ path: String, _ body: (Substring) throws -> Void) rethrows {
@@ -128,6 +155,16 @@ let corrected: [Query] = queries.filter { $0.kind == "typo" }.compactMap { query
     guard let word = query.note.split(separator: ":").first else { return nil }
     return Query(kind: "typo-corrected", target: query.target, text: String(word), note: "")
 }
+// The independent typo set (kind "typo-b") and the same queries typed correctly ("typo-b-corrected").
+var typoB: [Query] = []
+var correctedB: [Query] = []
+forEachLine(typoQueryFile) { line in
+    let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+    guard fields.count >= 4, fields[0] == "typo", let target = Int64(fields[1]) else { return }
+    let how = fields.count > 4 ? String(fields[4]) : ""
+    typoB.append(Query(kind: "typo-b", target: target, text: String(fields[2]), note: String(fields[3]) + " " + how))
+    correctedB.append(Query(kind: "typo-b-corrected", target: target, text: String(fields[3]), note: how))
+}
 
 func memoryStatus() -> (rss: Int, peak: Int) {
     var rss = 0, peak = 0
@@ -151,7 +188,7 @@ func percentile(_ values: [Double], _ p: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)]
 }
 
-print("corpus \(corpusFile), queries \(queryFile) (\(queries.count) + \(corrected.count) corrected typo queries)")
+print("corpus \(corpusFile), queries \(queryFile) (\(queries.count) + \(corrected.count) corrected typo queries), independent typo queries \(typoQueryFile) (\(typoB.count) + as many typed correctly)")
 let baseline = memoryStatus()
 
 // MARK: SearchIndex
@@ -192,6 +229,8 @@ if let value = environment["BENCH_TYPO_EXPANSIONS"].flatMap(Int.init) { configur
 if let value = environment["BENCH_ONE_TYPO_MIN"].flatMap(Int.init) { configuration.minLengthForOneTypo = value }
 if let value = environment["BENCH_ONE_TYPO_MIN_OOV"].flatMap(Int.init) { configuration.minLengthForOneTypoOutOfVocabulary = value }
 if let value = environment["BENCH_POPULARITY"].flatMap(Double.init) { configuration.popularityWeight = value }
+if let value = environment["BENCH_NEARBY_SLIP"].flatMap(Double.init) { configuration.nearbySlipMultiplier = value }
+if let value = environment["BENCH_UNLIKELY_EDIT"].flatMap(Double.init) { configuration.unlikelyEditMultiplier = value }
 if let value = environment["BENCH_ONE_TYPO_MULTIPLIER"].flatMap(Double.init) { configuration.oneTypoMultiplier = value }
 var logger = Logger(label: "bench-search")
 logger.logLevel = .warning
@@ -206,6 +245,8 @@ print("ours: index columns \(mib(stats.memoryBytes)); process RSS \(mib(afterBui
 
 struct Outcome {
     var latencies: [Double] = []
+    /// Per query, whether its target was on the first page.
+    var found: [Bool] = []
     var hitsByKind: [String: (found: Int, total: Int)] = [:]
 }
 
@@ -221,6 +262,7 @@ func runOurs(_ list: [Query]) throws -> Outcome {
         }
         outcome.latencies.append(times.sorted()[times.count / 2])
         let found = results!.hits.contains { $0.id == String(query.target) }
+        outcome.found.append(found)
         if !found, let kinds = showMisses, kinds.split(separator: ",").contains(Substring(query.kind)) {
             let target = index.document(id: String(query.target))?.title ?? "?"
             print("miss \(query.kind) '\(query.text)' (\(query.note)) target '\(target)'; got: " + results!.hits.prefix(3).map { "'\($0.title.text)' t\($0.tier) \(String(format: "%.2f", $0.score))" }.joined(separator: ", "))
@@ -237,8 +279,10 @@ _ = try runOurs(Array(queries.prefix(200)))  // warm caches and lazy tables
 let ours = try runOurs(queries)
 let oursQueryTime = ours.latencies.reduce(0, +)
 let oursCorrected = try runOurs(corrected)
+let oursB = try runOurs(typoB)
+let oursCorrectedB = try runOurs(correctedB)
 if showRanks {
-    for (list, label) in [(corrected, "corr"), (queries.filter { $0.kind == "typo" }, "typo")] {
+    for (list, label) in [(corrected, "corr"), (queries.filter { $0.kind == "typo" }, "typo"), (correctedB, "corr-b"), (typoB, "typo-b")] {
         for query in list {
             let hits = try index.search(SearchQuery(query.text, limit: 100, highlights: false)).hits
             let rank = hits.firstIndex { $0.id == String(query.target) }.map { $0 + 1 } ?? 0
@@ -278,6 +322,40 @@ let reloadedSame = try reloaded.search(SearchQuery(queries[0].text)).hits.map(\.
 print(String(format: "ours: snapshot %@ on disk, written in %.2f s, loaded in %.2f s (same results after load: %@)",
              mib(snapshotSize), snapshotWrite, snapshotLoad, reloadedSame ? "yes" : "NO"))
 
+/// Recall of the independent typo set, against the same queries typed correctly, by error kind
+/// and query length; the RATIO line for it is printed with the others.
+@MainActor func printTypoReport() {
+    print("independent typo queries (\(typoQueryFile)): found as typo / found typed correctly / both, by kind")
+    var groups: [String: (typo: Int, correct: Int, both: Int, total: Int)] = [:]
+    for (n, query) in correctedB.enumerated() {
+        let parts = query.note.split(separator: ":")
+        for key in ["all", parts.first.map(String.init) ?? "?", parts.count > 1 ? String(parts[1]) : "?"] {
+            var entry = groups[key] ?? (0, 0, 0, 0)
+            entry.total += 1
+            if oursB.found[n] { entry.typo += 1 }
+            if oursCorrectedB.found[n] { entry.correct += 1 }
+            if oursB.found[n] && oursCorrectedB.found[n] { entry.both += 1 }
+            groups[key] = entry
+        }
+    }
+    for (key, entry) in groups.sorted(by: { $0.key < $1.key }) {
+        print(String(format: "  %-10@ n %4d  typo %4d  correct %4d  both %4d  ratio %.2f", key as NSString, entry.total,
+                     entry.typo, entry.correct, entry.both, Double(entry.typo) / Double(max(1, entry.correct))))
+    }
+    print(String(format: "  latency of the independent typo queries: p50 %.3f ms, p99 %.3f ms", percentile(oursB.latencies, 0.5) * 1000,
+                 percentile(oursB.latencies, 0.99) * 1000))
+    if let kinds = showMisses, kinds.split(separator: ",").contains("typo-b") {
+        for (n, query) in typoB.enumerated() where oursCorrectedB.found[n] && !oursB.found[n] {
+            print("  lost typo-b '\(query.text)' (\(query.note))")
+        }
+    }
+}
+let typoRecallB = Double(oursB.found.filter { $0 }.count) / Double(max(1, typoB.count))
+let correctRecallB = Double(oursCorrectedB.found.filter { $0 }.count) / Double(max(1, correctedB.count))
+let typoRatioB = typoRecallB / max(1e-9, correctRecallB)
+let typoRatioLineB = String(format: "RATIO search_typo_recall_b %.2f (independent set, %d queries of 1-3 words: ours typo recall@10 %.3f / same queries typed correctly %.3f; floor 0.85)",
+                            typoRatioB, typoB.count, typoRecallB, correctRecallB)
+
 if skipReference {
     print("ours: qps \(Int(Double(queries.count) / ours.latencies.reduce(0, +))), p50 \(percentile(ours.latencies, 0.5) * 1000) ms, p99 \(percentile(ours.latencies, 0.99) * 1000) ms")
     for kind in ["one", "two", "prefix", "typo"] {
@@ -288,6 +366,12 @@ if skipReference {
         .map { String(format: "%@ '%@' %.2f ms", $0.0.kind, $0.0.text, $0.1 * 1000) }.joined(separator: "; "))
     let corrected = oursCorrected.hitsByKind["typo-corrected"] ?? (0, 0)
     print("recall typo-corrected \(Double(corrected.found) / Double(max(1, corrected.total)))")
+    printTypoReport()
+    let typoA = ours.hitsByKind["typo"] ?? (0, 0)
+    print(String(format: "RATIO search_typo_recall %.2f (ours typo recall@10 %.3f / same queries typed correctly %.3f; floor 0.85)",
+                 Double(typoA.found) / Double(max(1, corrected.found)), Double(typoA.found) / Double(max(1, typoA.total)),
+                 Double(corrected.found) / Double(max(1, corrected.total))))
+    print(typoRatioLineB)
     exit(0)
 }
 
@@ -450,5 +534,7 @@ print(String(format: "RATIO search_build %.2f (fts5 %.2f s / ours %.2f s)", ftsB
 print(String(format: "RATIO search_p99 %.2f (fts5 p99 %.3f ms / ours p99 %.3f ms)", percentile(fts.latencies, 0.99) / percentile(ours.latencies, 0.99), percentile(fts.latencies, 0.99) * 1000, percentile(ours.latencies, 0.99) * 1000))
 let typoRatio = recall(ours, "typo") / max(1e-9, recall(oursCorrected, "typo-corrected"))
 print(String(format: "RATIO search_typo_recall %.2f (ours typo recall@10 %.3f / same queries typed correctly %.3f; floor 0.85)", typoRatio, recall(ours, "typo"), recall(oursCorrected, "typo-corrected")))
+printTypoReport()
+print(typoRatioLineB)
 print(String(format: "RATIO search_recall %.2f (ours recall@10 over all queries %.3f / fts5 %.3f)", (Double(allOurs.0) / Double(max(1, allOurs.1))) / max(1e-9, Double(allFTS.0) / Double(max(1, allFTS.1))), Double(allOurs.0) / Double(max(1, allOurs.1)), Double(allFTS.0) / Double(max(1, allFTS.1))))
 print(String(format: "RATIO search_memory %.2f (floor 1 GiB / ours RSS %@)", 1_073_741_824 / Double(max(1, afterQueries.rss)), mib(afterQueries.rss)))

@@ -35,6 +35,26 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
     /// towards the commonest neighbour; it buries a rarer intended word (`catle` meaning `cattle`)
     /// under a common neighbour's documents whenever that neighbour fills the page.
     public var typoFrequencyExponent: Double
+    /// Score multiplier, on top of ``oneTypoMultiplier``, of a one-edit variant that the typed
+    /// word is a neighbouring-key or sound-alike slip of. Defaults to 0.8; 1 with
+    /// ``unlikelyEditMultiplier`` 1 treats every edit alike.
+    ///
+    /// People's typing errors are not uniform, and a specific slip is likelier the fewer ways
+    /// there are to make one like it (a noisy channel without a word-frequency prior). Two
+    /// adjacent letters swapped, a letter left out or a letter typed twice can each happen in
+    /// about one way per position: such a variant keeps the full one-typo multiplier. A letter
+    /// replaced by a key touching it on a QWERTY keyboard or by a letter that sounds alike (a
+    /// vowel for a vowel, `y` for `i`, `k` for `c`…), or a letter inserted next to one whose key
+    /// it touches, has a handful of alternatives: it is scaled by this. Any other one-edit
+    /// difference is scaled by ``unlikelyEditMultiplier``. When ``maxTypoExpansions`` cuts the
+    /// variants, likelier slips are kept first. So `thirsyt` ranks `thirsty` (a swap) above
+    /// `thirst` (a stray y beside the t), and `nees` ranks `needs` (a dropped d) above `news`
+    /// (e beside w) above `nets`.
+    public var nearbySlipMultiplier: Double
+    /// Score multiplier, on top of ``oneTypoMultiplier``, of a one-edit variant that the typed word
+    /// is no typing slip of (an unrelated letter for another, a stray unrelated letter). Defaults
+    /// to 0.6; see ``nearbySlipMultiplier``.
+    public var unlikelyEditMultiplier: Double
     /// Shortest query word, in characters, that may match with one typo when the word itself is
     /// in the index's vocabulary (some indexed document contains it). Defaults to 5 (as Meilisearch).
     ///
@@ -70,7 +90,9 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
         titleWeight: Double = 4, tagsWeight: Double = 2, descriptionWeight: Double = 1, k1: Double = 1.2,
         titleB: Double = 0.5, tagsB: Double = 0.3, descriptionB: Double = 0.75, popularityWeight: Double = 1,
         ratingShare: Double = 0.3, prefixMultiplier: Double = 0.8, oneTypoMultiplier: Double = 0.5,
-        twoTyposMultiplier: Double = 0.3, typoFrequencyExponent: Double = 0, minLengthForOneTypo: Int = 5,
+        twoTyposMultiplier: Double = 0.3, typoFrequencyExponent: Double = 0, nearbySlipMultiplier: Double = 0.8,
+        unlikelyEditMultiplier: Double = 0.6,
+        minLengthForOneTypo: Int = 5,
         minLengthForOneTypoOutOfVocabulary: Int = 4, minLengthForTwoTypos: Int = 9,
         maxPrefixExpansions: Int = 24, maxTypoExpansions: Int = 12, typoThreshold: Int = 1, prefixSearch: Bool = true, mergeFactor: Int = 2
     ) {
@@ -87,6 +109,8 @@ public struct SearchIndexConfiguration: Sendable, Hashable {
         self.oneTypoMultiplier = oneTypoMultiplier
         self.twoTyposMultiplier = twoTyposMultiplier
         self.typoFrequencyExponent = typoFrequencyExponent
+        self.nearbySlipMultiplier = nearbySlipMultiplier
+        self.unlikelyEditMultiplier = unlikelyEditMultiplier
         self.minLengthForOneTypo = minLengthForOneTypo
         self.minLengthForOneTypoOutOfVocabulary = minLengthForOneTypoOutOfVocabulary
         self.minLengthForTwoTypos = minLengthForTwoTypos

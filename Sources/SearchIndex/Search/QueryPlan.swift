@@ -96,16 +96,35 @@ struct QueryPlan: Sendable, Hashable {
                 }
             }
             if typos && maxEdits > 0 {
-                let variants = QueryPlan.typoVariants(of: word, maxEdits: maxEdits, in: view)
-                    .filter { !seen.contains($0.term) }
-                    .prefix(configuration.maxTypoExpansions)
+                // Likelier slips first (see nearbySlipMultiplier), then fewest edits, then most
+                // frequent, so a cut keeps the likeliest intended words.
+                var ranked: [(term: [UInt8], distance: Int, df: Int, plausibility: Double)] = []
+                for variant in QueryPlan.typoVariants(of: word, maxEdits: maxEdits, in: view) where !seen.contains(variant.term) {
+                    var plausibility = 1.0
+                    if variant.distance == 1 {
+                        switch TypingErrors.slip(typed: word, intended: variant.term) {
+                        case .likely: plausibility = 1
+                        case .nearby: plausibility = configuration.nearbySlipMultiplier
+                        case .unlikely: plausibility = configuration.unlikelyEditMultiplier
+                        }
+                    }
+                    ranked.append((variant.term, variant.distance, variant.df, plausibility))
+                }
+                // A stable sort: typoVariants already orders by edits, then frequency.
+                let order = ranked.indices.sorted { a, b in
+                    if ranked[a].distance != ranked[b].distance { return ranked[a].distance < ranked[b].distance }
+                    if ranked[a].plausibility != ranked[b].plausibility { return ranked[a].plausibility > ranked[b].plausibility }
+                    return a < b
+                }
+                let variants = order.prefix(configuration.maxTypoExpansions).map { ranked[$0] }
                 // Optionally (typoFrequencyExponent > 0, off by default) a noisy-channel prior: rarer
                 // variants are scaled down by their share of the most frequent neighbour's frequency.
                 let mostFrequent = Double(variants.map(\.df).max() ?? 1)
                 for variant in variants {
                     seen.insert(variant.term)
                     let prior = pow(Double(variant.df) / max(1, mostFrequent), configuration.typoFrequencyExponent)
-                    let multiplier = prior * (variant.distance == 1 ? configuration.oneTypoMultiplier : configuration.twoTyposMultiplier)
+                    let multiplier = prior * variant.plausibility
+                        * (variant.distance == 1 ? configuration.oneTypoMultiplier : configuration.twoTyposMultiplier)
                     expansions.append(Expansion(term: variant.term, multiplier: multiplier, idf: idf(variant.df),
                                                 kind: UInt8(1 + variant.distance)))
                 }
