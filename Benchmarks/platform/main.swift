@@ -4,7 +4,7 @@
 // - `RATIO publish_overhead <reference / platform>`: a 60 s 1080p30 clip (made with the ffmpeg CLI:
 //   test pattern with temporal noise, a tone, H.264/AAC) uploaded through tus; the platform is timed
 //   from the return of the last PATCH to the video being `ready`, the reference is `Transcoder` +
-//   `HLSSink` into a FileBlobStore on the same file with the platform's own ladder, segment length and
+//   `HLSSink` into a FileBlobStore on the same file with the platform's own ladder, segment length, opening segments and
 //   TranscodeConfiguration. Above 0.9 means the saga adds at most a tenth.
 // - `RATIO first_playable <(segment + 2 s) / measured>`: from the same upload, the seconds until the
 //   EVENT playlist is playable (the video records `media.playlist`, and master.m3u8 plus the first
@@ -214,8 +214,8 @@ func publishThroughPlatform(_ source: URL, root: URL, logger: Logger) async thro
 // MARK: Publish: the reference
 
 /// `Transcoder` + `HLSSink` (EVENT playlists, as the saga writes) into a FileBlobStore, with the
-/// platform's default ladder (planned for this source as the saga plans it), segment length and
-/// TranscodeConfiguration. Only the transcode is timed: the probe is part of what the saga adds.
+/// platform's default ladder (planned for this source as the saga plans it), segment length,
+/// opening segments and TranscodeConfiguration. Only the transcode is timed: the probe is part of what the saga adds.
 /// Also returns when the sink's master.m3u8 first existed (every rung had its first segment) and the CPU seconds.
 func publishReference(_ source: URL, root: URL, logger: Logger) async throws -> ReferencePublish {
     let configuration = PlatformConfiguration(dataDirectory: root)
@@ -223,7 +223,8 @@ func publishReference(_ source: URL, root: URL, logger: Logger) async throws -> 
     let info = try await MediaProbe.probe(source, logger: logger)
     let renditions = try LadderPlanner.plan(for: info, ladder: configuration.ladder)
     let sink = HLSSink(store: blobs, directory: "videos/reference/hls",
-                       configuration: HLSConfiguration(segmentDuration: configuration.segmentDuration, mode: .event), logger: logger)
+                       configuration: HLSConfiguration(segmentDuration: configuration.segmentDuration, mode: .event,
+                                                       openingBoundaries: configuration.openingSegmentBoundaries), logger: logger)
     let transcoder = Transcoder(configuration: configuration.transcode, logger: logger)
     let clock = ContinuousClock()
     let firstMaster = Mutex<Double?>(nil)
@@ -248,7 +249,12 @@ struct ReferencePublish {
 func benchmarkPublish(logger: Logger) async throws {
     let source = try sourceClip()
     let size = (try FileManager.default.attributesOfItem(atPath: source.path)[.size] as? Int) ?? 0
-    let segment = seconds(PlatformConfiguration(dataDirectory: URL(fileURLWithPath: "/")).segmentDuration)
+    let defaults = PlatformConfiguration(dataDirectory: URL(fileURLWithPath: "/"))
+    let segment = seconds(defaults.segmentDuration)
+    let opening = defaults.openingSegmentBoundaries.filter { $0 < defaults.segmentDuration }.map(seconds)
+    // The segments a video opens with: from 0 to each opening boundary, then the regular length.
+    let openingText = opening.isEmpty ? "none" : zip([0] + opening, opening).map { String(format: "%g", $1 - $0) }.joined(separator: ", ") + " s"
+    let firstSegment = opening.first ?? segment
     var platformRuns: [PlatformPublish] = []
     var referenceRuns: [ReferencePublish] = []
     for round in 0..<publishRounds {
@@ -282,8 +288,10 @@ func benchmarkPublish(logger: Logger) async throws {
     // The first segment of every rung needs a segment's worth of media encoded for the whole ladder:
     // at the reference's average speed that takes about segment / speed (the start can run faster or slower).
     let speed = Double(clipSeconds) / reference
-    emit(String(format: "RATIO first_playable %.3f ((segment %.0f s + 2 s) / %.2f s from the last PATCH returning to a playable EVENT playlist: media.playlist recorded, master.m3u8 and the first segment of each of its %d renditions in the blob store; above 1 means the floor of one segment + 2 s is met; the reference's own master.m3u8 came %.2f s into its transcode; the ladder encodes at %.2fx real time on average here, so a %.0f s segment of every rung takes about %.2f s; ready at %.2f s; %@)",
-                (segment + 2) / playableSeconds, segment, playableSeconds, platformRuns[0].playableRenditions, referenceMaster, speed, segment, segment / speed, ready, roundsText))
+    emit(String(format: "RATIO first_playable %.3f ((segment %.0f s + 2 s) / %.2f s from the last PATCH returning to a playable EVENT playlist: media.playlist recorded, master.m3u8 and the first segment of each of its %d renditions in the blob store; above 1 means the floor of one segment + 2 s is met; opening segments %@ (PlatformConfiguration.openingSegmentBoundaries), so the first segment is %g s; first progress %.2f s, media.playlist recorded %.2f s; the reference's own master.m3u8 came %.2f s into its transcode; the ladder encodes at %.2fx real time on average here, so %g s of every rung takes about %.2f s; ready at %.2f s; %@)",
+                (segment + 2) / playableSeconds, segment, playableSeconds, platformRuns[0].playableRenditions, openingText, firstSegment,
+                median(platformRuns.map { $0.firstProgress ?? -1 }), median(platformRuns.map { $0.mediaRecorded ?? -1 }),
+                referenceMaster, speed, firstSegment, firstSegment / speed, ready, roundsText))
 }
 
 // MARK: Views

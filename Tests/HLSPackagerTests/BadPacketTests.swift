@@ -94,6 +94,11 @@ import TestSupport
         #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(segmentDuration: .seconds(1))) }
         #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(mode: .event, singleFile: true)) }
         #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(mode: .live(windowSize: 1))) }
+        // Opening segments shorter than half a second, or boundaries out of order.
+        for opening: [Duration] in [[.milliseconds(200)], [.seconds(2), .seconds(1)], [.seconds(1), .milliseconds(1200)], [.zero]] {
+            #expect(throws: VideoStackError.self, "\(opening)") { try packager(fixture, HLSConfiguration(openingBoundaries: opening)) }
+        }
+        #expect(throws: Never.self) { try HLSConfiguration(openingBoundaries: [.seconds(1), .seconds(2)]).validate() }
         let vp9 = TrackFormat(kind: .video, codec: "vp9", extradata: [], timescale: 1000)
         #expect(throws: VideoStackError.self) {
             try RenditionPackager(store: fixture.store, directory: "x", tracks: [vp9], logger: testLogger)

@@ -93,6 +93,84 @@ import TestSupport
         #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
     }
 
+    /// Short opening segments: with 4-second segments and opening boundaries at 1 s and 2 s, the
+    /// transcoder forces keyframes there too, the master appears when every rung has its 1-second
+    /// first segment (the transcode still running), the open playlists already say
+    /// `TARGETDURATION:4` (it must not change between reloads) and pass m3u8's strict parser, and
+    /// the segments read back with ffprobe start at keyframes at 0, 1, 2, 4 and 8 s on every rung.
+    @Test func shortOpeningSegmentsAreCutWhereTheTranscoderPutKeyframes() async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.dir.cleanup() }
+        let source = fixture.dir.path("src.mp4")
+        try await makeTestMP4(source, seconds: 10, size: "640x360", rate: 30)
+        let rungs = [
+            Rendition(name: "360p", width: 640, height: 360, videoBitRate: 600_000, audioBitRate: 96_000),
+            Rendition(name: "180p", width: 320, height: 180, videoBitRate: 200_000, audioBitRate: 96_000),
+        ]
+        let configuration = HLSConfiguration(segmentDuration: .seconds(4), mode: .event,
+                                             openingBoundaries: [.seconds(1), .seconds(2), .seconds(6)])
+        let sink = HLSSink(store: fixture.store, directory: "watch", configuration: configuration, logger: testLogger)
+        #expect(sink.keyframeInterval == .seconds(4))
+        // 6 s is past the first regular boundary: ignored, so the grid stays at multiples of 4 s.
+        #expect(sink.openingKeyframes == [.seconds(1), .seconds(2)])
+        let root = fixture.root
+        let scratch = fixture.dir
+        let atFirstPlayable = Mutex<[(uri: String, text: String)]?>(nil)
+        await sink.onFirstPlayable {
+            let master = try? MasterPlaylist(parsing: (try? String(contentsOf: root.appendingPathComponent("watch/master.m3u8"), encoding: .utf8)) ?? "")
+            var open: [(uri: String, text: String)] = []
+            for uri in (master?.variants.map(\.uri) ?? []) + (master?.media.compactMap(\.uri) ?? []) {
+                let text = (try? String(contentsOf: root.appendingPathComponent("watch").appendingPathComponent(uri), encoding: .utf8)) ?? ""
+                open.append((uri, text))
+            }
+            atFirstPlayable.withLock { $0 = open }
+        }
+        let transcode = try await Transcoder(logger: testLogger).transcode(input: URL(fileURLWithPath: source), renditions: rungs, sink: sink)
+        // The keyframes as the transcoder saw them go out.
+        #expect(transcode.keyframeTimes.map { ($0.inSeconds * 1000).rounded() / 1000 } == [0, 1, 2, 4, 8])
+
+        let open = try #require(atFirstPlayable.withLock { $0 }, "master.m3u8 never appeared during the transcode")
+        #expect(open.count == 3, "two rungs and the shared audio: \(open.map(\.uri))")
+        var openFiles: [String] = []
+        for (index, playlist) in open.enumerated() {
+            let parsed = try MediaPlaylist(parsing: playlist.text)
+            // Playable one second in: the first segment is the 1-second opening one, the playlist still open.
+            #expect(parsed.playlistType == .event && !parsed.endList, "\(playlist.uri)")
+            #expect(parsed.segments.count < 5, "\(playlist.uri) listed \(parsed.segments.count) segments at first")
+            let first = try #require(parsed.segments.first)
+            #expect(abs(first.duration.inSeconds - 1) < 0.03, "\(playlist.uri) opens with \(first.duration)")
+            #expect(parsed.targetDuration == 4, "\(playlist.uri) says TARGETDURATION \(parsed.targetDuration) at first")
+            let file = scratch.path("open-\(index).m3u8")
+            try playlist.text.write(toFile: file, atomically: true, encoding: .utf8)
+            openFiles.append(file)
+        }
+        #expect(try await m3u8StrictFailures(openFiles) == [])
+
+        let result = try #require(await sink.result)
+        let video = result.renditions.filter(\.hasVideo)
+        #expect(video.count == 2)
+        #expect(video[0].segmentStarts == video[1].segmentStarts, "rungs are not aligned")
+        for rendition in result.renditions {
+            let playlist = try MediaPlaylist(parsing: try await fixture.text(rendition.playlistKey))
+            #expect(playlist.targetDuration == 4)
+            let durations = playlist.segments.map { ($0.duration.inSeconds * 10).rounded() / 10 }
+            #expect(durations == [1, 1, 2, 4, 2], "\(rendition.directory): \(durations)")
+            // Read back from the output: each segment starts with a keyframe, at the boundary
+            // (shifted by the 1 s presentation offset), and its media spans its EXTINF.
+            let starts = try await checkFMP4Rendition(fixture.root.appendingPathComponent(rendition.directory), playlist: playlist,
+                                                      scratch: fixture.dir, hasVideo: rendition.hasVideo)
+            if rendition.hasVideo {
+                #expect(starts.map { ($0 * 1000).rounded() / 1000 } == [1, 2, 3, 5, 9], "\(rendition.directory): \(starts)")
+            }
+        }
+        #expect(try await checkAllPlaylists(fixture.root) == [])
+        let server = try HTTPServer(directory: fixture.root)
+        defer { server.stop() }
+        #expect(try await ffmpegPlaybackWarnings(server.url("watch/master.m3u8")) == "")
+        let gst = try await gstreamerPlay(server.url("watch/master.m3u8"))
+        #expect(gst.status == 0, "GStreamer failed: \(gst.stderr)")
+    }
+
     /// The remux path with FFmpeg's demuxer as the packet source: MKV (no dts on B-frames),
     /// MPEG-TS (Annex B H.264, ADTS AAC) and fragmented MP4 (which the Swift MP4 reader declines).
     @Test(arguments: ["mkv", "ts", "frag.mp4"])

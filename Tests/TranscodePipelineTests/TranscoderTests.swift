@@ -66,6 +66,58 @@ import VideoCore
     }
 }
 
+/// An MP4 sink that also asks for opening keyframes, as an HLS sink with short opening segments does.
+struct OpeningKeyframesSink: PacketSink {
+    let inner: MP4FileSink
+    let openingKeyframes: [Duration]
+    var keyframeInterval: Duration { inner.keyframeInterval }
+    func begin(rendition: Rendition, index: Int, tracks: [TrackFormat]) async throws {
+        try await inner.begin(rendition: rendition, index: index, tracks: tracks)
+    }
+    func write(_ packet: EncodedPacket, rendition: Int, track: Int) async throws {
+        try await inner.write(packet, rendition: rendition, track: track)
+    }
+    func finish(rendition: Int) async throws { try await inner.finish(rendition: rendition) }
+}
+
+@Suite struct OpeningKeyframeTests {
+    /// The sink's opening keyframes come before the regular grid on every rung (read back with
+    /// ffprobe), and the grid itself does not move.
+    @Test func openingKeyframesPrecedeTheRegularGrid() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("source.mp4")
+            try makeClip(clip, seconds: 7, size: "640x360", rate: "30")
+            let renditions = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger))
+            let sink = OpeningKeyframesSink(inner: try MP4FileSink(directory: directory, keyframeInterval: .seconds(3), logger: testLogger),
+                                            openingKeyframes: [.seconds(1), .milliseconds(1500)])
+            let result = try await Transcoder(logger: testLogger).transcode(input: clip, renditions: renditions, sink: sink)
+            #expect(result.keyframeTimes.map { ($0.inSeconds * 1000).rounded() / 1000 } == [0, 1, 1.5, 3, 6])
+            for rendition in renditions {
+                let times = try keyframeTimes(directory.appendingPathComponent("\(rendition.name).mp4"))
+                #expect(times.map { ($0 * 1000).rounded() / 1000 } == [0, 1, 1.5, 3, 6], "\(rendition.name): \(times)")
+            }
+        }
+    }
+
+    /// Opening keyframes out of order, not positive, or at or past the first regular one are refused before any encoding.
+    @Test func badOpeningKeyframesAreRefused() async throws {
+        try await withTemporaryDirectory { directory in
+            let clip = directory.appendingPathComponent("source.mp4")
+            try makeClip(clip, seconds: 2, size: "320x240", rate: "30")
+            let renditions = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger))
+            for opening: [Duration] in [[.seconds(2)], [.seconds(3)], [.seconds(1), .milliseconds(500)], [.zero], [.seconds(-1)]] {
+                let sink = OpeningKeyframesSink(inner: try MP4FileSink(directory: directory, keyframeInterval: .seconds(2), logger: testLogger),
+                                                openingKeyframes: opening)
+                let error = await #expect(throws: VideoStackError.self, "\(opening)") { () async throws in
+                    _ = try await Transcoder(logger: testLogger).transcode(input: clip, renditions: renditions, sink: sink)
+                }
+                #expect(error?.code == .invalidInput)
+                #expect(error?.message.contains("opening keyframes") == true, "\(error?.message ?? "")")
+            }
+        }
+    }
+}
+
 /// Collects log messages, to check where FFmpeg's output goes.
 final class CapturingLogHandler: LogHandler, @unchecked Sendable {
     // @unchecked Sendable: `lines` is guarded by `lock`.

@@ -59,6 +59,22 @@ enum PublishMedia {
         return started.video
     }
 
+    /// The text of the first variant's media playlist that `master` (a blob key) lists.
+    static func firstRungPlaylist(_ master: String, in blobs: any BlobStore) async throws -> String {
+        let text = String(decoding: try await blobs.get(master), as: UTF8.self)
+        let uri = try #require(text.split(separator: "\n").first { !$0.hasPrefix("#") && !$0.isEmpty }, "no variant in \(text)")
+        let base = master.lastIndex(of: "/").map { String(master[...$0]) } ?? ""
+        return String(decoding: try await blobs.get(base + uri), as: UTF8.self)
+    }
+
+    /// The EXTINF durations of a media playlist, in seconds.
+    static func segmentDurations(_ playlist: String) -> [Double] {
+        playlist.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("#EXTINF:") else { return nil }
+            return Double(line.dropFirst("#EXTINF:".count).prefix { $0 != "," })
+        }
+    }
+
     func waitUntil(_ platform: Platform, _ id: VideoID, isNot statuses: Set<VideoStatus>) async throws -> Video {
         while true {
             let video = try #require(try await platform.catalog.video(id))
@@ -79,7 +95,13 @@ enum PublishMedia {
                 var sawPlaylist = false
                 while true {
                     let video = try #require(try await platform.catalog.video(id))
-                    if video.status == .processing, let media = video.media, try await platform.blobs.metadata(media.playlist) != nil { sawPlaylist = true }
+                    if !sawPlaylist, video.status == .processing, let media = video.media, try await platform.blobs.metadata(media.playlist) != nil {
+                        // Recorded while the encode runs: the first rung's playlist is still an open EVENT playlist.
+                        let rung = try await Self.firstRungPlaylist(media.playlist, in: platform.blobs)
+                        #expect(rung.contains("#EXT-X-PLAYLIST-TYPE:EVENT") && !rung.contains("#EXT-X-ENDLIST"), "\(rung)")
+                        #expect(Self.segmentDurations(rung).first.map { abs($0 - 1) < 0.05 } == true, "the playable playlist opens with a 1 s segment: \(rung)")
+                        sawPlaylist = true
+                    }
                     if video.status != .uploading && video.status != .processing {
                         // The search replica follows the change feed: wait for it to list the video.
                         while video.status == .ready, try platform.searchIndex.search(SearchQuery("lighthouse")).hits.isEmpty {
@@ -104,6 +126,11 @@ enum PublishMedia {
             #expect(storyboard.hasPrefix("WEBVTT") && storyboard.contains("#xywh="))
             // The growing EVENT playlist was recorded before the video was ready (a 6 s clip in 2 s segments).
             #expect(sawPlaylistWhileProcessing)
+            // The default opening boundaries (1 s, 2 s) with 2-second segments: a 1-second segment first,
+            // then the regular grid; the target duration stays the segment length.
+            let rung = try await Self.firstRungPlaylist(media.playlist, in: platform.blobs)
+            #expect(Self.segmentDurations(rung).map { ($0 * 10).rounded() / 10 } == [1, 1, 2, 2], "\(rung)")
+            #expect(rung.contains("#EXT-X-TARGETDURATION:2\n") && rung.contains("#EXT-X-ENDLIST"))
             // The upload left the staging directory and lives in the blob store.
             #expect(try await platform.blobs.listAll(prefix: "uploads/\(video.id)/").count == 1)
             // A restart answers from the snapshot written at shutdown.

@@ -1,4 +1,5 @@
 public import Foundation
+import VideoCore
 
 /// How the packager cuts, names and lists segments.
 public struct HLSConfiguration: Sendable {
@@ -36,6 +37,15 @@ public struct HLSConfiguration: Sendable {
     /// ``HLSSink`` hands it to the transcoder as its keyframe interval, so this is the one place
     /// the segment length is set.
     public var segmentDuration: Duration
+    /// Extra segment boundaries before the first multiple of ``segmentDuration``, in time from
+    /// the start: short opening segments, so a player can start once the first of them is
+    /// encoded instead of a whole segment (`[1 s, 2 s]` with 4-second segments gives segments of
+    /// 1, 1, 2, 4, 4, … seconds; the regular boundaries stay at the multiples). Each must be at
+    /// least half a second after the one before it (and the first at least half a second in);
+    /// boundaries at or past ``segmentDuration`` are ignored, so one list fits every segment
+    /// length. ``HLSSink`` hands them to the transcoder as its opening keyframes. Playlists keep
+    /// `EXT-X-TARGETDURATION` at the regular segment length from the first one on. Empty by default.
+    public var openingBoundaries: [Duration]
     /// fMP4 (default) or MPEG-TS.
     public var segmentFormat: SegmentFormat
     /// VOD (default), EVENT or live.
@@ -72,7 +82,7 @@ public struct HLSConfiguration: Sendable {
     public init(segmentDuration: Duration = .seconds(4), segmentFormat: SegmentFormat = .fmp4, mode: Mode = .vod, singleFile: Bool = false,
                 iFramePlaylist: Bool = true, programDateTime: Date? = nil, leadingNonKeyframes: LeadingNonKeyframes = .reject,
                 finishEventAsVOD: Bool = true, playlistName: String = "index.m3u8", concurrentWrites: Int = 4,
-                presentationOffset: Duration = .seconds(1), separateAudio: Bool = true) {
+                presentationOffset: Duration = .seconds(1), separateAudio: Bool = true, openingBoundaries: [Duration] = []) {
         self.segmentDuration = segmentDuration
         self.segmentFormat = segmentFormat
         self.mode = mode
@@ -85,5 +95,38 @@ public struct HLSConfiguration: Sendable {
         self.concurrentWrites = concurrentWrites
         self.presentationOffset = presentationOffset
         self.separateAudio = separateAudio
+        self.openingBoundaries = openingBoundaries
+    }
+
+    /// The ``openingBoundaries`` that take effect: those before the first multiple of ``segmentDuration``.
+    public var effectiveOpeningBoundaries: [Duration] {
+        openingBoundaries.filter { $0 < segmentDuration }
+    }
+
+    /// Checks the settings every packager needs: a segment duration of 2 to 10 seconds, a
+    /// presentation offset of 0 to 60 seconds, opening boundaries at least half a second apart,
+    /// single-file mode only with VOD, a live window of at least 3 segments.
+    ///
+    /// - Throws: `VideoStackError/Code/invalidInput` saying which setting is wrong.
+    public func validate() throws {
+        guard (Duration.seconds(2)...Duration.seconds(10)).contains(segmentDuration) else {
+            throw VideoStackError(.invalidInput, "The segment duration must be between 2 and 10 seconds; got \(segmentDuration).")
+        }
+        guard (Duration.zero...Duration.seconds(60)).contains(presentationOffset) else {
+            throw VideoStackError(.invalidInput, "The presentation offset must be between 0 and 60 seconds; got \(presentationOffset).")
+        }
+        var previous = Duration.zero
+        for boundary in openingBoundaries {
+            guard boundary - previous >= .milliseconds(500) else {
+                throw VideoStackError(.invalidInput, "The opening segment boundaries \(openingBoundaries) must increase by at least half a second each, starting at least half a second in.")
+            }
+            previous = boundary
+        }
+        if singleFile, mode != .vod {
+            throw VideoStackError(.invalidInput, "Single-file (byte-range) mode needs VOD mode: a growing single file cannot be stored atomically per segment.")
+        }
+        if case .live(let window) = mode, window < 3 {
+            throw VideoStackError(.invalidInput, "A live window needs at least 3 segments (RFC 8216 section 6.2.2); got \(window).")
+        }
     }
 }

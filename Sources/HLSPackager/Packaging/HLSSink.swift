@@ -5,7 +5,8 @@ public import VideoCore
 /// packets become segments and playlists in a `BlobStore` as they are encoded.
 ///
 /// The sink's ``keyframeInterval`` is the configuration's segment duration, so the transcoder
-/// forces keyframes exactly where the segments are cut. Each video rung becomes a rendition
+/// forces keyframes exactly where the segments are cut; so are the configuration's short opening
+/// segments (``HLSConfiguration/openingBoundaries``), through ``openingKeyframes``. Each video rung becomes a rendition
 /// directory named after its `VideoCore/Rendition/name`. With
 /// ``HLSConfiguration/separateAudio`` (the default) every distinct audio track becomes an audio-only rendition
 /// (`audio_<kbps>k`) in its own `EXT-X-MEDIA` group, and the rungs that share it point at that
@@ -21,6 +22,9 @@ public actor HLSSink: PacketSink {
     let logger: Logger
     /// The configuration's segment duration: the transcoder forces keyframes at its multiples.
     public nonisolated let keyframeInterval: Duration
+    /// The configuration's opening boundaries that take effect (``HLSConfiguration/effectiveOpeningBoundaries``):
+    /// the transcoder forces keyframes there too.
+    public nonisolated let openingKeyframes: [Duration]
     private var begun: [(rendition: Rendition, tracks: [TrackFormat])] = []
     private var package: HLSPackage?
     /// For each (transcoder rendition, track): where its packets go, or nil to drop duplicates of shared audio.
@@ -38,6 +42,7 @@ public actor HLSSink: PacketSink {
         self.configuration = configuration
         self.logger = logger
         keyframeInterval = configuration.segmentDuration
+        openingKeyframes = configuration.effectiveOpeningBoundaries
     }
 
     /// Called once, when `master.m3u8` first exists (EVENT and live modes): from then on a player can start.

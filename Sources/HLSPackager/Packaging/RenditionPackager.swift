@@ -91,6 +91,11 @@ public actor RenditionPackager {
     private var tracks: [TrackState]
     private var cuts: [(leaderIndex: Int, time: Int64)] = []
     private var nextBoundary: Int64 = 0
+    /// How many boundaries after the origin have been passed; with ``openingTicks`` it gives the next one.
+    private var boundaryIndex = 0
+    /// The opening boundaries (leader timescale, from the origin) while they apply: only from the
+    /// rendition's first packet, not after a discontinuity.
+    private var openingTicks: [Int64]?
     private var origin: Int64?
     private var segmentStart: Int64?
     private var segments: [MediaSegment] = []
@@ -126,26 +131,15 @@ public actor RenditionPackager {
 
     /// Creates a packager writing under `directory` (a key prefix without trailing slash; empty for the store root).
     ///
-    /// Throws `VideoStackError/Code/invalidInput` for a bad configuration (segment duration
-    /// outside 2-10 s, single-file mode outside VOD, no tracks, a live window under 3) and
+    /// Throws `VideoStackError/Code/invalidInput` for a bad configuration (see
+    /// ``HLSConfiguration/validate()``) or no tracks, and
     /// `VideoStackError/Code/unsupported` for codecs other than H.264, HEVC and AAC.
     public init(store: any BlobStore, directory: String, tracks: [TrackFormat], configuration: HLSConfiguration = HLSConfiguration(),
                 logger: Logger) throws {
         guard !tracks.isEmpty else {
             throw VideoStackError(.invalidInput, "A rendition needs at least one track.")
         }
-        guard (Duration.seconds(2)...Duration.seconds(10)).contains(configuration.segmentDuration) else {
-            throw VideoStackError(.invalidInput, "The segment duration must be between 2 and 10 seconds; got \(configuration.segmentDuration).")
-        }
-        guard (Duration.zero...Duration.seconds(60)).contains(configuration.presentationOffset) else {
-            throw VideoStackError(.invalidInput, "The presentation offset must be between 0 and 60 seconds; got \(configuration.presentationOffset).")
-        }
-        if configuration.singleFile, configuration.mode != .vod {
-            throw VideoStackError(.invalidInput, "Single-file (byte-range) mode needs VOD mode: a growing single file cannot be stored atomically per segment.")
-        }
-        if case .live(let window) = configuration.mode, window < 3 {
-            throw VideoStackError(.invalidInput, "A live window needs at least 3 segments (RFC 8216 section 6.2.2); got \(window).")
-        }
+        try configuration.validate()
         for format in tracks {
             guard ["h264", "hevc", "aac"].contains(format.codec) else {
                 throw VideoStackError(.unsupported, "The packager handles H.264 or HEVC video and AAC audio; a track has codec '\(format.codec)'. Transcode it to H.264/AAC first.")
@@ -258,13 +252,21 @@ public actor RenditionPackager {
             if origin == nil {
                 origin = time
                 segmentStart = time
-                nextBoundary = time + boundaryStep(timescale)
+                if openingTicks == nil {
+                    openingTicks = configuration.effectiveOpeningBoundaries.map { Int64(($0.inSeconds * Double(timescale)).rounded()) }
+                } else {
+                    openingTicks = []
+                }
+                boundaryIndex = 1
+                nextBoundary = time + boundaryOffset(1, timescale)
             } else if packet.isKeyframe || state.format.kind == .audio, time >= nextBoundary - timescale / 1000 {
                 let index = state.pending.count - 1
                 if index > (cuts.last?.leaderIndex ?? 0) {
                     cuts.append((index, time))
-                    let step = boundaryStep(timescale)
-                    while nextBoundary - timescale / 1000 <= time { nextBoundary += step }
+                    while nextBoundary - timescale / 1000 <= time {
+                        boundaryIndex += 1
+                        nextBoundary = origin! + boundaryOffset(boundaryIndex, timescale)
+                    }
                 }
             }
         }
@@ -274,6 +276,14 @@ public actor RenditionPackager {
 
     private func boundaryStep(_ timescale: Int64) -> Int64 {
         Int64((configuration.segmentDuration.inSeconds * Double(timescale)).rounded())
+    }
+
+    /// Where boundary `n` (1 is the first after the origin) lies from the origin: the opening
+    /// boundaries, then the multiples of the segment duration.
+    private func boundaryOffset(_ n: Int, _ timescale: Int64) -> Int64 {
+        let opening = openingTicks ?? []
+        if n <= opening.count { return opening[n - 1] }
+        return Int64(n - opening.count) * boundaryStep(timescale)
     }
 
     /// Closes the current segment; the next one is marked `EXT-X-DISCONTINUITY` and may restart
@@ -571,7 +581,10 @@ public actor RenditionPackager {
         case .event: type = final && configuration.finishEventAsVOD ? .vod : .event
         case .live: type = nil
         }
-        let longest = list.map(\.duration).max() ?? configuration.segmentDuration
+        // A growing playlist's target may not change between reloads (RFC 8216 6.2.1), and short
+        // opening segments come first: it starts at the regular segment length.
+        var longest = list.map(\.duration).max() ?? configuration.segmentDuration
+        if configuration.mode != .vod { longest = max(longest, configuration.segmentDuration) }
         // Whole seconds, rounded up: no segment's EXTINF then exceeds the target, however players round.
         let target = max(Int(longest.components.seconds) + (longest.components.attoseconds > 0 ? 1 : 0), 1)
         return MediaPlaylist(targetDuration: target, mediaSequence: mediaSequence, discontinuitySequence: discontinuitySequence,

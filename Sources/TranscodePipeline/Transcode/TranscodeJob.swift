@@ -35,6 +35,8 @@ final class TranscodeJob: @unchecked Sendable {
     private(set) var thumbnails: Thumbnails?
     /// Seconds between forced keyframes.
     let keyframeInterval: Double
+    /// Seconds of the forced keyframes before the first multiple of the interval.
+    let openingKeyframes: [Double]
     private let audioDecoder: StreamDecoder?
     private let configuration: TranscodeConfiguration
     private let logger: Logger
@@ -52,16 +54,27 @@ final class TranscodeJob: @unchecked Sendable {
 
     /// Opens the input and every encoder; nothing runs until ``start()``.
     ///
-    /// - Parameter keyframeInterval: the sink's keyframe spacing, 1 to 20 s.
-    init(url: URL, renditions: [Rendition], keyframeInterval: Duration, configuration: TranscodeConfiguration, logger: Logger,
-         cancel: CancelFlag) throws {
+    /// - Parameters:
+    ///   - keyframeInterval: the sink's keyframe spacing, 1 to 20 s.
+    ///   - openingKeyframes: the sink's extra keyframes before the first multiple of the interval.
+    init(url: URL, renditions: [Rendition], keyframeInterval: Duration, openingKeyframes: [Duration] = [],
+         configuration: TranscodeConfiguration, logger: Logger, cancel: CancelFlag) throws {
         guard !renditions.isEmpty else {
             throw VideoStackError(.invalidInput, "No renditions were asked for; plan them with LadderPlanner.plan(for:).")
         }
         guard keyframeInterval >= .seconds(1) && keyframeInterval <= .seconds(20) else {
             throw VideoStackError(.invalidInput, "The sink asks for keyframes every \(keyframeInterval); the transcoder places them 1 to 20 seconds apart. Configure the sink's segment duration in that range.")
         }
+        var previous = Duration.zero
+        for time in openingKeyframes {
+            guard time > previous, time < keyframeInterval else {
+                throw VideoStackError(.invalidInput, "The sink asks for opening keyframes at \(openingKeyframes); they must be positive, strictly increasing and before the first multiple of its keyframe interval (\(keyframeInterval)).")
+            }
+            previous = time
+        }
         self.keyframeInterval = keyframeInterval.inSeconds
+        let openingSeconds = openingKeyframes.map(\.inSeconds)
+        self.openingKeyframes = openingSeconds
         self.renditions = renditions
         self.configuration = configuration
         self.logger = logger
@@ -141,7 +154,8 @@ final class TranscodeJob: @unchecked Sendable {
             let threads = configuration.encoderThreads ?? max(1, Int((share * Double(cores) * 1.5).rounded()))
             renditionRung[renditionIndex] = rungs.count
             rungs.append(try VideoRung(index: rungs.count, rendition: rendition, frameRate: rate, threads: threads, color: color,
-                                       keyframeInterval: keyframeInterval.inSeconds, configuration: configuration, logger: logger))
+                                       keyframeInterval: keyframeInterval.inSeconds, openingKeyframes: openingSeconds,
+                                       configuration: configuration, logger: logger))
         }
         self.rungs = rungs
         self.renditionRung = renditionRung

@@ -7,7 +7,8 @@ public import VideoCore
 ///
 /// H.264 (libx264, the configured profile, closed GOPs, VBV max rate and buffer from each
 /// `VideoCore/Rendition`) with keyframes forced at every multiple of the sink's
-/// `VideoCore/PacketSink/keyframeInterval` on every rung; AAC-LC stereo at 48 kHz, encoded once
+/// `VideoCore/PacketSink/keyframeInterval` (and at the sink's `VideoCore/PacketSink/openingKeyframes`
+/// before the first of them) on every rung; AAC-LC stereo at 48 kHz, encoded once
 /// per distinct audio bit rate. Any decodable input comes out as 8-bit 4:2:0 at a constant frame
 /// rate (capped at 60 fps). The input is read front to back and never seeked, so Matroska
 /// without cues, streams cut short and named pipes all work. FFmpeg runs on threads of its own;
@@ -47,11 +48,12 @@ public final class Transcoder: Sendable {
         let configuration = configuration
         let logger = logger
         let interval = sink.keyframeInterval
+        let opening = sink.openingKeyframes
         let job: TranscodeJob
         do {
             job = try await runOnOwnThread(name: "videostack-open", cancel: cancel) {
-                try TranscodeJob(url: input, renditions: renditions, keyframeInterval: interval, configuration: configuration,
-                                 logger: logger, cancel: cancel)
+                try TranscodeJob(url: input, renditions: renditions, keyframeInterval: interval, openingKeyframes: opening,
+                                 configuration: configuration, logger: logger, cancel: cancel)
             }
         } catch {
             logger.notice("Transcode refused", metadata: ["input": "\(input.lastPathComponent)", "error": "\(error)"])
@@ -60,7 +62,7 @@ public final class Transcoder: Sendable {
         try Task.checkCancellation(or: job)
         logger.info("Transcode started", metadata: [
             "input": "\(input.lastPathComponent)", "renditions": "\(renditions.map(\.name).joined(separator: ","))",
-            "keyframeInterval": "\(interval)", "declaredDuration": "\(String(format: "%.3f", job.duration)) s",
+            "keyframeInterval": "\(interval)", "openingKeyframes": "\(opening)", "declaredDuration": "\(String(format: "%.3f", job.duration)) s",
         ])
         var keyframes: [Duration] = []
         do {

@@ -22,6 +22,8 @@ final class VideoRung: @unchecked Sendable {
     let timescaleFactor: Int64
     let track: TrackFormat
     private let segmentSlots: Double
+    /// The forced keyframes before the regular grid, in output frame slots (the sink's opening keyframes).
+    private let openingSlots: [Double]
 
     // Frame-rate conversion state (decoder thread).
     private var pending: (picture: SourcePicture, slot: Int64)?
@@ -39,9 +41,12 @@ final class VideoRung: @unchecked Sendable {
         static let bt709 = ColorTags(primaries: AVCOL_PRI_BT709, transfer: AVCOL_TRC_BT709, space: AVCOL_SPC_BT709)
     }
 
-    /// - Parameter keyframeInterval: seconds between forced keyframes (the sink's segment length).
+    /// - Parameters:
+    ///   - keyframeInterval: seconds between forced keyframes (the sink's segment length).
+    ///   - openingKeyframes: seconds of the extra forced keyframes before the first multiple of
+    ///     `keyframeInterval`, increasing, each below it (the sink's short opening segments).
     init(index: Int, rendition: Rendition, frameRate: AVRational, threads: Int, color: ColorTags, keyframeInterval: Double,
-         configuration: TranscodeConfiguration, logger: Logger) throws {
+         openingKeyframes: [Double] = [], configuration: TranscodeConfiguration, logger: Logger) throws {
         self.index = index
         self.rendition = rendition
         width = rendition.width
@@ -50,6 +55,7 @@ final class VideoRung: @unchecked Sendable {
         queue = BlockingQueue(capacity: configuration.queueDepth)
         scaler = Scaler(width: width, height: height)
         segmentSlots = keyframeInterval * av_q2d(frameRate)
+        openingSlots = openingKeyframes.map { $0 * av_q2d(frameRate) }
 
         encoder = try CodecContext.encoder(named: "libx264", logger: logger)
         let context = encoder.pointer
@@ -132,16 +138,22 @@ final class VideoRung: @unchecked Sendable {
         frame.pointer.pointee.pts = slot
         // Decoded frames carry their source picture type; only forced boundaries may say I.
         var type = AV_PICTURE_TYPE_NONE
-        let boundary = Double(nextBoundary) * segmentSlots
-        if Double(slot) >= boundary - 1e-6 {
+        if Double(slot) >= boundary(nextBoundary) - 1e-6 {
             type = AV_PICTURE_TYPE_I
-            while Double(nextBoundary) * segmentSlots <= Double(slot) + 1e-6 { nextBoundary += 1 }
+            while boundary(nextBoundary) <= Double(slot) + 1e-6 { nextBoundary += 1 }
         }
         frame.pointer.pointee.pict_type = type
         frame.pointer.pointee.key_frame = type == AV_PICTURE_TYPE_I ? 1 : 0
         framesQueued += 1
         lastSlot = slot
         return queue.push(frame)
+    }
+
+    /// The frame slot of keyframe boundary `n`: 0, then the opening keyframes, then every multiple of the interval.
+    private func boundary(_ n: Int) -> Double {
+        if n == 0 { return 0 }
+        if n <= openingSlots.count { return openingSlots[n - 1] }
+        return Double(n - openingSlots.count) * segmentSlots
     }
 
     /// The encoder thread's loop: encode queued frames until the queue ends, then drain.

@@ -106,8 +106,8 @@ public final class StoreJobQueue: JobQueue {
         let page = try await store.query(Query(index: "GSI1", partitionKey: .s("JOBQ#\(name)"),
                                                sortKey: .lessOrEqual(.s(visibilityKey(nowMS, "~"))),
                                                limit: max * 2))
-        var leased: [LeasedJob] = []
-        for item in page.items where leased.count < max {
+        var candidates: [(id: String, seen: AttributeValue)] = []
+        for item in page.items {
             guard let id = item["id"]?.string, let seen = item["GSI1SK"] else { continue }
             let attempts = Int(item["attempts"]?.int64 ?? 0)
             let maxAttempts = Int(item["maxAttempts"]?.int64 ?? Int64(retryPolicy.maxAttempts))
@@ -117,23 +117,46 @@ public final class StoreJobQueue: JobQueue {
                                 error: item["lastError"]?.string ?? "The job's lease ran out \(attempts) times without the job finishing.")
                 continue
             }
-            let receipt = SortableID().description
-            let until = nowMS + milliseconds(visibility)
-            do {
-                let new = try await store.updateItem(key: jobKey(id), actions: [
-                    .set("state", .value("leased")),
-                    .set("receipt", .value(.s(receipt))),
-                    .set("GSI1SK", .value(.s(visibilityKey(until, id)))),
-                    .add("attempts", .int(1)),
-                    .set("leasedAt", .value(.int(nowMS))),
-                ], condition: .equal("GSI1SK", seen) && .equal("GSI1PK", .s("JOBQ#\(name)")), returnValues: .allNew)
-                guard let new, let lease = try leasedJob(from: new) else { continue }
-                leased.append(lease)
-            } catch let error as VideoStackError where error.code == .conditionFailed {
-                continue  // another worker leased it first
+            candidates.append((id, seen))
+        }
+        // The conditional updates go out together, so the store commits them in one group
+        // commit instead of one after another; jobs another worker won are made up for from the
+        // rest of the page in the next round.
+        var leased: [LeasedJob] = []
+        var next = candidates[...]
+        while leased.count < max, !next.isEmpty {
+            let round = next.prefix(max - leased.count)
+            next = next.dropFirst(round.count)
+            let won = try await withThrowingTaskGroup(of: (Int, LeasedJob?).self) { group in
+                for (position, candidate) in round.enumerated() {
+                    group.addTask { (position, try await self.lease(candidate.id, seen: candidate.seen, now: nowMS, visibility: visibility)) }
+                }
+                var results = [LeasedJob?](repeating: nil, count: round.count)
+                for try await (position, lease) in group { results[position] = lease }
+                return results.compactMap { $0 }
             }
+            leased += won
         }
         return leased
+    }
+
+    /// Leases one job that was seen visible with `GSI1SK == seen`; nil when another worker leased it first.
+    private func lease(_ id: String, seen: AttributeValue, now nowMS: Int64, visibility: Duration) async throws -> LeasedJob? {
+        let receipt = SortableID().description
+        let until = nowMS + milliseconds(visibility)
+        do {
+            let new = try await store.updateItem(key: jobKey(id), actions: [
+                .set("state", .value("leased")),
+                .set("receipt", .value(.s(receipt))),
+                .set("GSI1SK", .value(.s(visibilityKey(until, id)))),
+                .add("attempts", .int(1)),
+                .set("leasedAt", .value(.int(nowMS))),
+            ], condition: .equal("GSI1SK", seen) && .equal("GSI1PK", .s("JOBQ#\(name)")), returnValues: .allNew)
+            guard let new else { return nil }
+            return try leasedJob(from: new)
+        } catch let error as VideoStackError where error.code == .conditionFailed {
+            return nil  // another worker leased it first
+        }
     }
 
     // MARK: Leases

@@ -84,6 +84,8 @@ public final class Platform: Service {
 
     /// Builds the services over the given backends.
     public init(configuration: PlatformConfiguration, backends: PlatformBackends, logger: Logger) async throws {
+        try PublishSaga.checkSegments(segmentDuration: configuration.segmentDuration,
+                                      openingSegmentBoundaries: configuration.openingSegmentBoundaries)
         self.configuration = configuration
         self.logger = logger
         store = backends.store
@@ -107,7 +109,8 @@ public final class Platform: Service {
         searchIndex = Platform.openSearchIndex(configuration: configuration, logger: logger)
         follower = SearchFeedFollower(index: searchIndex, store: backends.store, mapping: CatalogSearchMapping(), logger: logger)
         handlers = [PublishRequest.jobKind: PublishSaga(catalog: catalog, blobs: backends.blobs, ladder: configuration.ladder,
-                                                        segmentDuration: configuration.segmentDuration, transcode: configuration.transcode,
+                                                        segmentDuration: configuration.segmentDuration,
+                                                        openingSegmentBoundaries: configuration.openingSegmentBoundaries, transcode: configuration.transcode,
                                                         scratchDirectory: configuration.scratchDirectory, logger: logger)]
     }
 

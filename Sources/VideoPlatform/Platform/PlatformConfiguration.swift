@@ -29,6 +29,12 @@ public struct PlatformConfiguration: Sendable {
     public var ladder: Ladder
     /// One segment length for the transcoder's keyframes and the packager's cuts.
     public var segmentDuration: Duration
+    /// Short segments at the start of every published video, as boundaries from its start (those
+    /// at or past ``segmentDuration`` are ignored): with the default `[1 s, 2 s]` a video opens
+    /// with segments of 1, 1 and 2 seconds, so its growing playlist is playable once about a
+    /// second of every rung is encoded rather than a whole segment. Empty: every segment is
+    /// ``segmentDuration`` long.
+    public var openingSegmentBoundaries: [Duration]
 
     /// Encoder settings (x264 preset, profile, limits) and the poster and storyboard.
     public var transcode: TranscodeConfiguration
@@ -68,6 +74,7 @@ public struct PlatformConfiguration: Sendable {
         roles: Roles = .all,
         ladder: Ladder = .standard,
         segmentDuration: Duration = .seconds(4),
+        openingSegmentBoundaries: [Duration] = [.seconds(1), .seconds(2)],
         transcode: TranscodeConfiguration = TranscodeConfiguration(),
         workers: JobWorkerConfiguration = JobWorkerConfiguration(),
         retries: RetryPolicy = RetryPolicy(),
@@ -86,6 +93,7 @@ public struct PlatformConfiguration: Sendable {
         self.roles = roles
         self.ladder = ladder
         self.segmentDuration = segmentDuration
+        self.openingSegmentBoundaries = openingSegmentBoundaries
         self.transcode = transcode
         self.workers = workers
         self.retries = retries

@@ -28,7 +28,8 @@ public struct PublishRequest: Codable, Sendable, Hashable {
 ///
 /// Watch while it transcodes: the packager writes EVENT playlists, and as soon as every rung has
 /// its first segment the video records its playlist (status still `processing`), so a viewer can
-/// start within one segment of the upload finishing.
+/// start within one segment of the upload finishing; short opening segments
+/// (``openingSegmentBoundaries``) make that first segment a second long.
 ///
 /// Idempotent: an attempt starts by removing what an earlier one left under the video's media
 /// prefix, and the final write is conditioned on the video still being `processing`, so a job
@@ -41,13 +42,19 @@ public struct PublishSaga: JobHandler {
     public let blobs: any BlobStore
     public let ladder: Ladder
     public let segmentDuration: Duration
+    /// Short opening segments (see ``PlatformConfiguration/openingSegmentBoundaries``).
+    public let openingSegmentBoundaries: [Duration]
     /// Encoder settings, poster and storyboard choices.
     public let transcode: TranscodeConfiguration
     public let scratchDirectory: URL
     let logger: Logger
 
+    /// Creates the saga; `segmentDuration` and `openingSegmentBoundaries` are checked by
+    /// ``checkSegments(segmentDuration:openingSegmentBoundaries:)`` (a bad pair fails every publish).
     public init(catalog: Catalog, blobs: any BlobStore, ladder: Ladder, segmentDuration: Duration,
+                openingSegmentBoundaries: [Duration] = [.seconds(1), .seconds(2)],
                 transcode: TranscodeConfiguration = TranscodeConfiguration(), scratchDirectory: URL, logger: Logger) {
+        self.openingSegmentBoundaries = openingSegmentBoundaries
         self.transcode = transcode
         self.catalog = catalog
         self.blobs = blobs
@@ -55,6 +62,16 @@ public struct PublishSaga: JobHandler {
         self.segmentDuration = segmentDuration
         self.scratchDirectory = scratchDirectory
         self.logger = logger
+    }
+
+    /// Throws `VideoStackError/Code/invalidInput` when the packager would refuse these segment
+    /// settings (a segment length outside 2-10 s, opening boundaries less than half a second apart).
+    public static func checkSegments(segmentDuration: Duration, openingSegmentBoundaries: [Duration]) throws {
+        try hlsConfiguration(segmentDuration: segmentDuration, openingSegmentBoundaries: openingSegmentBoundaries).validate()
+    }
+
+    static func hlsConfiguration(segmentDuration: Duration, openingSegmentBoundaries: [Duration]) -> HLSConfiguration {
+        HLSConfiguration(segmentDuration: segmentDuration, mode: .event, openingBoundaries: openingSegmentBoundaries)
     }
 
     /// Where a video's media lives in the blob store.
@@ -94,7 +111,8 @@ public struct PublishSaga: JobHandler {
         }
         let renditions = try LadderPlanner.plan(for: info, ladder: ladder)
         let sink = HLSSink(store: blobs, directory: prefix + "hls",
-                           configuration: HLSConfiguration(segmentDuration: segmentDuration, mode: .event), logger: logger)
+                           configuration: Self.hlsConfiguration(segmentDuration: segmentDuration, openingSegmentBoundaries: openingSegmentBoundaries),
+                           logger: logger)
         let catalog = self.catalog
         await sink.onFirstPlayable {
             do {
