@@ -2,10 +2,10 @@ import Foundation
 import Testing
 import TestSupport
 import VideoCore
-import VideoStackAWS
 
-/// The blob-store behaviour FileBlobStore's own tests check, written once against ``BlobStore``
-/// and run on every backend: the file store, and S3 on two independent emulators.
+/// The blob-store behaviour every backend shares, written once against ``BlobStore``. This file
+/// runs here on `FileBlobStore` and is linked into VideoStackAWSTests, where it runs on S3 on two
+/// independent emulators; each target's `BlobBackend` says which stores it opens.
 @Suite("BlobStore conformance")
 struct BlobStoreConformanceTests {
     @Test(arguments: BlobBackend.allCases)

@@ -1,0 +1,1 @@
+../VideoCoreTests/BlobStoreConformanceTests.swift
