@@ -20,6 +20,13 @@ func openBackends(logger: Logger) async throws -> PlatformBackends {
     return PlatformBackends(store: items, blobs: blobs, queue: jobs)
 }
 
+/// The same backends chosen by one value, as the example server's flags choose them.
+func openSelectedBackends(configuration: PlatformConfiguration, logger: Logger) async throws -> PlatformBackends {
+    let selection = try BackendSelection(store: "dynamodb", blobs: "s3", queue: "sqs", bucket: "my-media")
+    let backends = try await PlatformBackends.open(selection, configuration: configuration, logger: logger)
+    return backends
+}
+
 // The steps run in a function: Swift 6.3's optimizer crashes on top-level async code in release builds.
 func runScaleOut() async throws {
     let logger = Logger(label: "videostack.scale-out")

@@ -61,37 +61,6 @@ let testLogger: Logger = {
     return logger
 }()
 
-extension TableSchema {
-    /// PK/SK strings, a string GSI, a numeric-sort GSI and a keys-only GSI.
-    static let conformance = TableSchema(
-        partitionKey: KeyAttribute("PK"), sortKey: KeyAttribute("SK"),
-        indexes: [
-            SecondaryIndex(name: "GSI1", partitionKey: KeyAttribute("GSI1PK"), sortKey: KeyAttribute("GSI1SK")),
-            SecondaryIndex(name: "byScore", partitionKey: KeyAttribute("group"), sortKey: KeyAttribute("score", .number)),
-            SecondaryIndex(name: "keysOnly", partitionKey: KeyAttribute("kind"), projection: .keysOnly),
-        ])
-}
-
-/// Expects `body` to throw a ``VideoStackError`` with `code`; returns it for further checks.
-@discardableResult
-func expectError<T>(_ code: VideoStackError.Code, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
-                    _ body: () async throws -> T) async -> VideoStackError? {
-    do {
-        _ = try await body()
-        Issue.record("expected a \(code) error, but the call succeeded. \(comment.map { "\($0)" } ?? "")", sourceLocation: sourceLocation)
-        return nil
-    } catch let error as VideoStackError {
-        #expect(error.code == code, "got \(error)", sourceLocation: sourceLocation)
-        #expect(!error.message.isEmpty, sourceLocation: sourceLocation)
-        return error
-    } catch {
-        Issue.record("expected a VideoStackError \(code), got \(error)", sourceLocation: sourceLocation)
-        return nil
-    }
-}
-
-func key(_ pk: String, _ sk: String) -> Item { ["PK": .s(pk), "SK": .s(sk)] }
-
 /// Runs blocking work (waiting for a child process, say) on a thread of its own, so it never
 /// ties up a thread of Swift's cooperative pool.
 func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

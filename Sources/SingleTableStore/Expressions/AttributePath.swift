@@ -73,7 +73,7 @@ public struct AttributePath: Hashable, Sendable, CustomStringConvertible, Expres
     }
 
     /// Whether one path is a prefix of the other (they overlap in an update).
-    func overlaps(_ other: AttributePath) -> Bool {
+    package func overlaps(_ other: AttributePath) -> Bool {
         let n = min(components.count, other.components.count)
         return Array(components.prefix(n)) == Array(other.components.prefix(n))
     }

@@ -126,8 +126,9 @@ extension [UpdateAction] {
 }
 
 extension AttributePath {
-    /// Component-wise order with list indexes compared as numbers, reversed: `a[2]` before `a[1]`.
-    fileprivate func sortsAfter(_ other: AttributePath) -> Bool {
+    /// Component-wise order with list indexes compared as numbers, reversed: `a[2]` before `a[1]`
+    /// (the order REMOVEs are applied in, so each one resolves against the item as it was).
+    package func sortsAfter(_ other: AttributePath) -> Bool {
         for (mine, theirs) in zip(components, other.components) {
             switch (mine, theirs) {
             case (.index(let a), .index(let b)) where a != b: return a > b

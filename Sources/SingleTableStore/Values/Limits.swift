@@ -42,7 +42,7 @@ public enum StoreLimits {
     }
 
     /// Checks an item before it is written: size, nesting, empty sets, and number precision.
-    static func validate(item: Item) throws {
+    package static func validate(item: Item) throws {
         let size = size(of: item)
         guard size <= maximumItemSize else {
             throw VideoStackError(.limitExceeded, "The item is \(size) bytes; items may be at most \(maximumItemSize) bytes (400 KB). Store large data in the blob store and keep a reference in the item.")
@@ -55,7 +55,8 @@ public enum StoreLimits {
         }
     }
 
-    private static func validate(value: AttributeValue, name: String, depth: Int) throws {
+    /// Checks one value (nesting, empty sets) of the attribute `name`, `depth` levels down.
+    package static func validate(value: AttributeValue, name: String, depth: Int) throws {
         guard depth <= 32 else {
             throw VideoStackError(.limitExceeded, "The attribute '\(name)' nests more than 32 levels deep.")
         }

@@ -41,7 +41,8 @@ public struct Job: Hashable, Sendable, Codable, Identifiable {
     /// SQS's message size limit, which the embedded queue keeps too so both behave alike.
     public static let maxPayloadBytes = 256 * 1024
 
-    func validate() throws {
+    /// Throws `invalidInput` or `limitExceeded` for a job no queue accepts (every queue checks it).
+    package func validate() throws {
         guard !id.isEmpty, id.utf8.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw VideoStackError(.invalidInput, "A job id is 1 to 128 printable ASCII characters without spaces; got '\(id.prefix(40))'.")
         }

@@ -109,8 +109,8 @@ public struct PlatformConfiguration: Sendable {
         self.shareLinks = shareLinks
     }
 
-    var databaseURL: URL { dataDirectory.appendingPathComponent("videostack.sqlite") }
-    var mediaDirectory: URL { dataDirectory.appendingPathComponent("media", isDirectory: true) }
+    package var databaseURL: URL { dataDirectory.appendingPathComponent("videostack.sqlite") }
+    package var mediaDirectory: URL { dataDirectory.appendingPathComponent("media", isDirectory: true) }
     var uploadsDirectory: URL { dataDirectory.appendingPathComponent("uploads", isDirectory: true) }
     var scratchDirectory: URL { dataDirectory.appendingPathComponent("scratch", isDirectory: true) }
     var keysDirectory: URL { dataDirectory.appendingPathComponent("keys", isDirectory: true) }

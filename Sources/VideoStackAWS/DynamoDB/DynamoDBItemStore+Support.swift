@@ -215,14 +215,7 @@ extension DynamoDBItemStore {
                 }
             }
         }
-        let size = StoreLimits.size(of: item)
-        guard size <= StoreLimits.maximumItemSize else {
-            throw VideoStackError(.limitExceeded, "The item is \(size) bytes; items may be at most \(StoreLimits.maximumItemSize) bytes (400 KB). Store large data in the blob store and keep a reference in the item.")
-        }
-        for (name, value) in item {
-            guard !name.isEmpty else { throw VideoStackError(.invalidInput, "Attribute names must not be empty.") }
-            try checkValue(value, name: name, depth: 1)
-        }
+        try StoreLimits.validate(item: item)
     }
 
     /// The values an update writes.
@@ -244,48 +237,10 @@ extension DynamoDBItemStore {
         }
     }
 
+    /// Numbers are checked when they are made (38 digits, DynamoDB's range); nesting and empty
+    /// sets the embedded store's way.
     private func checkValue(_ value: AttributeValue, name: String, depth: Int) throws {
-        guard depth <= 32 else { throw VideoStackError(.limitExceeded, "The attribute '\(name)' nests more than 32 levels deep.") }
-        switch value {
-        case .n(let n): try Self.checkNumber(n, name: name)
-        case .ns(let set):
-            guard !set.isEmpty else { throw Self.emptySet(name) }
-            for n in set { try Self.checkNumber(n, name: name) }
-        case .ss(let set): guard !set.isEmpty else { throw Self.emptySet(name) }
-        case .bs(let set): guard !set.isEmpty else { throw Self.emptySet(name) }
-        case .l(let list): for element in list { try checkValue(element, name: name, depth: depth + 1) }
-        case .m(let map): for (key, element) in map { try checkValue(element, name: "\(name).\(key)", depth: depth + 1) }
-        default: break
-        }
-    }
-
-    private static func emptySet(_ name: String) -> VideoStackError {
-        VideoStackError(.invalidInput, "The set attribute '\(name)' is empty; DynamoDB sets must have at least one element (remove the attribute instead).")
-    }
-
-    /// DynamoDB keeps 38 significant digits, magnitudes from 1E-130 to below 1E+126.
-    static func checkNumber(_ number: Number, name: String) throws {
-        var text = Substring(number.text)
-        if text.first == "-" || text.first == "+" { text = text.dropFirst() }
-        var exponent = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exponent = Int(text[text.index(after: e)...]) ?? 0
-            text = text[..<e]
-        }
-        let point = text.firstIndex(of: ".")
-        let integer = point.map { text[..<$0] } ?? text
-        let fraction = point.map { text[text.index(after: $0)...] } ?? ""
-        var digits = Array((integer + fraction).utf8)
-        var magnitude = integer.count + exponent  // position of the decimal point after the digits' start
-        while let first = digits.first, first == UInt8(ascii: "0") { digits.removeFirst(); magnitude -= 1 }
-        while let last = digits.last, last == UInt8(ascii: "0") { digits.removeLast() }
-        guard !digits.isEmpty else { return }
-        guard digits.count <= Number.maximumDigits else {
-            throw VideoStackError(.limitExceeded, "The number in '\(name)' has \(digits.count) significant digits; DynamoDB keeps at most 38.")
-        }
-        guard magnitude <= 126, magnitude >= -129 else {
-            throw VideoStackError(.limitExceeded, "The number in '\(name)' is outside DynamoDB's range (1E-130 to 9.9…E+125).")
-        }
+        try StoreLimits.validate(value: value, name: name, depth: depth)
     }
 
     static func returnValuesName(_ value: ReturnValues) -> String {

@@ -41,9 +41,7 @@ public final class DynamoDBItemStore: ItemStore {
     /// table whose keys or indexes differ from the schema.
     public init(client: AWSClient, tableName: String, schema: TableSchema, configuration: DynamoDBStoreConfiguration = DynamoDBStoreConfiguration()) async throws {
         try schema.validate()
-        guard (3...255).contains(tableName.utf8.count), tableName.utf8.allSatisfy({ Self.isNameByte($0) }) else {
-            throw VideoStackError(.invalidInput, "'\(tableName.prefix(80))' is not a DynamoDB table name: use 3 to 255 letters, digits, '_', '-' and '.'.")
-        }
+        try Self.validate(tableName: tableName)
         self.client = client
         self.tableName = tableName
         self.schema = schema
@@ -60,6 +58,13 @@ public final class DynamoDBItemStore: ItemStore {
         let enabled = description!["StreamSpecification"]?["StreamEnabled"]?.bool ?? (view != nil)
         streamARN = enabled && view == "NEW_AND_OLD_IMAGES" ? description!["LatestStreamArn"]?.string : nil
         streams = streamARN.map { DynamoDBStreamReader(client: client, streamARN: $0) }
+    }
+
+    /// Throws `invalidInput` unless `tableName` is a DynamoDB table name.
+    static func validate(tableName: String) throws {
+        guard (3...255).contains(tableName.utf8.count), tableName.utf8.allSatisfy({ Self.isNameByte($0) }) else {
+            throw VideoStackError(.invalidInput, "'\(tableName.prefix(80))' is not a DynamoDB table name: use 3 to 255 letters, digits, '_', '-' and '.'.")
+        }
     }
 
     // MARK: Items

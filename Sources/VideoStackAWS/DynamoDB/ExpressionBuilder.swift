@@ -101,7 +101,7 @@ struct ExpressionBuilder {
             if keyNames.contains(action.path.root) {
                 throw VideoStackError(.invalidInput, "An update cannot change the key attribute '\(action.path.root)'; write a new item instead.")
             }
-            for other in actions[(i + 1)...] where Self.overlaps(action.path, other.path) {
+            for other in actions[(i + 1)...] where action.path.overlaps(other.path) {
                 throw VideoStackError(.invalidInput, "Two actions of one update touch overlapping paths '\(action.path)' and '\(other.path)'.")
             }
             try Self.checkOperandTypes(action)
@@ -117,7 +117,7 @@ struct ExpressionBuilder {
         let removals = actions.compactMap { action -> AttributePath? in
             if case .remove(let p) = action { return p }
             return nil
-        }.sorted { Self.sortsAfter($0, $1) }
+        }.sorted { $0.sortsAfter($1) }
         removes = try removals.map { try path($0) }
         var clauses: [String] = []
         if !sets.isEmpty { clauses.append("SET " + sets.joined(separator: ", ")) }
@@ -174,24 +174,5 @@ struct ExpressionBuilder {
             }
         default: return
         }
-    }
-
-    /// Whether `a` sorts after `b`: higher list indexes first, at the first component they differ.
-    static func sortsAfter(_ a: AttributePath, _ b: AttributePath) -> Bool {
-        for (mine, theirs) in zip(a.components, b.components) {
-            switch (mine, theirs) {
-            case (.index(let x), .index(let y)) where x != y: return x > y
-            case (.name(let x), .name(let y)) where x != y: return x > y
-            case (.name, .index): return true
-            case (.index, .name): return false
-            default: continue
-            }
-        }
-        return a.components.count > b.components.count
-    }
-
-    static func overlaps(_ a: AttributePath, _ b: AttributePath) -> Bool {
-        let n = min(a.components.count, b.components.count)
-        return Array(a.components.prefix(n)) == Array(b.components.prefix(n))
     }
 }

@@ -39,9 +39,7 @@ public final class SQSJobQueue: JobQueue {
     /// - Parameter name: 1 to 75 letters, digits, `-` and `_` (the dead-letter queue adds `-dead`).
     public init(client: AWSClient, name: String, retryPolicy: RetryPolicy = RetryPolicy(), logger: Logger,
                 now: @escaping @Sendable () -> Date = Date.init) async throws {
-        guard !name.isEmpty, name.utf8.count <= 75, name.utf8.allSatisfy({ DynamoDBItemStore.isNameByte($0) && $0 != 0x2E }) else {
-            throw VideoStackError(.invalidInput, "An SQS queue name is 1 to 75 letters, digits, '-' and '_'; got '\(name.prefix(80))'.")
-        }
+        try Self.validate(queueName: name)
         guard (1...1000).contains(retryPolicy.maxAttempts) else {
             throw VideoStackError(.invalidInput, "SQS redrives after 1 to 1,000 receives; maxAttempts is \(retryPolicy.maxAttempts).")
         }
@@ -64,6 +62,13 @@ public final class SQSJobQueue: JobQueue {
         }
         guard !queueURL.isEmpty, !deadLetterURL.isEmpty, !deadARN.isEmpty else {
             throw VideoStackError(.corrupt, "SQS created the queue '\(name)' but did not return its URL or ARN.")
+        }
+    }
+
+    /// Throws `invalidInput` unless `name` can name the queue (and, with `-dead`, its dead-letter queue).
+    static func validate(queueName name: String) throws {
+        guard !name.isEmpty, name.utf8.count <= 75, name.utf8.allSatisfy({ DynamoDBItemStore.isNameByte($0) && $0 != 0x2E }) else {
+            throw VideoStackError(.invalidInput, "An SQS queue name is 1 to 75 letters, digits, '-' and '_'; got '\(name.prefix(80))'.")
         }
     }
 
@@ -246,18 +251,10 @@ public final class SQSJobQueue: JobQueue {
     }
 
     static func validate(_ job: Job) throws {
-        guard !job.id.isEmpty, job.id.utf8.count <= 128, job.id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw VideoStackError(.invalidInput, "A job id is 1 to 128 printable ASCII characters without spaces; got '\(job.id.prefix(40))'.")
-        }
-        guard !job.kind.isEmpty, job.kind.utf8.count <= 64 else {
-            throw VideoStackError(.invalidInput, "A job kind is 1 to 64 bytes; got \(job.kind.utf8.count).")
-        }
+        try job.validate()
         // The envelope adds a little; SQS's limit is on the whole body.
         guard job.payload.utf8.count <= Job.maxPayloadBytes - 1024 else {
             throw VideoStackError(.limitExceeded, "A job payload sent through SQS is at most \(Job.maxPayloadBytes - 1024) bytes; this one is \(job.payload.utf8.count). Store large data in the blob store and pass its key.")
-        }
-        if let maxAttempts = job.maxAttempts, maxAttempts < 1 || maxAttempts > 1000 {
-            throw VideoStackError(.invalidInput, "maxAttempts is between 1 and 1000; got \(maxAttempts).")
         }
     }
 

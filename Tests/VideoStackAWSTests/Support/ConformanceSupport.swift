@@ -1,0 +1,1 @@
+../../SingleTableStoreTests/ConformanceSupport.swift
