@@ -26,6 +26,11 @@ extension VideoStackClient {
     public struct Rating: Codable, Sendable, Hashable {
         public var average: Double?
         public var count: Int
+
+        public init(average: Double?, count: Int) {
+            self.average = average
+            self.count = count
+        }
     }
 
     /// A video as the API shows it (`GET /videos/{id}` and every list).

@@ -29,38 +29,37 @@ public final class VideoStackClient: Sendable {
     /// How long one request may take before it fails.
     public let timeout: TimeAmount
     private let http: HTTPClient
-    private let ownsHTTPClient: Bool
     private let tokens = Mutex<(access: String?, refresh: String?)>((nil, nil))
 
     /// A client for the server at `baseURL`.
     ///
     /// - Parameters:
-    ///   - httpClient: the AsyncHTTPClient to use; nil creates one (on the shared event loops,
-    ///     redirects not followed) that ``shutdown()`` shuts down.
+    ///   - httpClient: the AsyncHTTPClient to use; nil uses one shared by every client of this
+    ///     module (on the shared event loops, redirects not followed), which needs no shutdown.
     ///   - timeout: the deadline of each request.
     public init(baseURL: URL, apiPrefix: String = "/api/v1", httpClient: HTTPClient? = nil, timeout: TimeAmount = .seconds(60)) {
         self.baseURL = baseURL
         self.apiPrefix = apiPrefix
         self.timeout = timeout
-        if let httpClient {
-            http = httpClient
-            ownsHTTPClient = false
-        } else {
-            http = HTTPClient(eventLoopGroupProvider: .singleton,
-                              configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
-            ownsHTTPClient = true
-        }
+        http = httpClient ?? Self.sharedHTTPClient
     }
 
+    /// One client for the whole process, never shut down (like `HTTPClient.shared`), so a test that
+    /// throws before it cleans up cannot trip AsyncHTTPClient's check for clients dropped unclosed.
+    private static let sharedHTTPClient = HTTPClient(eventLoopGroupProvider: .singleton,
+                                                     configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
     /// A second client for the same server sharing this one's connections but none of its tokens
-    /// (another user, or nobody signed in). Do not use it after this client's ``shutdown()``.
+    /// (another user, or nobody signed in).
     public func anotherSession() -> VideoStackClient {
         VideoStackClient(baseURL: baseURL, apiPrefix: apiPrefix, httpClient: http, timeout: timeout)
     }
 
-    /// Shuts down the HTTP client this client created (nothing when one was passed in).
+    /// Ends the client's use of its connections. The shared HTTP client stays up for other
+    /// clients; one passed to ``init(baseURL:apiPrefix:httpClient:timeout:)`` is the caller's to shut down.
     public func shutdown() async throws {
-        if ownsHTTPClient { try await http.shutdown() }
+        accessToken = nil
+        refreshToken = nil
     }
 
     /// The access token sent as `Authorization: Bearer …`, nil when signed out. Settable, to test bad tokens.

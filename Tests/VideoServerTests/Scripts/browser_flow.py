@@ -61,10 +61,10 @@ def main():
         # Sign up (the page signs in right after).
         page.get_by_role("button", name="Sign in").click()
         form = page.locator("#signup-form")
-        form.get_by_label("Username").fill(USER)
-        form.get_by_label("Name").fill("Play Wright")
-        form.get_by_label("Email").fill(USER + "@example.com")
-        form.get_by_label("Password").fill("zebra-crossing-" + uuid.uuid4().hex[:6])
+        form.get_by_label("Username", exact=True).fill(USER)
+        form.get_by_label("Name", exact=True).fill("Play Wright")
+        form.get_by_label("Email", exact=True).fill(USER + "@example.com")
+        form.get_by_label("Password", exact=True).fill("zebra-crossing-" + uuid.uuid4().hex[:6])
         shot(page, "02-signup")
         form.get_by_role("button", name="Create account").click()
         page.wait_for_function("document.querySelector('#whoami').textContent.includes('Signed in as')")
@@ -72,9 +72,9 @@ def main():
         # Upload through the page (tus from the browser).
         page.get_by_role("button", name="Upload").click()
         page.locator("#upload-file").set_input_files(VIDEO)
-        page.get_by_label("Title").fill(TITLE)
-        page.get_by_label("Description").fill("Uploaded by the browser test.")
-        page.get_by_label("Tags").fill("test, zebra")
+        page.get_by_label("Title", exact=True).fill(TITLE)
+        page.get_by_label("Description", exact=True).fill("Uploaded by the browser test.")
+        page.locator("#upload-tags").fill("test, zebra")
         page.locator("#upload-submit").click()
         page.wait_for_url("**/watch/*", timeout=60_000)
         video_id = page.url.rstrip("/").split("/")[-1]
