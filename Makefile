@@ -5,8 +5,8 @@ SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libargon2-dev pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libswresample-dev libavfilter-dev ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
-	nginx wrk curl
-PIP_PACKAGES := m3u8 argon2-cffi pyjwt boto3 moto[server] ministack schemathesis
+	nginx wrk curl chromium
+PIP_PACKAGES := m3u8 argon2-cffi pyjwt boto3 moto[server] ministack schemathesis playwright tuspy
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
 # nginx and wrk are for VideoStackHTTP's tests (a caching proxy started by the tests on its own
 # port) and bench-serve; the package's own nginx service is stopped so it does not hold port 80.
@@ -38,8 +38,13 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 
+# The example server with everything embedded under $(DATA_DIR); Ctrl-C stops it, and the next
+# `make demo` finds its data again. `make demo PORT=0` picks a free port (printed).
+HOST ?= 127.0.0.1
+PORT ?= 8080
+DATA_DIR ?= ./data
 demo: deps
-	$(SWIFT) run videostack-demo
+	$(SWIFT) run VideoServer --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 bench: $(addprefix bench-,$(BENCHES))
 

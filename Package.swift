@@ -36,6 +36,11 @@ let package = Package(
         .executable(name: "bench-serve", targets: ["BenchServe"]),
         .library(name: "VideoStackAWS", targets: ["VideoStackAWS"]),
         .executable(name: "bench-platform", targets: ["BenchPlatform"]),
+        .library(name: "VideoStackTesting", targets: ["VideoStackTesting"]),
+        .executable(name: "VideoServer", targets: ["VideoServer"]),
+        .executable(name: "transcode-to-hls", targets: ["TranscodeToHLS"]),
+        .executable(name: "search-titles", targets: ["SearchTitles"]),
+        .executable(name: "host-app", targets: ["HostApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -48,6 +53,8 @@ let package = Package(
         // Documentation only: `swift package generate-documentation`.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: Core value types, errors, blob storage. No C library.
@@ -146,7 +153,71 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: For host applications' integration tests (as HummingbirdTesting is for Hummingbird):
+        // a whole platform in a temporary directory, test media made by the library, a typed client.
+        .target(
+            name: "VideoStackTesting",
+            dependencies: [
+                "VideoCore", "VideoPlatform", "TranscodePipeline", "VideoStackHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
+        // The example server: the platform, the REST API, media delivery and the web page (`make demo`).
+        .executableTarget(
+            name: "VideoServer",
+            dependencies: [
+                "VideoCore", "VideoPlatform", "TranscodePipeline", "VideoStackHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Examples/VideoServer",
+            // The page's files, copied beside the executable (looked up by path, see PageFiles).
+            resources: [.copy("Public")],
+            swiftSettings: swiftSettings
+        ),
+        // Transcode a file into an HLS ladder in a few lines.
+        .executableTarget(
+            name: "TranscodeToHLS",
+            dependencies: ["VideoCore", "TranscodePipeline", "HLSPackager", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/TranscodeToHLS",
+            swiftSettings: swiftSettings
+        ),
+        // A host application mounting VideoStackHTTP's API and media next to its own routes.
+        .executableTarget(
+            name: "HostApp",
+            dependencies: [
+                "VideoPlatform", "VideoStackHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/HostApp",
+            swiftSettings: swiftSettings
+        ),
+        // Search as you type over the titles in a folder (one file name per title).
+        .executableTarget(
+            name: "SearchTitles",
+            dependencies: ["SearchIndex", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/SearchTitles",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "Demo",
             dependencies: [
@@ -170,6 +241,7 @@ let package = Package(
             name: "DocSamples",
             dependencies: [
                 "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform", "VideoStackHTTP",
+                "VideoStackTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -342,6 +414,28 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             resources: [.copy("Vectors"), .copy("Scripts")],
+            swiftSettings: swiftSettings
+        ),
+        // The example server as a child process, driven by real clients (Chromium, tuspy, ffprobe,
+        // GStreamer, curl); the Python drivers are in Tests/VideoServerTests/Scripts.
+        .testTarget(
+            name: "VideoServerTests",
+            dependencies: [
+                "TestSupport", "VideoStackTesting", "VideoServer",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Scripts"],
+            swiftSettings: swiftSettings
+        ),
+        // VideoStackTesting's own tests: the harness, the media maker and the client against an in-process server.
+        .testTarget(
+            name: "VideoStackTestingTests",
+            dependencies: [
+                "TestSupport", "VideoStackTesting", "VideoPlatform", "VideoCore", "TranscodePipeline",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

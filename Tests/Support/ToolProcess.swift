@@ -1,4 +1,7 @@
 public import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs real third-party programs from tests (curl, python3, ffprobe, nginx) as child processes
 /// (`ChildProcess` is for the package's own helper executables).
@@ -69,6 +72,26 @@ public final class ToolProcess: @unchecked Sendable {
             stdout: (try? Data(contentsOf: outURL)) ?? Data(),
             stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
         )
+    }
+
+    /// How the child ended, or nil while it runs.
+    public func exitedResult() -> Result? {
+        guard !process.isRunning else { return nil }
+        return Result(
+            status: process.terminationStatus,
+            stdout: (try? Data(contentsOf: outURL)) ?? Data(),
+            stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
+        )
+    }
+
+    /// What the child has written to stdout so far.
+    public var stdoutSoFar: String {
+        String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Sends `signal` to the child (SIGKILL to test a crash, SIGINT for Ctrl-C).
+    public func send(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
     }
 
     /// What the child has written to stderr so far.

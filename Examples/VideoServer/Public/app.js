@@ -413,6 +413,8 @@ async function loadHome() {
 function navigate(path) {
   history.pushState({}, "", path);
   route();
+  // Keyboard and screen-reader users land at the start of the new view, not on a vanished control.
+  $("#main").focus({ preventScroll: true });
 }
 
 document.addEventListener("click", (event) => {
