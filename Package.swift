@@ -35,6 +35,8 @@ let package = Package(
         .executable(name: "bench-serve", targets: ["BenchServe"]),
         .library(name: "VideoStackAWS", targets: ["VideoStackAWS"]),
         .executable(name: "bench-platform", targets: ["BenchPlatform"]),
+        .library(name: "VideoStackLive", targets: ["VideoStackLive"]),
+        .executable(name: "bench-live", targets: ["BenchLive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -143,6 +145,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Live streaming: an RTMP ingest server on SwiftNIO, live HLS with DVR through
+        // HLSPackager, stream keys in the platform's store, recordings published as VOD.
+        .target(
+            name: "VideoStackLive",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "HLSPackager", "TranscodePipeline", "VideoPlatform",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         .executableTarget(
             name: "Demo",
@@ -166,9 +184,11 @@ let package = Package(
         .executableTarget(
             name: "DocSamples",
             dependencies: [
-                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform", "VideoStackHTTP",
+                "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform", "VideoStackHTTP", "VideoStackLive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Examples/DocSamples",
             swiftSettings: swiftSettings
@@ -243,6 +263,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Benchmarks/platform",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "BenchLive",
+            dependencies: [
+                "VideoStackLive", "VideoPlatform", "VideoCore", "HLSPackager",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/live",
             swiftSettings: swiftSettings
         ),
 
@@ -341,6 +372,19 @@ let package = Package(
         .testTarget(
             name: "HLSPackagerTests",
             dependencies: ["TestSupport", "HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoStackLiveTests",
+            dependencies: [
+                "TestSupport", "VideoStackLive", "VideoPlatform", "HLSPackager", "SingleTableStore", "VideoCore", "VideoStackHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("Captures")],
             swiftSettings: swiftSettings
         ),
     ]

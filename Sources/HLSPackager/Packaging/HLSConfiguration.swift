@@ -31,7 +31,7 @@ public struct HLSConfiguration: Sendable {
         case drop
     }
 
-    /// Target segment duration, 2 to 10 seconds. Segments are cut at the first keyframe at or
+    /// Target segment duration, 1 to 10 seconds (1-second segments suit low-latency live streams). Segments are cut at the first keyframe at or
     /// after each multiple of it, so they are this long when keyframes fall on the boundaries.
     /// ``HLSSink`` hands it to the transcoder as its keyframe interval, so this is the one place
     /// the segment length is set.

@@ -127,15 +127,15 @@ public actor RenditionPackager {
     /// Creates a packager writing under `directory` (a key prefix without trailing slash; empty for the store root).
     ///
     /// Throws `VideoStackError/Code/invalidInput` for a bad configuration (segment duration
-    /// outside 2-10 s, single-file mode outside VOD, no tracks, a live window under 3) and
+    /// outside 1-10 s, single-file mode outside VOD, no tracks, a live window under 3) and
     /// `VideoStackError/Code/unsupported` for codecs other than H.264, HEVC and AAC.
     public init(store: any BlobStore, directory: String, tracks: [TrackFormat], configuration: HLSConfiguration = HLSConfiguration(),
                 logger: Logger) throws {
         guard !tracks.isEmpty else {
             throw VideoStackError(.invalidInput, "A rendition needs at least one track.")
         }
-        guard (Duration.seconds(2)...Duration.seconds(10)).contains(configuration.segmentDuration) else {
-            throw VideoStackError(.invalidInput, "The segment duration must be between 2 and 10 seconds; got \(configuration.segmentDuration).")
+        guard (Duration.seconds(1)...Duration.seconds(10)).contains(configuration.segmentDuration) else {
+            throw VideoStackError(.invalidInput, "The segment duration must be between 1 and 10 seconds; got \(configuration.segmentDuration).")
         }
         guard (Duration.zero...Duration.seconds(60)).contains(configuration.presentationOffset) else {
             throw VideoStackError(.invalidInput, "The presentation offset must be between 0 and 60 seconds; got \(configuration.presentationOffset).")
