@@ -107,8 +107,10 @@ actor LiveLadderSink: PacketSink {
         }
         let format = begun[index].tracks[track]
         if renditions[index] == nil {
-            renditions[index] = try LiveRendition(store: store, directory: directory, name: begun[index].rendition.name, tracks: begun[index].tracks,
-                                                  configuration: configuration, programDateTime: programDateTime, logger: logger)
+            let made = try LiveRendition(store: store, directory: directory, name: begun[index].rendition.name, tracks: begun[index].tracks,
+                                         configuration: configuration, programDateTime: programDateTime, logger: logger)
+            await made.onListed { _ in }  // keeps its live window (index.m3u8) beside the DVR playlist
+            renditions[index] = made
         }
         try await renditions[index]!.append(packet, track: track)
         if format.kind == .video {
