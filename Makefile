@@ -6,7 +6,7 @@ APT_PACKAGES := libsqlite3-dev libargon2-dev pkg-config libavcodec-dev libavform
 	libswresample-dev libavfilter-dev ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav \
 	nginx wrk curl
-PIP_PACKAGES := m3u8 argon2-cffi pyjwt boto3 moto[server] ministack
+PIP_PACKAGES := m3u8 argon2-cffi pyjwt boto3 moto[server] ministack schemathesis
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
 # nginx and wrk are for VideoStackHTTP's tests (a caching proxy started by the tests on its own
 # port) and bench-serve; the package's own nginx service is stopped so it does not hold port 80.

@@ -2,7 +2,8 @@
 // VideoStack: the building blocks of a video platform as Swift library modules.
 // Layers (a module imports only modules above it in this list):
 //   VideoCore → SingleTableStore → TranscodePipeline, HLSPackager (side by side: both speak
-//   VideoCore's packet seam) → SearchIndex → VideoPlatform → VideoStackAWS → VideoStackHTTP
+//   VideoCore's packet seam) → SearchIndex → VideoPlatform → VideoStackAWS, VideoStackHTTP (side by
+//   side: both build on VideoPlatform; VideoStackHTTP's REST API drives the platform's services)
 // Each C library has exactly one system target, wrapped by exactly one Swift module.
 
 import PackageDescription
@@ -117,12 +118,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: HTTP delivery over Hummingbird: media from a BlobStore with RFC 9110 semantics.
+        // MARK: HTTP over Hummingbird: media from a BlobStore with RFC 9110 semantics, and the REST
+        // API (JSON, tus uploads, auth, rate limits, OpenAPI) over VideoPlatform's services.
         .target(
             name: "VideoStackHTTP",
             dependencies: [
-                "VideoCore",
+                "VideoCore", "VideoPlatform", "SearchIndex", "SingleTableStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -242,8 +245,9 @@ let package = Package(
         .executableTarget(
             name: "BenchServe",
             dependencies: [
-                "VideoStackHTTP", "VideoCore", "TestSupport",
+                "VideoStackHTTP", "VideoCore", "VideoPlatform", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/serve",
             swiftSettings: swiftSettings
@@ -346,10 +350,12 @@ let package = Package(
         .testTarget(
             name: "VideoStackHTTPTests",
             dependencies: [
-                "TestSupport", "VideoStackHTTP", "VideoCore",
+                "TestSupport", "VideoStackHTTP", "VideoCore", "VideoPlatform", "SearchIndex",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,7 @@
 // The samples of the README's delivery section, VideoStackHTTP.md and Documentation/Delivery.md.
 import Foundation
 import Hummingbird
+import Logging
 import VideoCore
 import VideoPlatform
 import VideoStackHTTP
@@ -30,29 +31,21 @@ func deliveryGuide() throws {
     delivery.addRoutes(to: router.group("media"))   // the path below /media/ is the blob key
 }
 
-/// The platform's playback rules as the delivery's access policy (media mounted at /media).
-struct PlatformMediaAccess: MediaAccessPolicy {
-    let playback: PlaybackAuthorizer   // platform.playback
-
-    func authorize(_ request: MediaAccessRequest) async -> MediaAccessDecision {
-        let query = request.queryItems
-        do {
-            try await playback.authorize(path: "/media/" + request.key, query: query)
-        } catch VideoStackError.Code.notFound {
-            return .notFound               // private and missing videos look alike
-        } catch {
-            return .deny("\(error)")
-        }
-        // A signed response stays in caches no longer than its signature.
-        if query.contains(where: { $0.name == "signature" }),
-           let expires = query.first(where: { $0.name == "expires" })?.value.flatMap(TimeInterval.init) {
-            return .allow(until: Date(timeIntervalSince1970: expires))
-        }
-        return .allow
-    }
+func mountPlatformMedia(platform: Platform, router: Router<BasicRequestContext>) {
+    MediaDelivery(blobs: platform.blobs, authorizer: PlaybackMediaAccess(playback: platform.playback))
+        .addRoutes(to: router.group("media"))
 }
 
-func mountPlatformMedia(platform: Platform, blobs: FileBlobStore, router: Router<BasicRequestContext>) {
-    MediaDelivery(blobs: blobs, authorizer: PlatformMediaAccess(playback: platform.playback))
-        .addRoutes(to: router.group("media"))
+func serve(platform: Platform, logger: Logger) async throws {
+    let api = VideoStackAPI(platform: platform, configuration: APIConfiguration(), logger: logger)
+    let delivery = MediaDelivery(blobs: platform.blobs, authorizer: PlaybackMediaAccess(playback: platform.playback))
+    let router = Router(context: VideoStackRequestContext.self)
+    router.get("hello") { _, _ in "Your own routes live beside the API." }
+    api.addRoutes(to: router)              // /api/v1/...
+    api.addShareLinkRoutes(to: router)     // GET /s/{code} → 302 /watch/<id>
+    api.addOpenAPIRoute(to: router)        // GET /openapi.json
+    delivery.addRoutes(to: router.group("media"))
+    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 8080)),
+                          services: [platform], logger: logger)
+    try await app.runService()
 }

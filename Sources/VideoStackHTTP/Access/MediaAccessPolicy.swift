@@ -99,6 +99,22 @@ public struct MediaAccessDecision: Sendable, Equatable {
     }
 
     let outcome: Outcome
+    /// Whether URIs inside a playlist or storyboard served under this decision get the request's
+    /// query appended (see ``propagatingQuery()``).
+    let propagatesQuery: Bool
+
+    init(outcome: Outcome, propagatesQuery: Bool = false) {
+        self.outcome = outcome
+        self.propagatesQuery = propagatesQuery
+    }
+
+    /// The same decision, and the request's query (a URL signature) appended to every URI inside
+    /// a playlist or storyboard it serves: players resolve a playlist's relative URIs without
+    /// the playlist's query, so without this a signed master playlist would name unsigned media
+    /// playlists and segments. Such answers are built per request (no `ETag`, no ranges).
+    public func propagatingQuery() -> MediaAccessDecision {
+        MediaAccessDecision(outcome: outcome, propagatesQuery: true)
+    }
 
     /// Serve the object with its normal caching.
     public static var allow: MediaAccessDecision { .init(outcome: .allow) }

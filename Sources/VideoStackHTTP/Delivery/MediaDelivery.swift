@@ -171,6 +171,16 @@ public struct MediaDelivery: Sendable {
     private func respond(to request: Request, object: MediaObject, decision: MediaAccessDecision, now: Date, logger: Logger) -> Response {
         var fields = object.fullHeaders
         adjust(&fields, object: object, decision: decision, request: request, now: now)
+        if decision.propagatesQuery, let query = request.uri.query, !query.isEmpty,
+           object.kind == .playlist || object.kind == .storyboard, let body = object.body {
+            // These bytes are this request's alone: no validator of the stored object fits them.
+            let text = MediaURIRewriter.appending(query: query, to: String(decoding: body.readableBytesView, as: UTF8.self), kind: object.kind)
+            fields[.eTag] = nil
+            fields[.contentLength] = String(text.utf8.count)
+            fields[.acceptRanges] = nil
+            if request.method == .head { return Response(status: .ok, headers: fields, body: ResponseBody()) }
+            return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }
 
         switch Preconditions.evaluate(request.headers, etag: object.etag, lastModified: object.lastModified) {
         case .proceed:
