@@ -41,6 +41,8 @@ let package = Package(
         .executable(name: "transcode-to-hls", targets: ["TranscodeToHLS"]),
         .executable(name: "search-titles", targets: ["SearchTitles"]),
         .executable(name: "host-app", targets: ["HostApp"]),
+        .library(name: "VideoStackLive", targets: ["VideoStackLive"]),
+        .executable(name: "bench-live", targets: ["BenchLive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -171,6 +173,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Live streaming: an RTMP ingest server on SwiftNIO, live HLS with DVR through
+        // HLSPackager, stream keys in the platform's store, recordings published as VOD.
+        .target(
+            name: "VideoStackLive",
+            dependencies: [
+                "VideoCore", "SingleTableStore", "HLSPackager", "TranscodePipeline", "VideoPlatform",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Examples (built by CI so they keep compiling).
         // The example server: the platform, the REST API, media delivery and the web page (`make demo`).
         .executableTarget(
@@ -241,9 +259,11 @@ let package = Package(
             name: "DocSamples",
             dependencies: [
                 "VideoCore", "SingleTableStore", "SearchIndex", "TranscodePipeline", "HLSPackager", "VideoPlatform", "VideoStackHTTP",
-                "VideoStackTesting",
+                "VideoStackTesting", "VideoStackLive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Examples/DocSamples",
             swiftSettings: swiftSettings
@@ -319,6 +339,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Benchmarks/platform",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "BenchLive",
+            dependencies: [
+                "VideoStackLive", "VideoPlatform", "VideoCore", "HLSPackager",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/live",
             swiftSettings: swiftSettings
         ),
 
@@ -441,6 +472,19 @@ let package = Package(
         .testTarget(
             name: "HLSPackagerTests",
             dependencies: ["TestSupport", "HLSPackager", "TranscodePipeline", "VideoCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VideoStackLiveTests",
+            dependencies: [
+                "TestSupport", "VideoStackLive", "VideoPlatform", "HLSPackager", "SingleTableStore", "VideoCore", "VideoStackHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.copy("Captures")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -91,7 +91,7 @@ import TestSupport
     @Test func rejectsBadConfiguration() async throws {
         let fixture = try StoreFixture()
         defer { fixture.dir.cleanup() }
-        #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(segmentDuration: .seconds(1))) }
+        #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(segmentDuration: .milliseconds(500))) }
         #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(mode: .event, singleFile: true)) }
         #expect(throws: VideoStackError.self) { try packager(fixture, HLSConfiguration(mode: .live(windowSize: 1))) }
         // Opening segments shorter than half a second, or boundaries out of order.

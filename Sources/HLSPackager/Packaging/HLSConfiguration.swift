@@ -32,7 +32,7 @@ public struct HLSConfiguration: Sendable {
         case drop
     }
 
-    /// Target segment duration, 2 to 10 seconds. Segments are cut at the first keyframe at or
+    /// Target segment duration, 1 to 10 seconds (1-second segments suit low-latency live streams). Segments are cut at the first keyframe at or
     /// after each multiple of it, so they are this long when keyframes fall on the boundaries.
     /// ``HLSSink`` hands it to the transcoder as its keyframe interval, so this is the one place
     /// the segment length is set.
@@ -109,8 +109,8 @@ public struct HLSConfiguration: Sendable {
     ///
     /// - Throws: `VideoStackError/Code/invalidInput` saying which setting is wrong.
     public func validate() throws {
-        guard (Duration.seconds(2)...Duration.seconds(10)).contains(segmentDuration) else {
-            throw VideoStackError(.invalidInput, "The segment duration must be between 2 and 10 seconds; got \(segmentDuration).")
+        guard (Duration.seconds(1)...Duration.seconds(10)).contains(segmentDuration) else {
+            throw VideoStackError(.invalidInput, "The segment duration must be between 1 and 10 seconds; got \(segmentDuration).")
         }
         guard (Duration.zero...Duration.seconds(60)).contains(presentationOffset) else {
             throw VideoStackError(.invalidInput, "The presentation offset must be between 0 and 60 seconds; got \(presentationOffset).")
