@@ -54,7 +54,6 @@ struct TypoRankingTests {
             ("rivwr ", "river", "rivor"),     // w for e, its neighbouring key; o for w is no slip
             ("rivar ", "river", "rivas"),     // a for e, a vowel for a vowel; s for r is no slip
         ]
-        ]
         for (query, plausible, unlikely) in cases {
             let index = SearchIndex()
             try index.upsert([doc(unlikely, "\(unlikely) tour", views: 50), doc(plausible, "\(plausible) tour", views: 50)])
