@@ -31,17 +31,20 @@ struct TypoRankingTests {
         #expect(try index.ids("rds ") == [])
     }
 
-    @Test("a neighbour the typed word is a plausible slip of ranks above one it is an unlikely edit of")
-    func plausibleSlipFirst() throws {
+    @Test("variants rank by how likely each is as a slip: swap or dropped letter, then neighbouring key, then any other edit")
+    func likelierSlipFirst() throws {
         let index = SearchIndex()
-        // "nees" is one edit from all three. "news": w sits next to e on the keyboard; "needs": a
-        // dropped d; "nets": t for e is neither a neighbouring key nor a sound-alike letter.
-        // "nets" is inserted first and is as popular as the others.
+        // "nees" is one edit from all three: "needs" with a dropped d, "news" with e typed for
+        // the w beside it, "nets" with e for t (no slip). "nets" is inserted first and every
+        // document is as popular as the others.
         try index.upsert([doc("nets", "nets ahoy", views: 50), doc("news", "news ahoy", views: 50), doc("needs", "needs ahoy", views: 50)])
         let hits = try index.search(SearchQuery("nees ")).hits
-        #expect(Set(hits.prefix(2).map(\.id)) == ["news", "needs"])
-        #expect(hits.last?.id == "nets")
-        #expect(hits[0].score == hits[1].score && hits[1].score > hits[2].score)
+        #expect(hits.map(\.id) == ["needs", "news", "nets"])
+        #expect(hits[0].score > hits[1].score && hits[1].score > hits[2].score)
+        // A swap beats a stray letter beside a key it touches.
+        let thirst = SearchIndex()
+        try thirst.upsert([doc("thirst", "thirst", views: 50), doc("thirsty", "thirsty", views: 50)])
+        #expect(try thirst.ids("thirsyt ") == ["thirsty", "thirst"])
     }
 
     @Test("swaps, dropped letters, doubled letters, neighbouring keys and vowel swaps are plausible slips")
@@ -62,16 +65,21 @@ struct TypoRankingTests {
         }
     }
 
-    @Test("the unlikely-edit multiplier is a setting; 1 treats every edit alike")
-    func unlikelyEditSetting() throws {
-        let index = SearchIndex(configuration: SearchIndexConfiguration(unlikelyEditMultiplier: 1))
-        try index.upsert([doc("nets", "nets ahoy", views: 50), doc("news", "news ahoy", views: 50)])
-        let hits = try index.search(SearchQuery("nees ")).hits
-        #expect(hits.count == 2 && hits[0].score == hits[1].score)
+    @Test("the slip multipliers are settings; 1 and 1 treat every edit alike")
+    func slipSettings() throws {
+        let documents = [doc("nets", "nets ahoy", views: 50), doc("news", "news ahoy", views: 50), doc("needs", "needs ahoy", views: 50)]
+        let alike = SearchIndex(configuration: SearchIndexConfiguration(nearbySlipMultiplier: 1, unlikelyEditMultiplier: 1))
+        try alike.upsert(documents)
+        let hits = try alike.search(SearchQuery("nees ")).hits
+        #expect(hits.count == 3 && hits[0].score == hits[1].score && hits[1].score == hits[2].score)
+        // Unlikely edits above neighbouring keys, if one wants that.
+        let inverted = SearchIndex(configuration: SearchIndexConfiguration(nearbySlipMultiplier: 0.5, unlikelyEditMultiplier: 0.9))
+        try inverted.upsert(documents)
+        #expect(try inverted.ids("nees ") == ["needs", "nets", "news"])
     }
 
-    @Test("when the expansions are cut, plausible slips are kept before commoner unlikely neighbours")
-    func cutKeepsPlausible() throws {
+    @Test("when the expansions are cut, likelier slips are kept before commoner unlikely neighbours")
+    func cutKeepsLikelier() throws {
         let index = SearchIndex(configuration: SearchIndexConfiguration(maxTypoExpansions: 1))
         // "nets" is in three documents, "news" in one; with room for one variant, "news" is searched.
         try index.upsert((0..<3).map { doc("nets\($0)", "nets ahoy") } + [doc("news", "news ahoy")])
