@@ -253,7 +253,7 @@ func benchmarkPublish(logger: Logger) async throws {
     let segment = seconds(defaults.segmentDuration)
     let opening = defaults.openingSegmentBoundaries.filter { $0 < defaults.segmentDuration }.map(seconds)
     // The segments a video opens with: from 0 to each opening boundary, then the regular length.
-    let openingText = opening.isEmpty ? "none" : zip([0] + opening, opening).map { String(format: "%g", $1 - $0) }.joined(separator: ", ") + " s"
+    let openingText = opening.isEmpty ? "none" : zip([0] + opening, opening + [segment]).map { String(format: "%g", $1 - $0) }.joined(separator: ", ") + " s"
     let firstSegment = opening.first ?? segment
     var platformRuns: [PlatformPublish] = []
     var referenceRuns: [ReferencePublish] = []
