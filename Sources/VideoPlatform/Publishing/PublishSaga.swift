@@ -66,6 +66,12 @@ public struct PublishSaga: JobHandler {
             context.logger.info("video deleted before it was published; nothing to do")
             return
         }
+        guard video.status != .uploading else {
+            // The upload's hand-over queues the job before it moves the video to processing (a
+            // job queue such as SQS cannot share the store's transaction): a worker quicker than
+            // the hand-over tries again after the backoff instead of dropping the job.
+            throw VideoStackError(.locked, "Video \(video.id) is still being handed over from its upload; the job will be tried again.")
+        }
         guard video.status == .processing else {
             // Published (or failed) by an earlier attempt whose job was not marked done.
             context.logger.info("video is already \(video.status); nothing to do")
