@@ -35,6 +35,7 @@ let package = Package(
         .executable(name: "bench-serve", targets: ["BenchServe"]),
         .library(name: "VideoStackAWS", targets: ["VideoStackAWS"]),
         .executable(name: "bench-platform", targets: ["BenchPlatform"]),
+        .executable(name: "bench-scale-out", targets: ["BenchScaleOut"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -245,6 +246,19 @@ let package = Package(
             path: "Benchmarks/platform",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "BenchScaleOut",
+            dependencies: [
+                "VideoStackAWS", "SingleTableStore", "VideoCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/scale-out",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         // Helpers every test target shares (temporary directories, a seeded generator).
@@ -323,10 +337,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One node of VideoStackAWSTests' fleet test (worker or API role, on the selected backends).
+        .executableTarget(
+            name: "FleetNode",
+            dependencies: [
+                "VideoStackAWS", "VideoPlatform", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/FleetNode",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VideoStackAWSTests",
             dependencies: [
-                "TestSupport", "VideoStackAWS", "VideoPlatform", "SingleTableStore", "VideoCore", "SearchIndex",
+                "TestSupport", "VideoStackAWS", "VideoPlatform", "SingleTableStore", "VideoCore", "SearchIndex", "FleetNode",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
