@@ -91,6 +91,11 @@ func throughput(_ operation: @escaping @Sendable (Int) async throws -> Void) asy
     return Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
 
+/// Prints a line at once (unbuffered), also into a pipe or a file.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 func format(_ opsPerSecond: Double) -> String {
@@ -151,7 +156,7 @@ func benchDynamoDB(moto: URL, fixed: URL, logger: Logger) async throws {
         }
         let onMotoRate = median(motoRounds)
         let onFixedRate = median(fixedRounds)
-        print("dynamodb \(name.padding(toLength: 8, withPad: " ", startingAt: 0)) moto \(format(onMotoRate))   bare endpoint \(format(onFixedRate))   client share of a moto request \(String(format: "%.0f", 100 * onMotoRate / onFixedRate)) %")
+        say("dynamodb \(name.padding(toLength: 8, withPad: " ", startingAt: 0)) moto \(format(onMotoRate))   bare endpoint \(format(onFixedRate))   client share of a moto request \(String(format: "%.0f", 100 * onMotoRate / onFixedRate)) %")
     }
 }
 
@@ -232,10 +237,11 @@ func benchS3(fixed: URL, logger: Logger) async throws {
     let bestPut = (ours: ours.put.min()!, boto: boto.put.min()!)
     let bestGet = (ours: ours.get.min()!, transfer: boto.transfer.min()!, object: boto.object.min()!)
     let botoGet = min(bestGet.transfer, bestGet.object)
-    print(String(format: "RATIO s3_put %.2f (64 MiB, %d MiB parts, %d at a time; ours %.3f s = %@, boto3 %.3f s = %@; best of %d)",
-                 bestPut.boto / bestPut.ours, partSize >> 20, uploadConcurrency, bestPut.ours, rate(bestPut.ours), bestPut.boto, rate(bestPut.boto), rounds))
-    print(String(format: "RATIO s3_get %.2f (64 MiB; ours one GET %.3f s = %@; boto3 download_fileobj %.3f s = %@, get_object %.3f s = %@; best of %d)",
-                 botoGet / bestGet.ours, bestGet.ours, rate(bestGet.ours), bestGet.transfer, rate(bestGet.transfer), bestGet.object, rate(bestGet.object), rounds))
+    func f(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
+    say("RATIO s3_put \(f(bestPut.boto / bestPut.ours, 2)) (64 MiB, \(partSize >> 20) MiB parts, \(uploadConcurrency) at a time; "
+        + "ours \(f(bestPut.ours)) s = \(rate(bestPut.ours)), boto3 \(f(bestPut.boto)) s = \(rate(bestPut.boto)); best of \(rounds))")
+    say("RATIO s3_get \(f(botoGet / bestGet.ours, 2)) (64 MiB; ours one GET \(f(bestGet.ours)) s = \(rate(bestGet.ours)); "
+        + "boto3 download_fileobj \(f(bestGet.transfer)) s = \(rate(bestGet.transfer)), get_object \(f(bestGet.object)) s = \(rate(bestGet.object)); best of \(rounds))")
 }
 
 // MARK: moto
@@ -275,6 +281,7 @@ func startMoto() async throws -> (Process, URL) {
 
 // The steps run in functions: Swift 6.3's optimizer has crashed on top-level async code in release.
 func runBenchmark() async throws {
+    let only = ProcessInfo.processInfo.environment["BENCH_ONLY"]  // dynamodb or s3, to run one half
     let logger = Logger(label: "bench-scale-out")
     var object = ByteBuffer()
     object.writeBytes((0..<objectSize).map { UInt8(truncatingIfNeeded: $0 &* 7) })
@@ -284,15 +291,15 @@ func runBenchmark() async throws {
         moto.terminate()
         moto.waitUntilExit()
     }
-    print("bench-scale-out: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(concurrency) requests in flight, \(rounds) rounds of \(seconds) s (median)")
-    try await benchDynamoDB(moto: motoURL, fixed: fixed.url, logger: logger)
-    try await benchS3(fixed: fixed.url, logger: logger)
+    say("bench-scale-out: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(concurrency) requests in flight, \(rounds) rounds of \(seconds) s (median)")
+    if only == nil || only == "dynamodb" { try await benchDynamoDB(moto: motoURL, fixed: fixed.url, logger: logger) }
+    if only == nil || only == "s3" { try await benchS3(fixed: fixed.url, logger: logger) }
     try await fixed.shutdown()
 }
 
 do {
     try await runBenchmark()
 } catch {
-    print("bench-scale-out failed: \(error)")
+    say("bench-scale-out failed: \(error)")
     exit(1)
 }

@@ -82,6 +82,12 @@ public struct PublishSaga: JobHandler {
         do {
             try await publish(video, request: request, prefix: prefix, logger: context.logger)
         } catch {
+            // Another attempt of this job (a lease that ran out while this one still worked) may
+            // have published the video meanwhile: its media is then the video's, not debris.
+            if (try? await catalog.video(video.id))?.status == .ready {
+                context.logger.info("video was published by another attempt; keeping its media")
+                return
+            }
             try? await removeMedia(prefix: prefix)
             if let reason = Self.permanentReason(for: error) ?? (context.lease.isLastAttempt ? "Processing failed: \(Self.describe(error))" : nil) {
                 try await catalog.transition(video.id, to: .failed, from: .processing, failureReason: Self.storable(reason))
