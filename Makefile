@@ -10,7 +10,7 @@ PIP_PACKAGES := m3u8 argon2-cffi pyjwt boto3 moto[server] ministack schemathesis
 # Each benchmark is an executable product named bench-NAME (Benchmarks/NAME).
 # nginx and wrk are for VideoStackHTTP's tests (a caching proxy started by the tests on its own
 # port) and bench-serve; the package's own nginx service is stopped so it does not hold port 80.
-BENCHES := store transcode hls search serve platform live
+BENCHES := store transcode hls search serve platform live scale-out
 
 .PHONY: deps build test demo bench $(addprefix bench-,$(BENCHES))
 

@@ -43,6 +43,7 @@ let package = Package(
         .executable(name: "host-app", targets: ["HostApp"]),
         .library(name: "VideoStackLive", targets: ["VideoStackLive"]),
         .executable(name: "bench-live", targets: ["BenchLive"]),
+        .executable(name: "bench-scale-out", targets: ["BenchScaleOut"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -341,6 +342,19 @@ let package = Package(
             path: "Benchmarks/platform",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "BenchScaleOut",
+            dependencies: [
+                "VideoStackAWS", "SingleTableStore", "VideoCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/scale-out",
+            swiftSettings: swiftSettings
+        ),
 
         .executableTarget(
             name: "BenchLive",
@@ -432,10 +446,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One node of VideoStackAWSTests' fleet test (worker or API role, on the selected backends).
+        .executableTarget(
+            name: "FleetNode",
+            dependencies: [
+                "VideoStackAWS", "VideoPlatform", "VideoCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/FleetNode",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VideoStackAWSTests",
             dependencies: [
-                "TestSupport", "VideoStackAWS", "VideoPlatform", "SingleTableStore", "VideoCore", "SearchIndex",
+                "TestSupport", "VideoStackAWS", "VideoPlatform", "SingleTableStore", "VideoCore", "SearchIndex", "FleetNode",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

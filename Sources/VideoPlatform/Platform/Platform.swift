@@ -96,6 +96,8 @@ public final class Platform: Service {
         self.catalog = catalog
         let keys = configuration.keysDirectory
         try FileManager.default.createDirectory(at: keys, withIntermediateDirectories: true)
+        // The saga copies uploads here whatever the blob store is (S3 included).
+        try FileManager.default.createDirectory(at: configuration.scratchDirectory, withIntermediateDirectories: true)
         accounts = try Accounts(catalog: catalog, configuration: configuration.accounts, dataDirectory: keys, logger: logger)
         uploads = try UploadService(store: backends.store, directory: configuration.uploadsDirectory, configuration: configuration.uploads,
                                     completionHandler: UploadPublisher(catalog: catalog, blobs: backends.blobs, queue: queue, logger: logger),

@@ -83,6 +83,12 @@ public struct PublishSaga: JobHandler {
             context.logger.info("video deleted before it was published; nothing to do")
             return
         }
+        guard video.status != .uploading else {
+            // The upload's hand-over queues the job before it moves the video to processing (a
+            // job queue such as SQS cannot share the store's transaction): a worker quicker than
+            // the hand-over tries again after the backoff instead of dropping the job.
+            throw VideoStackError(.locked, "Video \(video.id) is still being handed over from its upload; the job will be tried again.")
+        }
         guard video.status == .processing else {
             // Published (or failed) by an earlier attempt whose job was not marked done.
             context.logger.info("video is already \(video.status); nothing to do")
@@ -93,6 +99,12 @@ public struct PublishSaga: JobHandler {
         do {
             try await publish(video, request: request, prefix: prefix, logger: context.logger)
         } catch {
+            // Another attempt of this job (a lease that ran out while this one still worked) may
+            // have published the video meanwhile: its media is then the video's, not debris.
+            if (try? await catalog.video(video.id))?.status == .ready {
+                context.logger.info("video was published by another attempt; keeping its media")
+                return
+            }
             try? await removeMedia(prefix: prefix)
             if let reason = Self.permanentReason(for: error) ?? (context.lease.isLastAttempt ? "Processing failed: \(Self.describe(error))" : nil) {
                 try await catalog.transition(video.id, to: .failed, from: .processing, failureReason: Self.storable(reason))
