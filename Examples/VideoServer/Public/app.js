@@ -400,6 +400,7 @@ function route() {
   if (path === "/upload") { if (!session.user) return navigate("/signin"); return show("upload-view"); }
   show("home-view");
   loadHome();
+  if (session.user) loadMyVideos(); // statuses change while the visitor is elsewhere
 }
 
 async function loadHome() {
