@@ -7,9 +7,15 @@
 // connections against each (`wrk -c5000`, the file-descriptor limit raised first) and prints how
 // many requests were served without error and the p99 for both.
 //
+// Then `RATIO api_get_video <ours / ceiling>`: `GET /api/v1/videos/{id}` of VideoStackAPI over a
+// real Platform (SQLite in bench-data/serve/platform), against a route on the same server that
+// returns a fixed JSON body of the same size (the framework's own ceiling), medians of
+// alternating `wrk -t2 -c64` rounds.
+//
 // Environment: BENCH_SERVE_ROUNDS (default 3), BENCH_SERVE_SECONDS (per wrk run, default 10),
 // BENCH_SERVE_CONNECTIONS (default 5000), BENCH_SERVE_HOLD_KEY (the key the hold asks for;
-// default the VOD playlist), BENCH_SERVE_ONLY=ours|nginx (profiling aids; ROUNDS=0 skips to the hold).
+// default the VOD playlist), BENCH_SERVE_ONLY=ours|nginx|api (profiling aids; ROUNDS=0 skips to
+// the hold; api runs only the API round).
 
 import Foundation
 import Hummingbird
@@ -17,6 +23,7 @@ import Logging
 import Synchronization
 import TestSupport
 import VideoCore
+import VideoPlatform
 import VideoStackHTTP
 #if canImport(Glibc)
 import Glibc
@@ -39,8 +46,9 @@ struct BenchServe {
 
         var logger = Logger(label: "bench-serve")
         logger.logLevel = .error
-        let router = Router()
+        let router = Router(context: VideoStackRequestContext.self)
         MediaDelivery(blobs: store).addRoutes(to: router.group("media"))
+        let apiTarget = try await APIRound.prepare(directory: work.appendingPathComponent("platform"), router: router, logger: logger)
         let ports = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: router,
@@ -64,6 +72,10 @@ struct BenchServe {
         }
 
         let only = environment["BENCH_SERVE_ONLY"]
+        if only == "api" {
+            try await APIRound.run(port: ourPort, target: apiTarget, rounds: max(1, rounds), seconds: seconds)
+            exit(0)
+        }
         say("segments: \(keys.segments.count) x ~\(keys.segmentBytes / keys.segments.count / 1000) kB; wrk -t2 -c256 -d\(seconds)s --latency, \(rounds) alternating rounds")
         var ours: [WrkRun] = []
         var theirs: [WrkRun] = []
@@ -89,6 +101,8 @@ struct BenchServe {
                 rounds, keys.segments.count, Double(keys.segmentBytes) / Double(keys.segments.count) / 1e6
             ))
         }
+
+        try await APIRound.run(port: ourPort, target: apiTarget, rounds: max(1, rounds), seconds: seconds)
 
         // The hold: many idle-ish keep-alive connections, each asking for the (small) VOD
         // playlist, so the figure is about connections rather than bandwidth.
@@ -318,5 +332,86 @@ struct WrkRun {
             return (Double(text.dropLast(suffix.count)) ?? 0) * scale
         }
         return Double(text) ?? 0
+    }
+}
+
+/// The API round: one ready video served by VideoStackAPI, and the fixed-body ceiling.
+enum APIRound {
+    struct Target {
+        var apiPath: String
+        var referencePath: String
+        /// What the reference route answers (set from the API's first answer).
+        var body: ReferenceBody
+    }
+
+    final class ReferenceBody: Sendable {
+        let bytes = Mutex<ByteBuffer>(ByteBuffer())
+    }
+
+    /// A fresh platform with one user and one ready public video, the API mounted on `router`,
+    /// and a reference route answering the same JSON bytes from memory.
+    static func prepare(directory: URL, router: Router<VideoStackRequestContext>, logger: Logger) async throws -> Target {
+        try? FileManager.default.removeItem(at: directory)
+        var configuration = PlatformConfiguration(dataDirectory: directory)
+        configuration.roles = .api
+        configuration.accounts.passwordHashing = PasswordHashingConfiguration(memoryKiB: 1024, iterations: 1, threads: 1)
+        configuration.rateLimits = RateLimitConfiguration(perAddress: .perSecond(10_000_000, burst: 10_000_000),
+                                                          perUser: .perSecond(10_000_000, burst: 10_000_000))
+        let platform = try await Platform(configuration: configuration, logger: logger)
+        _ = try await platform.accounts.signUp(username: "bench", email: "bench@example.com", password: "correct horse battery staple 42")
+        let video = Video(owner: "bench", title: "A benchmark video with a title of typical length",
+                          description: "Some description text, as uploaders write it: a sentence or two about the video.",
+                          tags: ["bench", "api", "json"])
+        try await platform.catalog.create(video)
+        try await platform.catalog.transition(video.id, to: .processing, from: .uploading)
+        let prefix = "videos/\(video.id)/"
+        try await platform.catalog.transition(video.id, to: .ready, from: .processing, duration: .seconds(63),
+                                              media: VideoMedia(playlist: prefix + "hls/master.m3u8", poster: prefix + "poster.jpg", storyboard: prefix + "storyboard.vtt"))
+        let api = VideoStackAPI(platform: platform, configuration: APIConfiguration(), logger: logger)
+        api.addRoutes(to: router)
+        // The reference answers what the API answers for this video, byte for byte, with the
+        // same content type; it is filled in after the first API answer.
+        let body = ReferenceBody()
+        router.get("reference/video") { _, _ in
+            var fields = HTTPFields()
+            fields[.contentType] = "application/json; charset=utf-8"
+            fields[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: fields, body: .init(byteBuffer: body.bytes.withLock { $0 }))
+        }
+        return Target(apiPath: "/api/v1/videos/\(video.id)", referencePath: "/reference/video", body: body)
+    }
+
+    static func run(port: Int, target: Target, rounds: Int, seconds: Int) async throws {
+        // Fetch the API's answer once and make it the reference body.
+        let (data, _) = try await fetch("http://127.0.0.1:\(port)\(target.apiPath)")
+        target.body.bytes.withLock { $0 = ByteBuffer(bytes: data) }
+        let (check, _) = try await fetch("http://127.0.0.1:\(port)\(target.referencePath)")
+        guard check == data, !data.isEmpty else { throw VideoStackError(.internal, "the reference route does not answer the API's bytes") }
+        BenchServe.say("api: GET \(target.apiPath) (\(data.count) bytes of JSON) vs a fixed body of the same bytes; wrk -t2 -c64 -d\(seconds)s, \(rounds) alternating rounds")
+        _ = try WrkRun.run(port: port, threads: 1, connections: 4, seconds: 1, path: target.apiPath, script: nil)
+        var ours: [WrkRun] = []
+        var ceiling: [WrkRun] = []
+        for round in 0..<rounds {
+            let api = try WrkRun.run(port: port, threads: 2, connections: 64, seconds: seconds, path: target.apiPath, script: nil)
+            ours.append(api)
+            BenchServe.say("  round \(round + 1) api:       \(api.summary)")
+            let fixed = try WrkRun.run(port: port, threads: 2, connections: 64, seconds: seconds, path: target.referencePath, script: nil)
+            ceiling.append(fixed)
+            BenchServe.say("  round \(round + 1) reference: \(fixed.summary)")
+        }
+        let ourRate = BenchServe.median(ours.map(\.requestsPerSecond))
+        let referenceRate = BenchServe.median(ceiling.map(\.requestsPerSecond))
+        BenchServe.say(String(format: "RATIO api_get_video %.2f (api %.0f req/s p99 %.1f ms; fixed body %.0f req/s p99 %.1f ms; %d bytes, medians of %d rounds, 64 connections; errors %d/%d)",
+                              ourRate / referenceRate, ourRate, BenchServe.median(ours.map(\.p99Milliseconds)), referenceRate,
+                              BenchServe.median(ceiling.map(\.p99Milliseconds)), data.count, rounds,
+                              ours.map(\.errors).reduce(0, +), ceiling.map(\.errors).reduce(0, +)))
+    }
+
+    static func fetch(_ url: String) async throws -> ([UInt8], Int) {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let status = try BenchServe.runTool(["curl", "-sS", "-o", output.path, url])
+        guard status == 0 else { throw VideoStackError(.internal, "curl \(url) failed (\(status))") }
+        return (Array(try Data(contentsOf: output)), 200)
     }
 }

@@ -52,7 +52,11 @@ struct OpenAPIBuilder {
     static func requestHeader(_ name: String, _ description: String, required: Bool, _ schema: [String: Any]) -> [String: Any] {
         ["name": name, "in": "header", "required": required, "description": description, "schema": schema]
     }
-    nonisolated(unsafe) static let tusResumable: [String: Any] = requestHeader("Tus-Resumable", "The tus version the client speaks.", required: true, ["type": "string", "enum": ["1.0.0"]])
+    // Not "required" and not an enum: tus answers a missing or other version with 412 (and
+    // Tus-Version), which the operations document, rather than with a generic 400.
+    nonisolated(unsafe) static let tusResumable: [String: Any] = requestHeader(
+        "Tus-Resumable", "The tus version the client speaks; this server speaks 1.0.0 and answers anything else (or nothing) with 412.",
+        required: false, ["type": "string"])
     nonisolated(unsafe) static let digits: [String: Any] = ["type": "string", "pattern": "^[0-9]{1,19}$"]
 
     static let errorDescriptions: [Int: String] = [
@@ -289,17 +293,18 @@ struct OpenAPIBuilder {
             "SignUpRequest": object([
                 "username": ["type": "string", "minLength": 3, "maxLength": 32, "pattern": "^[A-Za-z0-9_.-]+$"],
                 "email": ["type": "string", "maxLength": 254], "password": ["type": "string", "maxLength": 256],
-                "name": ["type": "string", "description": "At most 64 characters; empty means the username."],
+                "name": ["type": ["string", "null"], "description": "At most 64 characters; empty or null means the username."],
             ], required: ["username", "email", "password"]),
             "SignInRequest": object(["email": ["type": "string", "maxLength": 254], "password": ["type": "string", "maxLength": 1024]]),
             "RefreshRequest": object(["refreshToken": ["type": "string", "maxLength": 4096]]),
-            "SignOutRequest": object(["refreshToken": ["type": "string", "maxLength": 4096]], required: []),
+            "SignOutRequest": object(["refreshToken": ["type": ["string", "null"], "maxLength": 4096]], required: []),
             "UpdateVideoRequest": object([
-                "title": ["type": "string", "description": "1 to 100 characters, no line breaks."],
-                "description": ["type": "string", "description": "At most 5,000 bytes of UTF-8."],
-                "tags": ["type": "array", "items": string, "maxItems": 50], "visibility": ["type": "string", "enum": ["public", "unlisted", "private"]],
+                "title": ["type": ["string", "null"], "description": "1 to 100 characters, no line breaks; null leaves it."],
+                "description": ["type": ["string", "null"], "description": "At most 5,000 bytes of UTF-8; null leaves it."],
+                "tags": ["type": ["array", "null"], "items": string, "maxItems": 50],
+                "visibility": ["type": ["string", "null"], "enum": ["public", "unlisted", "private", NSNull()]],
             ], required: []),
-            "ReviewRequest": object(["rating": ["type": "integer", "minimum": 1, "maximum": 5], "comment": ["type": "string", "description": "At most 5,000 characters."]],
+            "ReviewRequest": object(["rating": ["type": "integer", "minimum": 1, "maximum": 5], "comment": ["type": ["string", "null"], "description": "At most 5,000 characters; null is empty."]],
                                     required: ["rating"]),
         ]
     }

@@ -91,7 +91,6 @@ extension VideoStackAPI {
     /// (creation-with-upload).
     func tusCreate(_ call: APICall) async throws -> Response {
         let request = call.request
-        try checkTusVersion(request)
         let user = try call.requireUser()
         let length = try Self.length(request.headers[.uploadLength], "Upload-Length")
         let deferred = request.headers[.uploadDeferLength]
@@ -121,6 +120,8 @@ extension VideoStackAPI {
             throw APIError.payloadTooLarge("The body is longer than the Upload-Length of \(length) bytes.")
         }
         let checksum = try Self.checksum(request)
+        // The version is checked once the fields parse, so a malformed field is named first.
+        try checkTusVersion(request)
         try Self.checkVideoFields(metadata, owner: user.username)
         if let length, length > platform.uploads.configuration.maxUploadSize {
             throw APIError.payloadTooLarge("An upload may have at most \(platform.uploads.configuration.maxUploadSize) bytes; this one declares \(length).")
@@ -178,7 +179,6 @@ extension VideoStackAPI {
     /// `PATCH`: appends the body at `Upload-Offset`.
     func tusPatch(_ call: APICall) async throws -> Response {
         let request = call.request
-        try checkTusVersion(request)
         let user = try call.requireUser()
         guard let contentType = request.headers[.contentType], contentType.lowercased() == Self.offsetStream else {
             throw APIError.unsupportedMediaType("A PATCH body must be 'Content-Type: \(Self.offsetStream)'.")
@@ -188,6 +188,7 @@ extension VideoStackAPI {
         }
         let declaredLength = try Self.length(request.headers[.uploadLength], "Upload-Length")
         let checksum = try Self.checksum(request)
+        try checkTusVersion(request)
         let id = try ownUpload(call)
         let before = try await platform.uploads.status(id)
         try checkOwner(before, user)

@@ -128,7 +128,7 @@ public struct VideoStackAPI: Sendable {
     }
 
     /// The methods a path answers 405 to when no endpoint takes them.
-    static let otherMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .trace]
+    static let otherMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .trace, HTTPRequest.Method("QUERY")!]
 
     // MARK: The pipeline
 

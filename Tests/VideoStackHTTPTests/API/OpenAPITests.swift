@@ -76,6 +76,9 @@ import VideoPlatform
             for index in 0..<3 { _ = try await fixture.makeVideo(owner: "fuzzer", title: "Fuzz target \(index)") }
             let report = try TemporaryDirectory(prefix: "schemathesis")
             defer { report.cleanup() }
+            // tus bodies are raw bytes: schemathesis sends them as it sends application/octet-stream.
+            try "import schemathesis\nschemathesis.serializer.alias(\"application/offset+octet-stream\", \"application/octet-stream\")\n"
+                .write(to: report.url.appendingPathComponent("videostack_hooks.py"), atomically: true, encoding: .utf8)
             let result = try await ToolProcess.run([
                 "schemathesis", "run", "http://127.0.0.1:\(api.port)/openapi.json",
                 "--header", "Authorization: Bearer \(token)",
@@ -83,11 +86,12 @@ import VideoPlatform
                 "--exclude-operation-id", "signOut", "--exclude-operation-id", "signOutEverywhere",
                 "--max-examples", "25", "--workers", "1", "--seed", "7", "--no-color",
                 "--phases", "examples,coverage,fuzzing",
-                "--request-timeout", "20", "--max-redirects", "0",
-            ], environment: ["NO_COLOR": "1"])
+                "--request-timeout", "20", "--max-redirects", "0", "--generation-database", "none",
+            ], environment: ["NO_COLOR": "1", "SCHEMATHESIS_HOOKS": "videostack_hooks", "PYTHONPATH": report.url.path])
             let output = result.output + result.stderr
-            #expect(result.status == 0, "schemathesis failed:\n\(output.suffix(12_000))")
-            #expect(output.contains("passed") || output.contains("Passed"), "\(output.suffix(2000))")
+            #expect(result.status == 0, "schemathesis failed:\n\(output)")
+            #expect(output.contains("generated"), "\(output.suffix(2000))")
+            print(output.split(separator: "\n").filter { $0.contains("generated") || $0.contains("passed") || $0.contains("Tested") }.joined(separator: "\n"))
         }
     }
 }
