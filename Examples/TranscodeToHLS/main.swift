@@ -32,8 +32,14 @@ func main() async throws {
         try await TestPattern(width: 854, height: 480, duration: .seconds(6)).write(to: input, logger: logger)
         print("made a 6-second 480p test pattern at \(input.path)")
     }
+    defer { if arguments.isEmpty { try? FileManager.default.removeItem(at: input) } }
     try await transcodeToHLS(input: input, output: output, logger: logger)
 }
 
 // In a function, not top-level code: Swift 6.3's optimizer has crashed on top-level async code in release.
-try await main()
+do {
+    try await main()
+} catch {
+    print("transcode-to-hls: \(error)")   // says what was wrong with the input
+    exit(1)
+}

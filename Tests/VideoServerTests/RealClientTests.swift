@@ -95,7 +95,9 @@ import VideoStackTesting
             let committed = try #require(started["committed"] as? Int)
             let uploadURL = try #require((started["url"] as? String).flatMap(URL.init(string:)))
             try await server.crash()
-            _ = try await uploader.stop()
+            // SIGKILL: a child of the test runner may start with SIGTERM blocked, and this one is asleep.
+            uploader.send(SIGKILL)
+            _ = try await uploader.wait()
 
             server = try await ServerProcess.start(dataDirectory: data, arguments: ["--no-sample"])
             let (result, json) = try await Scripts.run("tus_resume.py", ["finish", server.baseURL.absoluteString, session.accessToken,

@@ -115,6 +115,21 @@ import VideoStackTesting
         }
     }
 
+    /// `--role worker` runs only the job workers: no HTTP, and SIGTERM stops it cleanly.
+    @Test func theWorkerRoleServesNoHTTP() async throws {
+        try await withTemporaryDirectory(prefix: "videoserver-worker") { directory in
+            let process = try ToolProcess([try ServerProcess.executable.path, "--role", "worker", "--data-dir", directory.path, "--log-level", "warning"])
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !process.stdoutSoFar.contains("VideoServer worker running"), ContinuousClock.now < deadline, process.exitedResult() == nil {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(process.stdoutSoFar.contains("no HTTP in this role"))
+            #expect(!process.stdoutSoFar.contains("ready at"))
+            let result = try await process.stop()
+            #expect(result.status == 0 && result.output.contains("VideoServer stopped"))
+        }
+    }
+
     private func waitForSample(_ client: VideoStackClient) async throws -> [VideoStackClient.Video] {
         let deadline = ContinuousClock.now + .seconds(120)
         while true {

@@ -64,6 +64,8 @@ function notice(text) {
   element.hidden = !text;
 }
 
+function plural(count, one, many) { return count + " " + (count === 1 ? one : many); }
+
 function formatDuration(seconds) {
   if (seconds === null || seconds === undefined || !isFinite(seconds)) return "";
   const total = Math.round(seconds);
@@ -99,7 +101,7 @@ function card(video, highlight) {
   const title = element("div", { class: "title" });
   title.append(highlight ? highlighted(video.title, highlight) : video.title);
   const link = element("a", { href: "/watch/" + video.id, "data-link": "" }, poster, title,
-    element("div", { class: "muted", text: video.owner + " · " + (video.views || 0) + " views · " + formatDuration(video.duration) }));
+    element("div", { class: "muted", text: video.owner + " · " + plural(video.views || 0, "view", "views") + " · " + formatDuration(video.duration) }));
   return element("li", {}, link);
 }
 
@@ -198,7 +200,7 @@ async function runSearch() {
     const page = await api("/search?limit=24&q=" + encodeURIComponent(text));
     if (serial !== searchSerial) return; // a newer keystroke's answer wins
     $("#search-results").replaceChildren(...page.items.map((item) => card(item.video || item, item.highlights && item.highlights.title)));
-    $("#search-status").textContent = page.items.length ? page.items.length + " results for “" + text + "”" : "No videos match “" + text + "”.";
+    $("#search-status").textContent = page.items.length ? page.items.length + (page.items.length === 1 ? " result" : " results") + " for “" + text + "”" : "No videos match “" + text + "”.";
   } catch (error) {
     if (serial === searchSerial) $("#search-status").textContent = error.message;
   }
@@ -267,7 +269,7 @@ function renderVideo(video) {
   document.title = video.title + " · VideoStack";
   $("#watch-title").textContent = video.title;
   $("#watch-owner").textContent = video.owner;
-  $("#watch-views").textContent = (video.views || 0) + " views";
+  $("#watch-views").textContent = plural(video.views || 0, "view", "views");
   const rating = video.rating || { average: null, count: 0 };
   $("#watch-rating").textContent = rating.count ? "★ " + rating.average.toFixed(1) + " (" + rating.count + ")" : "No ratings yet";
   $("#watch-description").textContent = video.description || "";
@@ -360,7 +362,8 @@ async function loadReviews(id) {
   try {
     const page = await api("/videos/" + encodeURIComponent(id) + "/reviews?limit=50");
     $("#reviews").replaceChildren(...page.items.map((review) => element("li", {},
-      element("strong", { text: review.author }), " " + "★".repeat(review.rating) + " ",
+      element("strong", { text: review.author }), " ",
+      element("span", { role: "img", "aria-label": review.rating + " out of 5", text: "★".repeat(review.rating) }), " ",
       element("span", { class: "muted", text: new Date(review.createdAt).toLocaleDateString() }),
       element("p", { text: review.comment || "" }))));
   } catch (error) { $("#reviews").replaceChildren(element("li", { class: "muted", text: error.message })); }
@@ -400,6 +403,7 @@ function route() {
   if (path === "/upload") { if (!session.user) return navigate("/signin"); return show("upload-view"); }
   show("home-view");
   loadHome();
+  if (session.user) loadMyVideos(); // statuses change while the visitor is elsewhere
 }
 
 async function loadHome() {

@@ -11,7 +11,6 @@ internal import Synchronization
 ///
 /// ```swift
 /// let client = VideoStackClient(baseURL: server.baseURL)
-/// defer { try? await client.shutdown() }
 /// _ = try await client.signUp(username: "ada", email: "ada@example.com", password: "analytical-engine-1843", name: "Ada")
 /// _ = try await client.signIn(email: "ada@example.com", password: "analytical-engine-1843")
 /// let upload = try await client.upload(clip, title: "Engines")

@@ -67,7 +67,7 @@ def main():
         form.get_by_label("Password", exact=True).fill("zebra-crossing-" + uuid.uuid4().hex[:6])
         shot(page, "02-signup")
         form.get_by_role("button", name="Create account").click()
-        page.wait_for_function("document.querySelector('#whoami').textContent.includes('Signed in as')")
+        page.wait_for_function("() => document.querySelector('#whoami').textContent.includes('Signed in as')")
 
         # Upload through the page (tus from the browser).
         page.get_by_role("button", name="Upload").click()
@@ -119,9 +119,9 @@ def main():
 
         # Watch: play until past 3 seconds.
         page.locator(f"#search-results a[href='/watch/{video_id}']").click()
-        page.wait_for_function("document.querySelector('#watch-title').textContent.length > 0")
+        page.wait_for_function("() => document.querySelector('#watch-title').textContent.length > 0")
         page.evaluate("document.querySelector('#player').muted = true; document.querySelector('#player').play()")
-        page.wait_for_function("document.querySelector('#player').currentTime > 3", timeout=90_000)
+        page.wait_for_function("() => document.querySelector('#player').currentTime > 3", timeout=90_000)
         current = page.evaluate("document.querySelector('#player').currentTime")
         shot(page, "06-playing")
 
@@ -129,8 +129,8 @@ def main():
         page.locator("label[for='rating-4']").click()
         page.get_by_label("Comment").fill("Stripes in every frame.")
         page.get_by_role("button", name="Post review").click()
-        page.wait_for_function("document.querySelector('#reviews').textContent.includes('Stripes in every frame.')")
-        page.wait_for_function("document.querySelector('#watch-rating').textContent.includes('4.0')")
+        page.wait_for_function("() => document.querySelector('#reviews').textContent.includes('Stripes in every frame.')")
+        page.wait_for_function("() => document.querySelector('#watch-rating').textContent.includes('4.0')")
         rating = page.locator("#watch-rating").text_content()
         shot(page, "07-reviewed")
 
@@ -142,7 +142,7 @@ def main():
         other.on("console", lambda m: seen["console"].append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
         other.goto(url)
         other.wait_for_url(f"**/watch/{video_id}")
-        other.wait_for_function(f"document.querySelector('#watch-title').textContent === {json.dumps(TITLE)}")
+        other.wait_for_function(f"() => document.querySelector('#watch-title').textContent === {json.dumps(TITLE)}")
         shot(other, "08-shared")
 
         browser.close()

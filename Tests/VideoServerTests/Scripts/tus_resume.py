@@ -8,6 +8,7 @@
   tus_resume.py finish BASE TOKEN FILE PATH        resumes the upload at PATH (the URL's path, on
       the restarted server) from the server's offset and finishes. Prints JSON.
 """
+import hashlib
 import http.client
 import json
 import os
@@ -17,9 +18,15 @@ import urllib.parse
 
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
+from tusclient.uploader import Uploader
 
 CHUNK = 256 * 1024
 
+
+class Sha256Uploader(Uploader):
+    """tuspy's uploader with SHA-256 chunk checksums (its default is SHA-1; the server names
+    sha256 in Tus-Checksum-Algorithm)."""
+    CHECKSUM_ALGORITHM_PAIR = ("sha256", hashlib.sha256)
 
 def metadata(title):
     return {"filename": "tuspy.mp4", "title": title, "tags": "tus,resume", "visibility": "public"}
@@ -27,7 +34,7 @@ def metadata(title):
 
 def uploader(base, token, path, url=None, title="tuspy upload"):
     client = tus_client.TusClient(base + "/api/v1/uploads", headers={"Authorization": "Bearer " + token})
-    return client.uploader(path, url=url, chunk_size=CHUNK, metadata=metadata(title), upload_checksum=True)
+    return Sha256Uploader(path, client=client, url=url, chunk_size=CHUNK, metadata=metadata(title), upload_checksum=True)
 
 
 def head_offset(base, token, url):
