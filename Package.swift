@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "VideoStackHTTP",
             dependencies: [
-                "VideoCore", "VideoPlatform", "SearchIndex", "SingleTableStore",
+                "VideoCore", "VideoPlatform", "SearchIndex", "SingleTableStore", "VideoStackLive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

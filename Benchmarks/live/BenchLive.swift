@@ -175,7 +175,7 @@ struct Bench {
                 // Wait for the end to be written, then check the whole clip is listed.
                 var text = ""
                 for _ in 0..<50 {
-                    text = String(decoding: (try? await platform.blobs.get("live/\(item.videoID)/source/dvr.m3u8")) ?? [], as: UTF8.self)
+                    text = String(decoding: (try? await platform.blobs.get("videos/\(item.videoID)/live/source/dvr.m3u8")) ?? [], as: UTF8.self)
                     if text.contains("#EXT-X-ENDLIST") { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }

@@ -54,7 +54,7 @@ import VideoPlatform
             let result = try await publisher.wait()
             #expect(result.status == 0, "good publisher: \(result.stderr)")
             let ended = try await fixture.waitFor(good.videoID, status: .liveEnded)
-            let playlist = try MediaPlaylist(parsing: String(decoding: try await fixture.platform.blobs.get("live/\(good.videoID)/source/dvr.m3u8"), as: UTF8.self))
+            let playlist = try MediaPlaylist(parsing: String(decoding: try await fixture.platform.blobs.get("videos/\(good.videoID)/live/source/dvr.m3u8"), as: UTF8.self))
             #expect(playlist.endList)
             #expect(!playlist.segments.contains { $0.discontinuity })
             #expect(playlist.segments.count > before)

@@ -31,7 +31,7 @@ import VideoPlatform
 
             let liveA = try await fixture.waitFor(first.videoID, status: .live)
             let master = try #require(liveA.media?.playlist)
-            #expect(master == "live/\(first.videoID)/master.m3u8")
+            #expect(master == "videos/\(first.videoID)/live/master.m3u8")
             _ = try await fixture.waitFor(second.videoID, status: .live)
             try await fixture.waitForStream(first.videoID) { ($0?.segments ?? 0) >= 3 }
 
@@ -48,7 +48,7 @@ import VideoPlatform
             #expect(gst.status == 0, "gst-launch: \(gst.stderr)")
 
             // The live playlist: a sliding window with program date-times; the DVR playlist keeps more.
-            let edge = try MediaPlaylist(parsing: String(decoding: try await fixture.platform.blobs.get("live/\(first.videoID)/source/index.m3u8"), as: UTF8.self))
+            let edge = try MediaPlaylist(parsing: String(decoding: try await fixture.platform.blobs.get("videos/\(first.videoID)/live/source/index.m3u8"), as: UTF8.self))
             #expect(!edge.endList && edge.playlistType == nil)
             #expect(edge.segments.count <= 4)
             #expect(edge.segments.allSatisfy { $0.programDateTime != nil })
@@ -66,21 +66,29 @@ import VideoPlatform
             let segmentsBefore = await fixture.live.status(of: first.videoID)?.segments ?? 0
             let publisherA2 = try Publisher.start(fixture.publishURL(first), seconds: 8)
             try await fixture.waitForStream(first.videoID) { $0?.state == .publishing && $0?.publishes == 2 }
+            // While the second publisher runs: the DVR playlist shows the discontinuity, and the
+            // recorded timeline holds both parts.
+            var sawDiscontinuity = false
+            var recorded = Duration.zero
+            while let status = await fixture.live.status(of: first.videoID), status.state == .publishing {
+                recorded = max(recorded, status.recorded)
+                if !sawDiscontinuity, let text = try? await fixture.platform.blobs.get("videos/\(first.videoID)/live/source/dvr.m3u8") {
+                    let dvr = try MediaPlaylist(parsing: String(decoding: text, as: UTF8.self))
+                    sawDiscontinuity = dvr.segments.contains { $0.discontinuity } && dvr.segments.count > segmentsBefore
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(sawDiscontinuity, "a reconnect is a discontinuity")
+            #expect(fixture.logs.records.contains { $0.message.contains("publisher reconnected") })
             let resultA2 = try await publisherA2.wait()
             #expect(resultA2.status == 0, "publisher A again: \(resultA2.stderr)")
 
             // B's recording is published on its own meanwhile.
             let endedB = try await fixture.waitFor(second.videoID, status: .ready)
             #expect(endedB.duration.map { abs(($0 - .seconds(10)) / .seconds(1)) < 1.5 } == true, "\(String(describing: endedB.duration))")
-            let ended = try await fixture.waitFor(first.videoID, status: .ready)
-            let dvr = try MediaPlaylist(parsing: String(decoding: try await fixture.platform.blobs.get("live/\(first.videoID)/source/dvr.m3u8"), as: UTF8.self))
-            #expect(dvr.endList)
-            #expect(dvr.segments.contains { $0.discontinuity }, "a reconnect is a discontinuity")
-            #expect(dvr.segments.count > segmentsBefore)
-            #expect(fixture.logs.records.contains { $0.message.contains("publisher reconnected") })
 
-            // The recording is a video on demand with the full duration (both publishers), poster and storyboard.
-            let recorded = dvr.totalDuration
+            // A's recording is a video on demand with the full duration (both publishers), poster and storyboard.
+            let ended = try await fixture.waitFor(first.videoID, status: .ready)
             let duration = try #require(ended.duration)
             #expect(abs((duration - recorded) / .seconds(1)) < 2.5, "VOD \(duration) vs live \(recorded)")
             #expect(duration > .seconds(12))

@@ -89,8 +89,9 @@ struct LiveFixture: Sendable {
                                               viewerUpdateInterval: .milliseconds(500))
         configure(&configuration)
         let live = try LiveStreaming(platform: platform, configuration: configuration, logger: logs.logger)
-        let router = Router()
+        let router = Router(context: VideoStackRequestContext.self)
         MediaDelivery(blobs: platform.blobs).addRoutes(to: router.group("media"))
+        VideoStackAPI(platform: platform, live: live, logger: Logger(label: "api", factory: { _ in SwiftLogNoOpLogHandler() })).addRoutes(to: router)
         let ports = AsyncStream.makeStream(of: Int.self)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
                               onServerRunning: { channel in ports.continuation.yield(channel.localAddress?.port ?? 0) },

@@ -21,7 +21,7 @@ import VideoPlatform
             #expect(await fixture.live.status(of: stream.videoID)?.transcoding == true)
             // The rung joins the master playlist once it has a segment.
             while true {
-                let master = String(decoding: (try? await fixture.platform.blobs.get("live/\(stream.videoID)/master.m3u8")) ?? [], as: UTF8.self)
+                let master = String(decoding: (try? await fixture.platform.blobs.get("videos/\(stream.videoID)/live/master.m3u8")) ?? [], as: UTF8.self)
                 if master.contains("240p/index.m3u8") {
                     #expect(master.contains("source/index.m3u8"))
                     #expect(master.contains("RESOLUTION=426x240"))
@@ -30,11 +30,11 @@ import VideoPlatform
                 try await Task.sleep(for: .milliseconds(200))
             }
             let probe = try await ToolProcess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0",
-                                                   fixture.mediaURL("live/\(stream.videoID)/240p/index.m3u8")])
+                                                   fixture.mediaURL("videos/\(stream.videoID)/live/240p/index.m3u8")])
             #expect(probe.output.contains("h264,426,240"), "\(probe.output) \(probe.stderr)")
             #expect(try await publisher.wait().status == 0)
             _ = try await fixture.waitFor(stream.videoID, status: .liveEnded)
-            let rung = try MediaPlaylist(parsing: String(decoding: try await fixture.platform.blobs.get("live/\(stream.videoID)/240p/dvr.m3u8"), as: UTF8.self))
+            let rung = try MediaPlaylist(parsing: String(decoding: try await fixture.platform.blobs.get("videos/\(stream.videoID)/live/240p/dvr.m3u8"), as: UTF8.self))
             #expect(rung.endList)
             #expect(abs((rung.totalDuration - .seconds(12)) / .seconds(1)) < 2, "\(rung.totalDuration)")
         }
@@ -57,10 +57,10 @@ import VideoPlatform
             let segmentsAtFallback = status.segments
             #expect(try await publisher.wait().status == 0)
             _ = try await fixture.waitFor(stream.videoID, status: .liveEnded)
-            let master = String(decoding: try await fixture.platform.blobs.get("live/\(stream.videoID)/master.m3u8"), as: UTF8.self)
+            let master = String(decoding: try await fixture.platform.blobs.get("videos/\(stream.videoID)/live/master.m3u8"), as: UTF8.self)
             #expect(master.contains("source/index.m3u8"))
             #expect(!master.contains("240p"))
-            let source = try MediaPlaylist(parsing: String(decoding: try await fixture.platform.blobs.get("live/\(stream.videoID)/source/dvr.m3u8"), as: UTF8.self))
+            let source = try MediaPlaylist(parsing: String(decoding: try await fixture.platform.blobs.get("videos/\(stream.videoID)/live/source/dvr.m3u8"), as: UTF8.self))
             #expect(source.segments.count > segmentsAtFallback)
             #expect(abs((source.totalDuration - .seconds(12)) / .seconds(1)) < 1.5)
         }

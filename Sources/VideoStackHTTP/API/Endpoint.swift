@@ -73,6 +73,9 @@ extension VideoStackAPI {
         Endpoint(method: .get, path: "/videos/{id}/reviews", authentication: .optional) { try await $0.api.reviews($0) },
         Endpoint(method: .post, path: "/videos/{id}/share", authentication: .required) { try await $0.api.share($0) },
         Endpoint(method: .post, path: "/videos/{id}/views", authentication: .optional) { try await $0.api.recordView($0) },
+        Endpoint(method: .post, path: "/live", authentication: .required) { try await $0.api.createLive($0) },
+        Endpoint(method: .post, path: "/live/{id}/key", authentication: .required) { try await $0.api.rotateLiveKey($0) },
+        Endpoint(method: .delete, path: "/live/{id}", authentication: .required) { try await $0.api.deleteLive($0) },
         Endpoint(method: .get, path: "/healthz", authentication: .none) { try $0.api.json(["status": "ok"]) },
     ]
 }

@@ -164,6 +164,13 @@ struct OpenAPIBuilder {
                                          errors: [400, 401, 404, 429]),
             "POST /videos/{id}/views": O(id: "recordView", summary: "Count a view (once per viewer per hour).", parameters: [Self.idParameter],
                                          success: ["200": Self.json("ViewCount", "Whether it counted, and the count.")], errors: [400, 401, 404, 429]),
+            "POST /live": O(id: "createLive", summary: "Create a live stream owned by the caller: a video that goes live when its key publishes over RTMP.",
+                            body: "CreateLiveRequest", success: ["201": Self.json("LiveStream", "The stream's video, key (shown only now) and ingest address.")],
+                            errors: body400 + [401, 404]),
+            "POST /live/{id}/key": O(id: "rotateLiveKey", summary: "Replace a live stream's key; the old one is refused from now on (owner or admin).",
+                                     parameters: [Self.idParameter], success: ["200": Self.json("LiveKey", "The new key.")], errors: [400, 401, 403, 404, 409, 429]),
+            "DELETE /live/{id}": O(id: "deleteLive", summary: "End a live stream, revoke its key and delete its video (owner or admin).",
+                                   parameters: [Self.idParameter], success: ["204": ["description": "Deleted."]], errors: [400, 401, 403, 404, 429]),
             "GET /healthz": O(id: "health", summary: "Whether the API is serving.", success: ["200": Self.json("Health", "Serving.")], errors: [429]),
         ]
     }
@@ -290,6 +297,13 @@ struct OpenAPIBuilder {
             "ShareLink": object(["code": string, "url": string]),
             "ViewCount": object(["counted": ["type": "boolean"], "views": ["type": "integer", "minimum": 0]]),
             "Health": object(["status": ["type": "string", "enum": ["ok"]]]),
+            "LiveStream": object(["videoId": string, "streamKey": string, "ingestUrl": string]),
+            "LiveKey": object(["streamKey": string, "ingestUrl": string]),
+            "CreateLiveRequest": object([
+                "title": ["type": "string", "description": "1 to 100 characters, no line breaks."],
+                "description": ["type": "string", "description": "At most 5,000 bytes of UTF-8."],
+                "tags": ["type": "array", "items": string, "maxItems": 50], "visibility": ["type": "string", "enum": ["public", "unlisted", "private"]],
+            ], required: ["title"]),
             "SignUpRequest": object([
                 "username": ["type": "string", "minLength": 3, "maxLength": 32, "pattern": "^[A-Za-z0-9_.-]+$"],
                 "email": ["type": "string", "maxLength": 254], "password": ["type": "string", "maxLength": 256],

@@ -6,6 +6,7 @@ public import Logging
 internal import NIOCore
 internal import VideoCore
 public import VideoPlatform
+public import VideoStackLive
 
 /// The REST API of a ``VideoPlatform/Platform`` (JSON under `/api/v1`, tus uploads, share
 /// links, the OpenAPI document) as routes a host adds to its own Hummingbird router.
@@ -30,11 +31,14 @@ public struct VideoStackAPI: Sendable {
     public let platform: Platform
     /// Limits, CORS and URLs.
     public let configuration: APIConfiguration
+    /// The live service behind `/live`, when the host runs one (without it those routes answer 404).
+    public let live: LiveStreaming?
     let logger: Logger
 
-    /// An API over `platform`; `logger` receives the access log and server errors.
-    public init(platform: Platform, configuration: APIConfiguration = APIConfiguration(), logger: Logger) {
+    /// An API over `platform` (and `live`); `logger` receives the access log and server errors.
+    public init(platform: Platform, live: LiveStreaming? = nil, configuration: APIConfiguration = APIConfiguration(), logger: Logger) {
         self.platform = platform
+        self.live = live
         self.configuration = configuration
         self.logger = logger
     }

@@ -60,7 +60,9 @@ public struct LiveConfiguration: Sendable {
     public var transcode: LiveTranscodeMode
     /// How far behind real time a live transcode may fall before ``LiveTranscodeMode/automatic`` stops it.
     public var maxTranscodeLag: Duration
-    /// Key prefix of live media in the blob store (`live/<video id>/master.m3u8`).
+    /// Key prefix of videos' media in the blob store: a live stream is packaged under
+    /// `<prefix><video id>/live/` (`videos/<id>/live/master.m3u8` by default), beside where the
+    /// publish saga puts the video on demand, so the platform's playback signing covers both.
     public var mediaPrefix: String
     /// The ingest address publishers are told (`rtmp://HOST:PORT/live`); nil makes it from the RTMP host and port.
     public var ingestBaseURL: String?
@@ -77,7 +79,7 @@ public struct LiveConfiguration: Sendable {
     /// DVR, a 60-second reconnect window, pass-through.
     public init(rtmp: RTMPServerConfiguration = RTMPServerConfiguration(), segmentDuration: Duration = .seconds(2), window: Int = 6,
                 dvrWindow: Duration = .seconds(600), reconnectWindow: Duration = .seconds(60), transcode: LiveTranscodeMode = .passThrough,
-                maxTranscodeLag: Duration = .seconds(6), mediaPrefix: String = "live/", ingestBaseURL: String? = nil, publishRecording: Bool = true,
+                maxTranscodeLag: Duration = .seconds(6), mediaPrefix: String = "videos/", ingestBaseURL: String? = nil, publishRecording: Bool = true,
                 scratchDirectory: URL = FileManager.default.temporaryDirectory.appendingPathComponent("videostack-live"),
                 viewerUpdateInterval: Duration = .seconds(5), viewerTimeout: Duration = .seconds(30)) {
         self.rtmp = rtmp

@@ -31,6 +31,8 @@ public struct LiveStreamStatus: Sendable, Hashable {
     public var listingLatencies: [Duration]
     /// Viewers that fetched a playlist recently.
     public var viewers: Int
+    /// Media time received so far, on the stream's continuous timeline (all publishers).
+    public var recorded: Duration
 }
 
 /// One live stream: the packets of whoever publishes to it (one publisher at a time, the same
@@ -46,6 +48,7 @@ actor LiveStream {
     private(set) var state = LiveStreamStatus.State.publishing
     private(set) var publishes = 0
     private var connectionID: Int?
+    private var connection: RTMPConnection?
     private var detachedAt: ContinuousClock.Instant?
 
     // Track discovery (per publisher).
@@ -97,7 +100,7 @@ actor LiveStream {
         var logger = logger
         logger[metadataKey: "video"] = "\(video)"
         self.logger = logger
-        directory = configuration.mediaPrefix + video.description
+        directory = configuration.mediaPrefix + video.description + "/live"
         try FileManager.default.createDirectory(at: configuration.scratchDirectory, withIntermediateDirectories: true)
         recorder = try FLVRecorder(url: configuration.scratchDirectory.appendingPathComponent("\(video)-\(UUID().uuidString.prefix(8)).flv"))
     }
@@ -112,13 +115,15 @@ actor LiveStream {
 
     func status() -> LiveStreamStatus {
         LiveStreamStatus(video: video, state: state, publishes: publishes, segments: segments, masterPlaylist: masterKey,
-                         transcoding: transcoding, fallbackReason: fallbackReason, listingLatencies: latencies, viewers: viewerCount())
+                         transcoding: transcoding, fallbackReason: fallbackReason, listingLatencies: latencies, viewers: viewerCount(),
+                         recorded: recordedDuration)
     }
 
     // MARK: Publishers
 
     /// A publisher took over (the first, or a reconnect within the window).
-    func attach(connection: Int) async throws {
+    func attach(_ publisher: RTMPConnection) async throws {
+        let connection = publisher.id
         guard state != .ended else {
             throw VideoStackError(.gone, "The live stream of video \(video) has ended.")
         }
@@ -132,6 +137,7 @@ actor LiveStream {
         }
         publishes += 1
         connectionID = connection
+        self.connection = publisher
         state = .publishing
         detachedAt = nil
         metadata = nil
@@ -147,6 +153,7 @@ actor LiveStream {
     func detach(connection: Int) -> ContinuousClock.Instant? {
         guard connectionID == connection else { return nil }
         connectionID = nil
+        self.connection = nil
         guard state == .publishing else { return detachedAt }
         state = .waitingForReconnect
         let now = ContinuousClock.now
@@ -422,6 +429,11 @@ actor LiveStream {
         guard state != .ended else { return hasMedia }
         state = .ended
         connectionID = nil
+        if let connection {
+            // Ended from outside (the owner, shutdown): the publisher goes too.
+            connection.close(reason: "the live stream was ended")
+            self.connection = nil
+        }
         if !held.isEmpty { try? await startIfReady(force: true) }
         if let ladder {
             await ladder.finish()

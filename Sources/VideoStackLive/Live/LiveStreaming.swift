@@ -179,10 +179,14 @@ public final class LiveStreaming: Service, Sendable {
     }
 
     private func liveVideo(_ id: VideoID, by user: AuthenticatedUser) async throws -> Video {
-        guard let video = try await platform.catalog.video(id),
-              [.liveScheduled, .live, .liveEnded].contains(video.status) || streams.withLock({ $0[id] != nil }) || video.status == .processing || video.status == .ready
-        else {
+        guard let video = try await platform.catalog.video(id) else {
             throw VideoStackError(.notFound, "There is no live stream \(id).")
+        }
+        // A live stream while in a live status, and afterwards (its recording published) while it keeps its key.
+        let isLive = [.liveScheduled, .live, .liveEnded].contains(video.status) || streams.withLock({ $0[id] != nil })
+        let wasLive = try await isLive ? true : platform.store.getItem(key: StreamKeys.videoKeyItemKey(id)) != nil
+        guard wasLive else {
+            throw VideoStackError(.notFound, "Video \(id) is not a live stream; delete it with DELETE /videos/\(id).")
         }
         guard user.mayManage(ownedBy: video.owner) else {
             throw VideoStackError(.forbidden, "Only the owner of live stream \(id) or an admin may manage it.")
@@ -295,7 +299,7 @@ public final class LiveStreaming: Service, Sendable {
             }
         }
         do {
-            try await stream.attach(connection: connection.id)
+            try await stream.attach(connection)
         } catch let error as VideoStackError where error.code == .conflict || error.code == .gone {
             throw VideoStackError(.forbidden, error.message)
         }
