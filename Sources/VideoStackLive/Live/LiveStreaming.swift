@@ -243,6 +243,8 @@ public final class LiveStreaming: Service, Sendable {
         }
         guard let stream else { return }
         if clean {
+            // The publisher is leaving on its own: let it close its socket itself.
+            _ = await stream.detach(connection: connection.id)
             connectionLogger.info("publisher stopped; ending the stream")
             await endStream(stream.video)
             return
