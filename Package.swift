@@ -195,7 +195,7 @@ let package = Package(
         .executableTarget(
             name: "VideoServer",
             dependencies: [
-                "VideoCore", "VideoPlatform", "TranscodePipeline", "VideoStackHTTP",
+                "VideoCore", "VideoPlatform", "TranscodePipeline", "VideoStackHTTP", "VideoStackAWS", "VideoStackLive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -436,7 +436,7 @@ let package = Package(
         .testTarget(
             name: "VideoStackHTTPTests",
             dependencies: [
-                "TestSupport", "VideoStackHTTP", "VideoCore", "VideoPlatform", "SearchIndex",
+                "TestSupport", "VideoStackHTTP", "VideoStackLive", "VideoCore", "VideoPlatform", "SearchIndex",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VideoPlatform
+import VideoStackAWS
 
 /// What this process does: `all` (the default) serves HTTP and runs the job workers; `api` serves
 /// HTTP and keeps the search replica; `worker` runs only the job workers, with no HTTP.
@@ -34,12 +35,16 @@ struct ServerSettings: Sendable, Equatable {
     var role: ServerRole
     var publicDirectory: URL?
     var seedSample: Bool
+    /// The RTMP ingest port; 0 runs no live ingest.
+    var rtmpPort: Int
     var store: StoreBackend
     var blobs: BlobBackend
     var queue: QueueBackend
     var table: String?
     var bucket: String?
     var queueName: String?
+    /// The backends the flags select (embedded by default; DynamoDB, S3 and SQS by name).
+    var backends: BackendSelection
 
     /// Combines `options` with `environment`; throws a `ValidationError` naming what is wrong.
     init(_ options: VideoServerCommand, environment: [String: String]) throws {
@@ -63,23 +68,28 @@ struct ServerSettings: Sendable, Equatable {
         }
         publicDirectory = (options.publicDir ?? environment["VIDEOSTACK_PUBLIC_DIR"]).map { URL(fileURLWithPath: $0, isDirectory: true) }
         seedSample = !options.noSample && environment["VIDEOSTACK_NO_SAMPLE"] == nil
+        if let rtmpPort = options.rtmpPort {
+            self.rtmpPort = rtmpPort
+        } else if let text = environment["VIDEOSTACK_RTMP_PORT"] {
+            guard let rtmpPort = Int(text) else { throw ValidationError("VIDEOSTACK_RTMP_PORT is '\(text)', not a port number (0 to 65535; 0 turns live streaming off).") }
+            self.rtmpPort = rtmpPort
+        } else {
+            rtmpPort = 1935
+        }
+        guard (0...65535).contains(rtmpPort) else { throw ValidationError("The RTMP port \(rtmpPort) is not from 0 to 65535 (0 turns live streaming off).") }
         store = options.store
         blobs = options.blobs
         queue = options.queue
         table = options.table
         bucket = options.bucket
         queueName = options.queueName
-        // The scale-out backends plug in here once VideoStackAWS builds them from these names.
-        var unavailable: [String] = []
-        if store != .sqlite { unavailable.append("--store \(store.rawValue)") }
-        if blobs != .files { unavailable.append("--blobs \(blobs.rawValue)") }
-        if queue != .store { unavailable.append("--queue \(queue.rawValue)") }
-        if !unavailable.isEmpty {
-            throw ValidationError("""
-                \(unavailable.joined(separator: ", ")): this build of VideoServer runs only the embedded backends \
-                (--store sqlite --blobs files --queue store). The scale-out backends (DynamoDB, S3, SQS) are in \
-                VideoStackAWS; see Examples/ScaleOut for composing a platform on them.
-                """)
+        // One value picks each service's backend; its checks (a bucket for S3, no --table with
+        // SQLite…) run here so a bad combination fails before anything opens.
+        do {
+            backends = try BackendSelection(store: store.rawValue, blobs: blobs.rawValue, queue: queue.rawValue,
+                                            table: table, bucket: bucket, queueName: queueName)
+        } catch let error as VideoStackError {
+            throw ValidationError(error.message)
         }
     }
 }

@@ -6,11 +6,14 @@ import NIOCore
 import VideoCore
 import VideoPlatform
 import VideoStackHTTP
+import VideoStackLive
 
 /// Every route of the example server on one router: the REST API under `/api/v1`, media under
 /// `/media`, the page and its assets, share links, `/openapi.json`, `/healthz` and `/metrics`.
 struct ServerRoutes {
     let platform: Platform
+    /// The live ingest, when this server runs one (`--rtmp-port`).
+    let live: LiveStreaming?
     let page: PageFiles
     let logger: Logger
 
@@ -23,7 +26,7 @@ struct ServerRoutes {
 
         // The REST API (its own metrics, access log, request ids, rate limits), share links and
         // the OpenAPI document. A deleted video's media leaves the delivery's memory cache at once.
-        let api = VideoStackAPI(platform: platform, configuration: APIConfiguration(videoDeleted: { id in
+        let api = VideoStackAPI(platform: platform, live: live, configuration: APIConfiguration(videoDeleted: { id in
             delivery.purge(keysWithPrefix: "videos/\(id)/")
         }), logger: logger)
         api.addRoutes(to: router)

@@ -15,6 +15,8 @@ import ServiceLifecycle
 import UnixSignals
 import VideoCore
 import VideoPlatform
+import VideoStackLive
+import VideoStackAWS
 
 @main
 struct VideoServerCommand: AsyncParsableCommand {
@@ -63,6 +65,9 @@ struct VideoServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("queue-name"), help: "The SQS queue (with --queue sqs).")
     var queueName: String?
 
+    @Option(name: .customLong("rtmp-port"), help: "The RTMP port live streams are published to (default 1935; 0 turns live streaming off).")
+    var rtmpPort: Int?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -87,7 +92,10 @@ struct VideoServer {
         PrometheusMetrics.bootstrap()
         var configuration = PlatformConfiguration(dataDirectory: settings.dataDirectory, roles: settings.role.platformRoles)
         configuration.searchSnapshotInterval = .seconds(60)
-        let platform = try await Platform(configuration: configuration, logger: logger)
+        // The standard AWS environment (AWS_ENDPOINT_URL, AWS_REGION, credentials) is read only
+        // when a service runs on AWS; the table, bucket and queues are created when missing.
+        let backends = try await PlatformBackends.open(settings.backends, configuration: configuration, logger: logger)
+        let platform = try await Platform(configuration: configuration, backends: backends, logger: logger)
         defer { platform.close() }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: platform)]
@@ -98,7 +106,17 @@ struct VideoServer {
                 services.append(.init(service: SampleVideo(platform: platform, dataDirectory: settings.dataDirectory, logger: logger),
                                       successTerminationBehavior: .ignore))
             }
-            let router = ServerRoutes(platform: platform, page: page, logger: logger).router()
+            // Live ingest beside the API: publishers connect over RTMP, viewers watch through /media.
+            var live: LiveStreaming?
+            if settings.rtmpPort != 0 {
+                var liveConfiguration = LiveConfiguration()
+                liveConfiguration.rtmp.host = settings.host
+                liveConfiguration.rtmp.port = settings.rtmpPort
+                let service = try LiveStreaming(platform: platform, configuration: liveConfiguration, logger: logger)
+                services.append(.init(service: service))
+                live = service
+            }
+            let router = ServerRoutes(platform: platform, live: live, page: page, logger: logger).router()
             let host = settings.host
             let application = Application(
                 router: router,

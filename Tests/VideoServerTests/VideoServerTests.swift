@@ -87,9 +87,11 @@ import VideoStackTesting
     @Test func refusesBadSettingsClearly() async throws {
         try await withTemporaryDirectory(prefix: "videoserver") { directory in
             let executable = try ServerProcess.executable.path
-            let dynamo = try await ToolProcess.run([executable, "--store", "dynamodb", "--data-dir", directory.path])
-            #expect(dynamo.status != 0)
-            #expect(dynamo.stderr.contains("--store dynamodb"))
+            let s3 = try await ToolProcess.run([executable, "--blobs", "s3", "--data-dir", directory.path])
+            #expect(s3.status != 0)
+            #expect(s3.stderr.contains("--bucket"))
+            let table = try await ToolProcess.run([executable, "--table", "videos", "--data-dir", directory.path])
+            #expect(table.status != 0 && table.stderr.contains("--store dynamodb"))
             let port = try await ToolProcess.run([executable, "--port", "70000", "--data-dir", directory.path])
             #expect(port.status != 0 && port.stderr.contains("70000"))
             let environment = try await ToolProcess.run([executable, "--data-dir", directory.path], environment: ["VIDEOSTACK_PORT": "eighty"])

@@ -10,6 +10,7 @@ import TestSupport
 import VideoCore
 import VideoPlatform
 @testable import VideoStackHTTP
+import VideoStackLive
 
 /// A real platform (SQLite, files) in a temporary directory, the API over it, and helpers to
 /// call it through a real server on 127.0.0.1.
@@ -34,7 +35,9 @@ struct APIFixture: Sendable {
         var logger = Logger(label: "videostack.api.test")
         logger.logLevel = .warning
         let platform = try await Platform(configuration: configuration, logger: logger)
-        let api = VideoStackAPI(platform: platform, configuration: apiConfiguration, logger: logger)
+        // The live routes need the live service; its RTMP listener is not started (nothing publishes here).
+        let live = try LiveStreaming(platform: platform, logger: logger)
+        let api = VideoStackAPI(platform: platform, live: live, configuration: apiConfiguration, logger: logger)
         let delivery = MediaDelivery(blobs: platform.blobs, authorizer: PlaybackMediaAccess(playback: platform.playback))
         return APIFixture(directory: directory, platform: platform, api: api, delivery: delivery)
     }
