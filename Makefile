@@ -36,7 +36,11 @@ build: deps
 test: deps
 	$(SWIFT) build -c release
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-xctest
+	$(SWIFT) test --skip-build --disable-xctest --skip VideoStackLiveTests
+	# The live tests publish in real time; in the same process as the rest of the suite, on 2
+	# cores, their streams starved and stalled (known, see Documentation/Live.md), so they run
+	# in a second pass of their own.
+	$(SWIFT) test --skip-build --disable-xctest --filter VideoStackLiveTests
 
 # The example server with everything embedded under $(DATA_DIR); Ctrl-C stops it, and the next
 # `make demo` finds its data again. `make demo PORT=0` picks a free port (printed).

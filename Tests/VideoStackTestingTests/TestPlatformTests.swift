@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Synchronization
 import Testing
 import VideoCore
 import VideoPlatform
@@ -52,13 +53,17 @@ import VideoStackTesting
 
     /// A configuration the platform refuses fails the start and leaves no directory behind.
     @Test func aRefusedConfigurationLeavesNothingBehind() async throws {
-        let before = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
-            .filter { $0.hasPrefix("videostack-testing-") }
+        // The directory this start made (other tests make theirs at the same time, so the
+        // temporary folder as a whole is no measure).
+        let made = Mutex<URL?>(nil)
         await #expect(throws: (any Error).self) {
-            _ = try await TestPlatform.start(configure: { $0.playback.mediaPathPrefix = "not-absolute" }, logger: testLogger)
+            _ = try await TestPlatform.start(configure: { configuration in
+                made.withLock { $0 = configuration.dataDirectory }
+                configuration.playback.mediaPathPrefix = "not-absolute"
+            }, logger: testLogger)
         }
-        let after = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
-            .filter { $0.hasPrefix("videostack-testing-") }
-        #expect(Set(after).isSubset(of: Set(before)))
+        let directory = try #require(made.withLock { $0 })
+        #expect(directory.lastPathComponent.hasPrefix("videostack-testing-"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path))
     }
 }

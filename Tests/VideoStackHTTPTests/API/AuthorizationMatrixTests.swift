@@ -37,6 +37,12 @@ import VideoPlatform
                 #expect(created.status == 201)
                 return created.header("Location") ?? ""
             }
+            /// A new live stream of the owner's; its video id.
+            @Sendable func liveStream() async throws -> String {
+                let created = try await api.call(.post, "/api/v1/live", token: tokens[.owner], json: #"{"title":"Owner live"}"#)
+                #expect(created.status == 201)
+                return created["videoId"] as? String ?? ""
+            }
             let sharedUpload = try await upload()
             let offsets = OffsetBox()
             let json = #"{"username":"u","email":"e","password":"p"}"#
@@ -107,6 +113,15 @@ import VideoPlatform
                     try await api.call(.post, "/api/v1/videos/\(privateVideo.id)/views", token: token)
                 },
                 Row(method: .get, path: "/healthz", expected: [200, 200, 200, 200]) { api, token, _ in try await api.call(.get, "/api/v1/healthz", token: token) },
+                Row(method: .post, path: "/live", expected: [401, 201, 201, 201]) { api, token, _ in
+                    try await api.call(.post, "/api/v1/live", token: token, json: #"{"title":"Live now"}"#)
+                },
+                Row(method: .post, path: "/live/{id}/key", expected: [401, 200, 403, 200]) { api, token, _ in
+                    try await api.call(.post, "/api/v1/live/\(try await liveStream())/key", token: token)
+                },
+                Row(method: .delete, path: "/live/{id}", expected: [401, 204, 403, 204]) { api, token, _ in
+                    try await api.call(.delete, "/api/v1/live/\(try await liveStream())", token: token)
+                },
                 // Last: these end the sessions the rows above use.
                 Row(method: .post, path: "/auth/signout", expected: [401, 204, 204, 204]) { api, token, _ in
                     try await api.call(.post, "/api/v1/auth/signout", token: token)
