@@ -55,9 +55,14 @@ func ensureCorpus() {
     guard !needed.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else { return }
     let script = "../shared/data/make_corpus.py"
     print("generating corpora with \(script) into \(directory)/ (about 25 s)")
+    runPython(script, [directory])
+}
+
+/// Runs a Python script that makes benchmark data; exits the benchmark if it cannot or it fails.
+func runPython(_ script: String, _ arguments: [String]) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, directory]
+    process.arguments = ["python3", script] + arguments
     do {
         try process.run()
         process.waitUntilExit()
@@ -75,20 +80,7 @@ func ensureCorpus() {
 func ensureTypoQueries(_ path: String) {
     guard !FileManager.default.fileExists(atPath: path) else { return }
     let script = "Benchmarks/search/make_typo_queries.py"
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, "bench-data/corpus_100k.tsv", path]
-    do {
-        try process.run()
-        process.waitUntilExit()
-    } catch {
-        print("cannot run \(script): \(error)")
-        exit(1)
-    }
-    guard process.terminationStatus == 0 else {
-        print("\(script) failed with status \(process.terminationStatus)")
-        exit(1)
-    }
+    runPython(script, ["bench-data/corpus_100k.tsv", path])
 }
 
 let roundsPerQuery = rounds

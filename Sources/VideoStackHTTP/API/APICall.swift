@@ -109,7 +109,7 @@ struct QueryParameters: Sendable {
         guard raw.utf8.count <= 8192 else { throw APIError.invalidRequest("The query string is longer than 8192 bytes.") }
         for pair in raw.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]), let value = parts.count > 1 ? Self.decode(parts[1]) : "" else {
+            guard let name = PercentEncoding.decodeQueryComponent(parts[0]), let value = parts.count > 1 ? PercentEncoding.decodeQueryComponent(parts[1]) : "" else {
                 throw APIError.invalidRequest("The query string is not valid percent-encoded UTF-8.")
             }
             if values[name] == nil { values[name] = value }
@@ -153,22 +153,6 @@ struct QueryParameters: Sendable {
               text.utf8.allSatisfy({ $0 < 0x80 && ($0.isASCIIAlphanumeric || "-_=.~+/:".utf8.contains($0)) })
         else { throw APIError.invalidRequest("The cursor is not one this API returned; pass nextCursor back unchanged.") }
         return text
-    }
-
-    private static func decode(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(PercentEncoding.hexValue), let low = iterator.next().flatMap(PercentEncoding.hexValue) else { return nil }
-                bytes.append(high << 4 | low)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 }
 

@@ -47,8 +47,8 @@ public struct MediaAccessRequest: Sendable {
         guard let rawQuery else { return nil }
         for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let rawName = parts.first, Self.decode(rawName) == name else { continue }
-            return parts.count > 1 ? Self.decode(parts[1]) : ""
+            guard let rawName = parts.first, PercentEncoding.decodeQueryComponent(rawName) == name else { continue }
+            return parts.count > 1 ? PercentEncoding.decodeQueryComponent(parts[1]) : ""
         }
         return nil
     }
@@ -59,27 +59,11 @@ public struct MediaAccessRequest: Sendable {
         guard let rawQuery else { return [] }
         return rawQuery.split(separator: "&", omittingEmptySubsequences: true).compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]) else { return nil }
+            guard let name = PercentEncoding.decodeQueryComponent(parts[0]) else { return nil }
             guard parts.count > 1 else { return URLQueryItem(name: name, value: nil) }
-            guard let value = Self.decode(parts[1]) else { return nil }
+            guard let value = PercentEncoding.decodeQueryComponent(parts[1]) else { return nil }
             return URLQueryItem(name: name, value: value)
         }
-    }
-
-    private static func decode(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(PercentEncoding.hexValue), let low = iterator.next().flatMap(PercentEncoding.hexValue) else { return nil }
-                bytes.append(high << 4 | low)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 }
 
