@@ -371,6 +371,7 @@ let package = Package(
         // Helpers every test target shares (temporary directories, a seeded generator).
         .target(
             name: "TestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
             path: "Tests/Support",
             swiftSettings: swiftSettings
         ),

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import SearchIndex
 import SingleTableStore
-import Synchronization
 import VideoCore
 
 /// A document with sensible defaults for tests (`duration` in seconds).
@@ -39,39 +38,3 @@ func openStore(in directory: URL, configuration: SQLiteStoreConfiguration = SQLi
     try await SQLiteItemStore(url: directory.appendingPathComponent("catalog.sqlite"), schema: .singleTable, configuration: configuration)
 }
 
-/// Keeps every log record, so a test can check what an operator would read.
-final class LogRecorder: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-
-    private let storage = Mutex<[Record]>([])
-
-    var records: [Record] { storage.withLock { $0 } }
-
-    /// A logger (at `trace`) that records into this recorder.
-    func logger(label: String = "SearchIndexTests") -> Logger {
-        var logger = Logger(label: label, factory: { _ in Handler(recorder: self) })
-        logger.logLevel = .trace
-        return logger
-    }
-
-    func append(_ record: Record) { storage.withLock { $0.append(record) } }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            recorder.append(Record(level: event.level, message: event.message.description, metadata: event.metadata ?? [:]))
-        }
-    }
-}

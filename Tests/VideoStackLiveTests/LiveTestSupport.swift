@@ -13,20 +13,7 @@ import VideoStackHTTP
 import Glibc
 #endif
 
-/// Keeps every log record, so a test can check what an operator would read.
-final class LogRecorder: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-
-    private let storage = Mutex<[Record]>([])
-
-    var records: [Record] { storage.withLock { $0 } }
-
-    func append(_ record: Record) { storage.withLock { $0.append(record) } }
-
+extension LogRecorder {
     /// Records at `.notice` and above whose message or `reason` metadata contains `text`.
     func reasons(containing text: String) -> [String] {
         records.filter { $0.level >= .notice }.compactMap { record in
@@ -35,26 +22,7 @@ final class LogRecorder: Sendable {
         }
     }
 
-    var logger: Logger {
-        var logger = Logger(label: "live-test") { _ in Handler(recorder: self) }
-        logger.logLevel = .info
-        return logger
-    }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            recorder.append(Record(level: event.level, message: event.message.description, metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
-        }
-    }
+    var logger: Logger { logger(label: "live-test", level: .info) }
 }
 
 /// A platform with live streaming and media delivery over HTTP, in a temporary directory.
