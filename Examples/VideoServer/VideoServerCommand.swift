@@ -132,12 +132,24 @@ struct VideoServer {
             )
             services.append(.init(service: application))
         } else {
-            print("VideoServer worker running (data in \(settings.dataDirectory.path)); no HTTP in this role")
-            fflush(nil)
+            // Said from inside the group, once it handles SIGTERM and SIGINT: a signal sent on
+            // seeing this line stops the worker cleanly instead of killing it.
+            let line = "VideoServer worker running (data in \(settings.dataDirectory.path)); no HTTP in this role"
+            services.append(.init(service: Announcement(line: line), successTerminationBehavior: .ignore))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         print("VideoServer stopped")
+    }
+}
+
+/// Prints one line when its service group starts it, then ends.
+struct Announcement: Service {
+    let line: String
+
+    func run() async throws {
+        print(line)
+        fflush(nil)
     }
 }
