@@ -303,7 +303,7 @@ public final class SearchIndex: Sendable {
             let id = Array(view.segments[Int(last.segment)].id(Int(last.ordinal)))
             next = SearchCursor(fingerprint: fingerprint, position: CursorPosition(tier: last.tier, key: last.key, id: id), plan: plan).encoded()
         }
-        return SearchResults(hits: hits, nextCursor: next)
+        return SearchResults(hits: hits, nextCursor: next, highlighter: highlighter)
     }
 }
 

@@ -207,11 +207,15 @@ struct RelevanceTests {
     func highlights() throws {
         let index = SearchIndex()
         try index.upsert([doc("a", "Café racer build", description: "Building a café racer from scratch: part 1")])
-        let hit = try #require(try index.search(SearchQuery("cafe buil")).hits.first)
+        let results = try index.search(SearchQuery("cafe buil"))
+        let hit = try #require(results.hits.first)
         #expect(hit.title.marked(open: "[", close: "]") == "[Café] racer [build]")
+        // The same query marks another text, e.g. a title renamed after the index saw it.
+        #expect(results.highlight("The café racer, rebuilt and built").marked(open: "[", close: "]") == "The [café] racer, rebuilt and [built]")
         #expect(hit.description.matchedTexts == ["Building", "café"])
         let plain = try #require(try index.search(SearchQuery("cafe", highlights: false)).hits.first)
         #expect(plain.title.matches.isEmpty)
+        #expect(try index.search(SearchQuery("cafe", highlights: false)).highlight("Café").matches.isEmpty)
     }
 
     @Test("hostile queries give an error or an empty result, never a crash")

@@ -28,9 +28,10 @@ struct UploadFixture {
     }
 
     /// A service over the fixture's store and directory (a second call is a restarted server).
-    func service(_ configuration: UploadConfiguration = UploadConfiguration(), store: (any ItemStore)? = nil) throws -> UploadService {
+    func service(_ configuration: UploadConfiguration = UploadConfiguration(), store: (any ItemStore)? = nil,
+                 directory: URL? = nil) throws -> UploadService {
         let clock = clock
-        return try UploadService(store: store ?? self.store, directory: directory, configuration: configuration,
+        return try UploadService(store: store ?? self.store, directory: directory ?? self.directory, configuration: configuration,
                                  completionHandler: handler, logger: Self.logger, now: { clock.now })
     }
 
@@ -40,8 +41,10 @@ struct UploadFixture {
     /// The bytes of an upload's staging file (empty when there is none).
     func staged(_ id: UploadID) -> [UInt8] { (try? [UInt8](Data(contentsOf: stagingFile(id)))) ?? [] }
 
-    /// The names of the files in the upload directory.
-    func files() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() }
+    /// The names of the staging files in the upload directory (not its `node-id`).
+    func files() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".upload") }.sorted()
+    }
 }
 
 /// A clock that only moves when the test says so.

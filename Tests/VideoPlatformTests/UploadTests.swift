@@ -442,6 +442,30 @@ struct UploadTests: UploadTestCase {
         }
     }
 
+    @Test func onlyTheNodeThatStagesAnUploadHandsItOver() async throws {
+        try await UploadFixture.with { fixture in
+            let configuration = UploadConfiguration(completionRetryDelay: .seconds(60), completionRetryMaxDelay: .seconds(60))
+            let staging = try fixture.service(configuration)
+            let other = try fixture.service(configuration, directory: fixture.root.appendingPathComponent("other-node", isDirectory: true))
+            #expect(staging.stagingNode != other.stagingNode)
+            #expect(try fixture.service().stagingNode == staging.stagingNode, "the node id survives a restart")
+            fixture.handler.failNext(1)
+            let upload = try await staging.create(owner: "ada", length: 4)
+            _ = try await staging.append(upload.id, at: 0, body: uploadBody([1, 2, 3, 4]))
+            #expect(fixture.handler.deliveries.count == 1)
+            // Another node sharing the store neither tries (its disk lacks the bytes) nor spends
+            // the upload's attempts; the staging node's sweep hands it over once due.
+            fixture.clock.advance(by: .seconds(61))
+            #expect(try await other.resumePendingCompletions() == 0)
+            _ = try await other.sweepExpired()
+            #expect(fixture.handler.deliveries.count == 1)
+            #expect(try await other.status(upload.id).state == .completing)
+            _ = try await staging.sweepExpired()
+            #expect(fixture.handler.deliveries.map(\.upload.attempt) == [1, 2])
+            #expect(try await other.status(upload.id).state == .finished)
+        }
+    }
+
     // MARK: Hostile input
 
     @Test func metadataHeaderParsing() throws {

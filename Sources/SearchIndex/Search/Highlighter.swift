@@ -1,5 +1,5 @@
 /// Finds the spans of a text that a query plan matches.
-struct Highlighter {
+struct Highlighter: Sendable {
     private let terms: Set<[UInt8]>
     private let prefix: [UInt8]?
 

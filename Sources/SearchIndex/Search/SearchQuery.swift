@@ -162,10 +162,33 @@ public struct SearchResults: Sendable, Hashable {
     /// pins the query's term expansions and statistics, so a page never repeats or skips an
     /// unchanged document even while documents are added or removed.
     public let nextCursor: String?
+    let highlighter: Highlighter?
 
     /// Makes a page, for example to build expected results in a test.
     public init(hits: [SearchHit], nextCursor: String? = nil) {
+        self.init(hits: hits, nextCursor: nextCursor, highlighter: nil)
+    }
+
+    init(hits: [SearchHit], nextCursor: String?, highlighter: Highlighter?) {
         self.hits = hits
         self.nextCursor = nextCursor
+        self.highlighter = highlighter
+    }
+
+    /// Marks the query's matches in another text, as the hits' titles are marked: for example
+    /// the current title of a document that was renamed after the index last saw it. No spans
+    /// when the query asked for no highlights (or for a page made with ``init(hits:nextCursor:)``).
+    public func highlight(_ text: String) -> HighlightedText {
+        highlighter?.highlight(text) ?? HighlightedText(text: text)
+    }
+
+    /// Pages are equal when their hits and cursors are (the highlighter follows from the query).
+    public static func == (left: SearchResults, right: SearchResults) -> Bool {
+        left.hits == right.hits && left.nextCursor == right.nextCursor
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(hits)
+        hasher.combine(nextCursor)
     }
 }

@@ -123,6 +123,37 @@ final class UploadFile: @unchecked Sendable {
         guard fsync(fd) == 0 else { throw posixError("Cannot flush the upload directory '\(directory)'") }
     }
 
+    /// The node id kept in `directory/node-id`, made (a random UUID) when there is none yet.
+    /// Two processes starting together agree: each writes a private file and links it into place,
+    /// and the one whose link fails reads the winner's.
+    static func nodeID(in directory: String) throws -> String {
+        let path = directory + "/node-id"
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8), !existing.isEmpty {
+            return existing.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let candidate = UUID().uuidString.lowercased()
+        let temporary = directory + "/.node-id-\(candidate)"
+        do {
+            try Data((candidate + "\n").utf8).write(to: URL(fileURLWithPath: temporary))
+        } catch {
+            throw VideoStackError(.io, "Cannot write the node id under '\(directory)': \(error.localizedDescription). Check the directory's permissions.", cause: ErrorDescription(error))
+        }
+        defer { unlink(temporary) }
+        let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { _ = fsync(fd); Glibc.close(fd) }
+        if link(temporary, path) == 0 {
+            try syncDirectory(directory)
+            return candidate
+        }
+        guard errno == EEXIST else { throw posixError("Cannot store the node id at '\(path)'") }
+        guard let existing = try? String(contentsOfFile: path, encoding: .utf8),
+              case let id = existing.trimmingCharacters(in: .whitespacesAndNewlines), !id.isEmpty
+        else {
+            throw VideoStackError(.corrupt, "The node id file '\(path)' is empty or unreadable; remove it while no server uses the directory.")
+        }
+        return id
+    }
+
     /// Removes a file; a missing file is fine.
     static func remove(_ path: String) throws {
         guard unlink(path) == 0 || errno == ENOENT else { throw posixError("Cannot remove '\(path)'") }

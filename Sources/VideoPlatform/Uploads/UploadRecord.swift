@@ -32,9 +32,14 @@ struct UploadRecord: Sendable {
     /// When a `completing` upload is next handed over.
     var nextAttemptAt: Int64?
     var lastError: String?
+    /// The ``UploadService/stagingNode`` whose directory holds the staging file (nil in records
+    /// written before nodes were recorded).
+    var stagedOn: String?
 
-    init(id: UploadID, owner: String, length: Int64?, metadata: [String: String], attachment: String?, now: Int64, expiresAt: Int64) {
+    init(id: UploadID, owner: String, length: Int64?, metadata: [String: String], attachment: String?,
+         stagedOn: String, now: Int64, expiresAt: Int64) {
         self.id = id
+        self.stagedOn = stagedOn
         self.owner = owner
         self.offset = 0
         self.length = length
@@ -70,6 +75,7 @@ struct UploadRecord: Sendable {
         self.attempts = Int(item["attempts"]?.int64 ?? 0)
         self.nextAttemptAt = item["nextAttemptAt"]?.int64
         self.lastError = item["lastError"]?.string
+        self.stagedOn = item["stagedOn"]?.string
     }
 
     var item: Item {
@@ -90,6 +96,7 @@ struct UploadRecord: Sendable {
         if attempts > 0 { item["attempts"] = .int(Int64(attempts)) }
         if let nextAttemptAt { item["nextAttemptAt"] = .int(nextAttemptAt) }
         if let lastError { item["lastError"] = .s(lastError) }
+        if let stagedOn { item["stagedOn"] = .s(stagedOn) }
         item["GSI1PK"] = .s(Self.indexPartition(state))
         let due = state == .completing ? (nextAttemptAt ?? updatedAt) : expiresAt
         item["GSI1SK"] = .s(Self.timeKey(due) + "#" + id.text)

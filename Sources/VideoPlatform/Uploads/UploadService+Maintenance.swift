@@ -154,7 +154,13 @@ extension UploadService {
             let page = try await store.query(Query(index: "GSI1", partitionKey: .s(UploadRecord.indexPartition(state)),
                                                    sortKey: dueBy.map { .less(.s(UploadRecord.timeKey($0 + 1))) },
                                                    limit: 200, startToken: token))
-            ids += page.items.compactMap { $0["id"]?.string.flatMap(UploadID.init) }
+            ids += page.items.compactMap { item -> UploadID? in
+                // Only the staging node can hand a completing upload over: the bytes are on its disk.
+                // Expired unfinished uploads are anyone's to remove (their quota comes back even
+                // when their node is gone); the node's orphan sweep deletes the file.
+                if state == .completing, let node = item["stagedOn"]?.string, node != stagingNode { return nil }
+                return item["id"]?.string.flatMap(UploadID.init)
+            }
             token = page.nextToken
         } while token != nil
         return ids

@@ -51,6 +51,10 @@ public struct UploadService: Sendable {
     public let directory: URL
     /// The limits and timings in force.
     public let configuration: UploadConfiguration
+    /// Names the staging ``directory`` among the services that share one store: a random id kept
+    /// in the directory's `node-id` file, so it survives restarts. Each upload records the node
+    /// that stages it, and only that node hands a `completing` upload over (the bytes are there).
+    public let stagingNode: String
     let handler: any UploadCompletionHandler
     let logger: Logger
     let now: @Sendable () -> Date
@@ -84,6 +88,7 @@ public struct UploadService: Sendable {
         }
         self.store = store
         self.directory = directory
+        self.stagingNode = try UploadFile.nodeID(in: directory.path)
         self.configuration = configuration
         self.handler = completionHandler
         self.logger = logger
@@ -118,7 +123,7 @@ public struct UploadService: Sendable {
         }
         let now = UploadRecord.milliseconds(self.now())
         var record = UploadRecord(id: UploadID(), owner: owner, length: length, metadata: metadata, attachment: attachment,
-                                  now: now, expiresAt: now + UploadRecord.milliseconds(configuration.expiration))
+                                  stagedOn: stagingNode, now: now, expiresAt: now + UploadRecord.milliseconds(configuration.expiration))
         var actions: [TransactAction] = []
         var activeAction: Int?
         var quotaAction: Int?

@@ -79,16 +79,30 @@ public final class AWSClient: Sendable {
         let payload = payload ?? (body.isEmpty ? .empty : PayloadHash(of: body))
         return try await withRetries(operation: operation, service: service) {
             let response = try await self.execute(request, body: body, service: service, payload: payload)
-            let bytes: ByteBuffer
-            do {
-                bytes = try await response.body.collect(upTo: maxResponseBytes)
-            } catch let error as NIOTooManyBytesError {
-                throw VideoStackError(.limitExceeded, "The \(service) \(operation) response is larger than \(maxResponseBytes) bytes.", cause: ErrorDescription(error))
-            }
-            let answer = AWSResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes))
+            let bytes = try await Self.collect(response, limit: maxResponseBytes, what: "The \(service) \(operation) response")
+            let answer = AWSResponse(status: Int(response.status.code), headers: response.headers, body: bytes)
             if (200..<300).contains(answer.status) || accept.contains(answer.status) { return .success(answer) }
             return .failure(Self.serviceError(answer, service: service))
         }
+    }
+
+    /// The whole body of `response`, copied once into an array sized from its `Content-Length`
+    /// (collecting into a growing buffer and converting copied a 64 MiB object three times).
+    static func collect(_ response: HTTPClientResponse, limit: Int, what: @autoclosure () -> String) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        if let declared = response.headers.first(name: "Content-Length").flatMap(Int.init), declared >= 0 {
+            guard declared <= limit else {
+                throw VideoStackError(.limitExceeded, "\(what()) is \(declared) bytes, more than the \(limit) allowed.")
+            }
+            bytes.reserveCapacity(declared)
+        }
+        for try await part in response.body {
+            guard part.readableBytes <= limit - bytes.count else {
+                throw VideoStackError(.limitExceeded, "\(what()) is larger than \(limit) bytes.")
+            }
+            bytes.append(contentsOf: part.readableBytesView)
+        }
+        return bytes
     }
 
     /// Sends `request` and hands back the response head and its body as it arrives; retries only

@@ -283,12 +283,7 @@ public struct SigV4Signer: Sendable {
 
 extension Sequence where Element == UInt8 {
     /// Lower-case hex, as SigV4 writes hashes and signatures.
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in self { out += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
-        return String(decoding: out, as: UTF8.self)
-    }
+    var hexString: String { lowercaseHex }
 }
 
 extension Digest {

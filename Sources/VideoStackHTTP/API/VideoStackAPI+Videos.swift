@@ -106,9 +106,10 @@ extension VideoStackAPI {
                                                 viewer: call.user)
         var items: [SearchItemResource] = []
         for hit in results.hits {
-            // The replica may lag the catalog by a moment: show the video as it is now, if still visible.
+            // The replica may lag the catalog by a moment: show the video as it is now, if still
+            // visible, with the query's matches marked in its current title.
             guard let id = VideoID(hit.id), let video = try await platform.video(id, viewer: call.user) else { continue }
-            let ranges = video.title == hit.title.text ? SearchItemResource.utf16Ranges(hit.title) : []
+            let ranges = SearchItemResource.utf16Ranges(video.title == hit.title.text ? hit.title : results.highlight(video.title))
             items.append(SearchItemResource(video: resource(video, viewer: call.user), highlights: .init(title: ranges.isEmpty ? nil : ranges)))
         }
         return try json(PageResource(items: items, nextCursor: results.nextCursor))
@@ -147,7 +148,7 @@ extension VideoStackAPI {
             viewer = "user:\(user.username)"
         } else if let address = call.address {
             // The address itself is not stored, only a digest of it.
-            viewer = "addr:" + SHA256.hash(data: Array(address.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+            viewer = "addr:" + SHA256.hash(data: Array(address.utf8)).prefix(12).lowercaseHex
         } else {
             viewer = "anonymous"
         }

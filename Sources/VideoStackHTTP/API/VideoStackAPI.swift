@@ -209,7 +209,7 @@ public struct VideoStackAPI: Sendable {
         }
         var bytes = [UInt8](repeating: 0, count: 12)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        return bytes.map { String(format: "%02x", $0) }.joined()
+        return bytes.lowercaseHex
     }
 
     private func clientAddress<Context: RequestContext>(_ request: Request, context: Context) -> String? {

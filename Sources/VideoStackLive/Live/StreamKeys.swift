@@ -40,7 +40,7 @@ public struct StreamKeys: Sendable {
     }
 
     static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        Array(SHA256.hash(data: Data(key.utf8))).lowercaseHex
     }
 
     static func keyItemKey(_ hash: String) -> Item { ["PK": .s("STREAMKEY#\(hash)"), "SK": .s("STREAMKEY#\(hash)")] }
