@@ -425,8 +425,11 @@ actor LiveStream {
     // MARK: Ending
 
     /// Finishes packaging (`ENDLIST`) and closes the recording. Returns whether anything was recorded.
-    func end() async -> Bool {
+    func end(discarding: Bool = false) async -> Bool {
         guard state != .ended else { return hasMedia }
+        // A stream forgotten before anything was packaged (its publisher was refused for its
+        // media) must not package the frames it held back: they would make the video live.
+        if discarding { held = [] }
         state = .ended
         connectionID = nil
         if let connection {

@@ -253,7 +253,7 @@ public final class LiveStreaming: Service, Sendable {
         guard await stream.hasMedia else {
             // Nothing was ever packaged: forget it, the video stays scheduled for another try.
             if streams.withLock({ $0[stream.video] === stream ? $0.removeValue(forKey: stream.video) : nil }) != nil {
-                _ = await stream.end()
+                _ = await stream.end(discarding: true)
                 await stream.removeRecording()
             }
             return
