@@ -236,13 +236,20 @@ public struct VideoStackAPI: Sendable {
         return decoder
     }
 
+    /// The JSON bytes of a response body: the streaming encoder, or `JSONEncoder` for what it
+    /// does not cover.
+    static func encodeJSON(_ value: some Encodable) throws -> ByteBuffer {
+        if let bytes = ResponseJSONEncoder.encode(value) { return ByteBuffer(bytes: bytes) }
+        return ByteBuffer(bytes: try encoder().encode(value))
+    }
+
     /// A JSON response.
     func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
-        let data = try Self.encoder().encode(value)
+        let body = try Self.encodeJSON(value)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         fields[.cacheControl] = fields[.cacheControl] ?? "no-store"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: body))
     }
 
     /// An empty response (204, or tus answers).
@@ -254,11 +261,11 @@ public struct VideoStackAPI: Sendable {
 
     func errorResponse(_ error: APIError, requestID: String) -> Response {
         let body = ErrorResource(error: .init(code: error.code, message: error.message, requestId: requestID))
-        let data = (try? Self.encoder().encode(body)) ?? Data(#"{"error":{"code":"internal","message":"","requestId":""}}"#.utf8)
+        let data = (try? Self.encodeJSON(body)) ?? ByteBuffer(string: #"{"error":{"code":"internal","message":"","requestId":""}}"#)
         var fields = error.headerFields
         fields[.contentType] = "application/json; charset=utf-8"
         fields[.cacheControl] = "no-store"
-        return Response(status: error.status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: error.status, headers: fields, body: .init(byteBuffer: data))
     }
 
     /// `X-Request-Id` and the CORS fields of every response.

@@ -23,8 +23,7 @@ struct HTTPDate: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// The preferred form, IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
     var description: String {
-        let days = secondsSince1970 >= 0 ? secondsSince1970 / 86_400 : (secondsSince1970 - 86_399) / 86_400
-        let secondOfDay = Int(secondsSince1970 - days * 86_400)
+        let (days, secondOfDay) = dayAndSecond
         let (year, month, day) = Self.civil(fromDays: days)
         // 1970-01-01 was a Thursday (index 3 from Monday).
         let weekday = Int(((days % 7) + 7 + 3) % 7)
@@ -41,6 +40,33 @@ struct HTTPDate: Hashable, Comparable, Sendable, CustomStringConvertible {
         text += ":"
         Self.append(secondOfDay % 60, digits: 2, to: &text)
         text += " GMT"
+        return text
+    }
+
+    /// Days since 1970-01-01 (rounded down) and the second of that day.
+    private var dayAndSecond: (days: Int64, second: Int) {
+        let days = secondsSince1970 >= 0 ? secondsSince1970 / 86_400 : (secondsSince1970 - 86_399) / 86_400
+        return (days, Int(secondsSince1970 - days * 86_400))
+    }
+
+    /// ISO 8601 in UTC to the second, as JSON dates are written: `1994-11-06T08:49:37Z`.
+    var iso8601: String {
+        let (days, secondOfDay) = dayAndSecond
+        let (year, month, day) = Self.civil(fromDays: days)
+        var text = ""
+        text.reserveCapacity(20)
+        Self.append(Int(year), digits: 4, to: &text)
+        text += "-"
+        Self.append(month, digits: 2, to: &text)
+        text += "-"
+        Self.append(day, digits: 2, to: &text)
+        text += "T"
+        Self.append(secondOfDay / 3600, digits: 2, to: &text)
+        text += ":"
+        Self.append(secondOfDay / 60 % 60, digits: 2, to: &text)
+        text += ":"
+        Self.append(secondOfDay % 60, digits: 2, to: &text)
+        text += "Z"
         return text
     }
 
