@@ -240,7 +240,7 @@ func benchS3(fixed: URL, logger: Logger) async throws {
     func f(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
     say("RATIO s3_put \(f(bestPut.boto / bestPut.ours, 2)) (64 MiB, \(partSize >> 20) MiB parts, \(uploadConcurrency) at a time; "
         + "ours \(f(bestPut.ours)) s = \(rate(bestPut.ours)), boto3 \(f(bestPut.boto)) s = \(rate(bestPut.boto)); best of \(rounds))")
-    say("RATIO s3_get \(f(botoGet / bestGet.ours, 2)) (64 MiB; ours one GET \(f(bestGet.ours)) s = \(rate(bestGet.ours)); "
+    say("RATIO s3_get \(f(botoGet / bestGet.ours, 2)) (64 MiB; ours ranged GETs \(f(bestGet.ours)) s = \(rate(bestGet.ours)); "
         + "boto3 download_fileobj \(f(bestGet.transfer)) s = \(rate(bestGet.transfer)), get_object \(f(bestGet.object)) s = \(rate(bestGet.object)); best of \(rounds))")
 }
 

@@ -20,8 +20,11 @@ struct ServerRoutes {
     func router() -> Router<VideoStackRequestContext> {
         let router = Router(context: VideoStackRequestContext.self)
 
-        // Media: playlists, segments, posters, storyboards, with the platform's playback rules.
-        let delivery = MediaDelivery(blobs: platform.blobs, authorizer: PlaybackMediaAccess(playback: platform.playback))
+        // Media: playlists, segments, posters, storyboards, with the platform's playback rules;
+        // live playlist fetches count the stream's viewers.
+        let playback = PlaybackMediaAccess(playback: platform.playback)
+        let access: any MediaAccessPolicy = live.map { LiveViewerCounting(playback, live: $0) } ?? playback
+        let delivery = MediaDelivery(blobs: platform.blobs, authorizer: access)
         delivery.addRoutes(to: router.group("media").add(middleware: MetricsMiddleware()))
 
         // The REST API (its own metrics, access log, request ids, rate limits), share links and

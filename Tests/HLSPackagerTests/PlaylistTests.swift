@@ -64,6 +64,18 @@ import VideoCore
         #expect(MediaPlaylist(targetDuration: 4, segments: [MediaSegment(uri: "a.ts", duration: .milliseconds(3500))]).version == 3)
     }
 
+    /// Chromium plays a playlist without `EXT-X-MEDIA-SEQUENCE` as finished VOD: one that can
+    /// still grow names its first sequence number even when it is 0; a finished one need not.
+    @Test func aGrowingPlaylistAlwaysNamesItsMediaSequence() throws {
+        let first = MediaSegment(uri: "seg_00000.m4s", duration: .seconds(2), map: MediaInitializationSection(uri: "init.mp4"))
+        let live = try MediaPlaylist(targetDuration: 2, segments: [first]).render()
+        #expect(live.contains("#EXT-X-MEDIA-SEQUENCE:0\n"))
+        let event = try MediaPlaylist(targetDuration: 2, playlistType: .event, segments: [first]).render()
+        #expect(event.contains("#EXT-X-MEDIA-SEQUENCE:0\n"))
+        let finished = try MediaPlaylist(targetDuration: 2, playlistType: .vod, endList: true, segments: [first]).render()
+        #expect(!finished.contains("MEDIA-SEQUENCE"))
+    }
+
     @Test func masterPlaylistRoundTrips() throws {
         let text = try Self.sampleMaster.render()
         #expect(try MasterPlaylist(parsing: text) == Self.sampleMaster, "round trip changed the playlist:\n\(text)")

@@ -168,4 +168,47 @@ import VideoStackTesting
             #expect(try await server.stop().status == 0)
         }
     }
+
+    /// A live stream on the watch page: ffmpeg publishes over RTMP in real time, and headless
+    /// Chromium shows the LIVE badge with a viewer count while its `<video>` plays the live
+    /// playlist on (no console errors).
+    @Test func theWatchPagePlaysALiveStream() async throws {
+        try await withTemporaryDirectory(prefix: "videoserver-live") { directory in
+            let server = try await ServerProcess.start(dataDirectory: directory.appendingPathComponent("data"), arguments: ["--no-sample"],
+                                                       rtmpPort: try Loopback.freePort())
+            let client = server.client()
+            try await client.signUpAndIn(username: "streamer")
+            let live = try await client.createLiveStream(title: "Live from the test")
+            #expect(live.ingestUrl.hasPrefix("rtmp://127.0.0.1:") && live.ingestUrl.hasSuffix("/live"))
+            let publisher = try ToolProcess(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+                                             "-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=60",
+                                             "-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=60",
+                                             "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-g", "60", "-pix_fmt", "yuv420p",
+                                             "-c:a", "aac", "-b:a", "96k", "-f", "flv", live.publishUrl])
+            defer { kill(publisher.pid, SIGKILL) }
+            // Live and watchable once the first segments are listed.
+            let deadline = ContinuousClock.now + .seconds(60)
+            var video = try await client.video(live.videoId)
+            while video.playbackUrl == nil, ContinuousClock.now < deadline, publisher.exitedResult() == nil {
+                try await Task.sleep(for: .milliseconds(250))
+                video = try await client.video(live.videoId)
+            }
+            #expect(video.status == "live" && video.playbackUrl != nil, "publisher: \(publisher.stderrSoFar.suffix(2000))")
+
+            let shots = ProcessInfo.processInfo.environment["VIDEOSTACK_SCREENSHOTS"] ?? directory.appendingPathComponent("shots").path
+            let (result, json) = try await Scripts.run("live_flow.py", [server.baseURL.absoluteString, live.videoId, shots])
+            #expect(result.status == 0, "live flow: \(result.output.suffix(4000)) \(result.stderr.suffix(3000))")
+            #expect(json["badge"] as? String == "LIVE", "live flow said: \(result.output.suffix(3000))")
+            let state = json["state"] as? String ?? ""
+            #expect(state.contains(/LIVE\s*[1-9][0-9]* watching/), "the page said '\(state)'")
+            #expect((json["currentTime"] as? Double ?? 0) - (json["start"] as? Double ?? 0) > 4)
+            #expect(json["endless"] as? Bool == true, "Chromium did not take the stream for live")
+            #expect((json["console"] as? [String])?.isEmpty == true, "console: \(json["console"] ?? "")")
+            #expect((json["pageErrors"] as? [String])?.isEmpty == true, "page errors: \(json["pageErrors"] ?? "")")
+            // The API counts the page as a viewer (from its playlist fetches).
+            #expect(try await client.video(live.videoId).viewers ?? 0 >= 1)
+            try await client.shutdown()
+            #expect(try await server.stop().status == 0)
+        }
+    }
 }

@@ -21,10 +21,11 @@ final class ServerProcess: @unchecked Sendable {
         get throws { try ChildProcess.executable("VideoServer") }
     }
 
-    /// Starts the server on `dataDirectory` with port 0 and waits for the line that names the
-    /// bound port (an event; the limit only keeps a broken build from hanging the suite).
-    static func start(dataDirectory: URL, arguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
-        let process = try ToolProcess([try executable.path, "--port", "0", "--rtmp-port", "0", "--data-dir", dataDirectory.path, "--log-level", "warning"] + arguments,
+    /// Starts the server on `dataDirectory` with port 0 (and RTMP ingest on `rtmpPort`, none by
+    /// default) and waits for the line that names the bound port (an event; the limit only keeps
+    /// a broken build from hanging the suite).
+    static func start(dataDirectory: URL, arguments: [String] = [], environment: [String: String] = [:], rtmpPort: Int = 0) async throws -> ServerProcess {
+        let process = try ToolProcess([try executable.path, "--port", "0", "--rtmp-port", String(rtmpPort), "--data-dir", dataDirectory.path, "--log-level", "warning"] + arguments,
                                       environment: environment)
         let deadline = ContinuousClock.now + .seconds(180)
         while ContinuousClock.now < deadline {

@@ -11,7 +11,9 @@ extension MediaPlaylist {
         out += "#EXT-X-VERSION:\(version)\n"
         try checkNonNegative(targetDuration, "TARGETDURATION")
         out += "#EXT-X-TARGETDURATION:\(targetDuration)\n"
-        if mediaSequence != 0 {
+        // A playlist that may still grow always names its first segment's number, even 0: players
+        // (Chromium's among them) take a playlist without it for a finished VOD one and stop at its end.
+        if mediaSequence != 0 || !endList {
             try checkNonNegative(mediaSequence, "MEDIA-SEQUENCE")
             out += "#EXT-X-MEDIA-SEQUENCE:\(mediaSequence)\n"
         }

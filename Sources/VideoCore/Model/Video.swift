@@ -96,6 +96,9 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
     public var ratingCount: Int64
     public var createdAt: Date
     public var updatedAt: Date
+    /// How many are watching now, while the video is live: the count of the node that ingests
+    /// the stream, written to the catalog every few seconds (nil for other videos).
+    public var viewers: Int?
 
     public init(
         id: VideoID = VideoID(), owner: String, title: String, description: String = "", tags: [String] = [],
@@ -129,7 +132,7 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
 
     private enum CodingKeys: String, CodingKey {
         case id, owner, title, description, tags, status, visibility, failureReason, duration, progress, renditions, media
-        case views, ratingSum, ratingCount, createdAt, updatedAt
+        case views, ratingSum, ratingCount, createdAt, updatedAt, viewers
     }
 
     /// Decodes a video whose `duration` is a number of seconds; a number that is no span
@@ -153,6 +156,7 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
         ratingCount = try container.decode(Int64.self, forKey: .ratingCount)
         createdAt = try container.decode(Date.self, forKey: .createdAt)
         updatedAt = try container.decode(Date.self, forKey: .updatedAt)
+        viewers = try container.decodeIfPresent(Int.self, forKey: .viewers)
     }
 
     /// Encodes the video with `duration` as a number of seconds.
@@ -175,6 +179,7 @@ public struct Video: Hashable, Sendable, Codable, Identifiable {
         try container.encode(ratingCount, forKey: .ratingCount)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encodeIfPresent(viewers, forKey: .viewers)
     }
 }
 

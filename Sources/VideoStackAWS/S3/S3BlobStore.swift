@@ -97,13 +97,111 @@ public final class S3BlobStore: BlobStore {
         return try await putMultipart(key, first: buffer, rest: &iterator, contentType: type)
     }
 
+    /// The whole object. One GET for the first `partSize` bytes tells its size; the rest comes
+    /// in ranged GETs of `partSize`, `uploadConcurrency` at a time, each bound to the first
+    /// answer's ETag (`If-Match`), so an object replaced meanwhile is read again from the start
+    /// (up to three times) rather than spliced from two versions.
     public func get(_ key: String) async throws -> [UInt8] {
         let key = try FileBlobStore.validate(key: key)
+        var attempt = 1
+        while true {
+            do {
+                return try await download(key)
+            } catch let error as VideoStackError where error.code == .conditionFailed && attempt < 3 {
+                attempt += 1
+                client.logger.debug("an object changed while it was downloaded; reading it again", metadata: ["key": "\(key)"])
+            } catch let error as VideoStackError where error.code == .conditionFailed {
+                throw VideoStackError(.conflict, "'\(key)' changed during each of three downloads; try again once its writer is done.", cause: error.cause)
+            }
+        }
+    }
+
+    private func download(_ key: String) async throws -> [UInt8] {
+        let part = configuration.partSize
+        var headers = HTTPHeaders()
+        headers.add(name: "Range", value: "bytes=0-\(part - 1)")
+        let head: HTTPClientResponse
+        do {
+            head = try await client.stream(request("GET", key: key, headers: headers), service: .s3, operation: "GetObject")
+        } catch let error as VideoStackError where error.code == .notFound {
+            throw missing(key, error)
+        } catch let error as VideoStackError where error.code == .outOfRange {
+            // An empty object has no byte 0, so S3 answers any range with 416.
+            return try await wholeObject(key)
+        }
+        let what = "The GetObject response for '\(key)'"
+        // 200: the endpoint sends the whole object (some ignore ranges).
+        guard head.status == .partialContent else { return try await AWSClient.collect(head, limit: .max, what: what) }
+        guard let total = Self.totalLength(contentRange: head.headers.first(name: "Content-Range")) else {
+            _ = try await AWSClient.collect(head, limit: part, what: what)
+            return try await wholeObject(key)
+        }
+        // The size is known from the first answer's head: the other parts start while its body
+        // still arrives.
+        let ranges = stride(from: Int64(0), to: Int64(total), by: part).map { $0..<min($0 + Int64(part), Int64(total)) }
+        guard !ranges.isEmpty else { return [] }
+        let etag = head.headers.first(name: "ETag")
+        var result: [UInt8] = []
+        result.reserveCapacity(total)
+        let concurrency = max(1, configuration.uploadConcurrency)
+        try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            group.addTask {
+                let bytes = try await AWSClient.collect(head, limit: part, what: what)
+                guard bytes.count == ranges[0].count else {
+                    throw VideoStackError(.corrupt, "S3 answered the first \(ranges[0].count) bytes of '\(key)' with \(bytes.count).")
+                }
+                return (0, bytes)
+            }
+            var launched = 1
+            var appended = 0
+            var arrived: [Int: [UInt8]] = [:]
+            func launchMore() {
+                // `concurrency` in flight; parts are appended in order, so a slow one holds at
+                // most `concurrency` finished ones in memory.
+                while launched < ranges.count, launched - appended - arrived.count < concurrency, launched - appended < 2 * concurrency {
+                    let index = launched
+                    launched += 1
+                    group.addTask { (index, try await self.part(of: key, range: ranges[index], ifMatch: etag)) }
+                }
+            }
+            launchMore()
+            for try await (index, bytes) in group {
+                arrived[index] = bytes
+                while let next = arrived.removeValue(forKey: appended) {
+                    result += next
+                    appended += 1
+                }
+                launchMore()
+            }
+        }
+        return result
+    }
+
+    /// One ranged GET of a download, refused (`conditionFailed`) when the object is no longer `etag`.
+    private func part(of key: String, range: Range<Int64>, ifMatch etag: String?) async throws -> [UInt8] {
+        var headers = HTTPHeaders()
+        headers.add(name: "Range", value: "bytes=\(range.lowerBound)-\(range.upperBound - 1)")
+        if let etag { headers.add(name: "If-Match", value: etag) }
+        let response = try await client.send(request("GET", key: key, headers: headers), service: .s3, operation: "GetObject", maxResponseBytes: Int.max)
+        guard response.status == 206, response.body.count == range.count else {
+            throw VideoStackError(.corrupt, "S3 answered bytes \(range.lowerBound)..<\(range.upperBound) of '\(key)' with HTTP \(response.status) and \(response.body.count) bytes.")
+        }
+        return response.body
+    }
+
+    /// One plain GET of the whole object.
+    private func wholeObject(_ key: String) async throws -> [UInt8] {
         do {
             return try await client.send(request("GET", key: key), service: .s3, operation: "GetObject", maxResponseBytes: Int.max).body
         } catch let error as VideoStackError where error.code == .notFound {
             throw missing(key, error)
         }
+    }
+
+    /// The complete length in `Content-Range: bytes 0-99/1234`; nil when absent or `*`.
+    static func totalLength(contentRange: String?) -> Int? {
+        guard let contentRange, let slash = contentRange.lastIndex(of: "/") else { return nil }
+        return Int(contentRange[contentRange.index(after: slash)...].trimmingCharacters(in: .whitespaces)).flatMap { $0 >= 0 ? $0 : nil }
     }
 
     public func get(_ key: String, range: Range<Int64>) async throws -> [UInt8] {
@@ -237,26 +335,36 @@ public final class S3BlobStore: BlobStore {
     private func uploadParts<Iterator: AsyncIteratorProtocol>(_ key: String, uploadID: String, first: [UInt8], rest iterator: inout Iterator) async throws -> ([UploadedPart], Int64)
     where Iterator.Element == [UInt8] {
         let partSize = configuration.partSize
+        // The bytes not sent yet are pending[start...]: parts are cut by moving `start`, so a large
+        // first chunk is copied once per part, not shifted down after each one.
         var pending = first
+        var start = 0
         var total: Int64 = 0
         var finished = false
         var nextNumber = 1
         return try await withThrowingTaskGroup(of: UploadedPart.self) { group in
             var parts: [UploadedPart] = []
             var running = 0
-            while !finished || !pending.isEmpty {
+            while !finished || start < pending.count {
                 // Fill one part (or take the remainder once the source is done).
-                while !finished && pending.count < partSize {
-                    if let chunk = try await Self.next(&iterator, key: key) { pending += chunk } else { finished = true }
+                while !finished && pending.count - start < partSize {
+                    if let chunk = try await Self.next(&iterator, key: key) {
+                        if start > 0 {
+                            pending.removeFirst(start)
+                            start = 0
+                        }
+                        pending += chunk
+                    } else {
+                        finished = true
+                    }
                 }
-                guard !pending.isEmpty else { break }
-                let body: [UInt8]
-                if pending.count > partSize {
-                    body = Array(pending[..<partSize])
-                    pending.removeFirst(partSize)
-                } else {
-                    body = pending
+                guard start < pending.count else { break }
+                let end = min(start + partSize, pending.count)
+                let body = start == 0 && end == pending.count ? pending : Array(pending[start..<end])
+                start = end
+                if start == pending.count {
                     pending = []
+                    start = 0
                 }
                 guard nextNumber <= S3BlobStoreConfiguration.maximumParts else {
                     throw VideoStackError(.limitExceeded, "'\(key)' needs more than \(S3BlobStoreConfiguration.maximumParts) parts of \(partSize) bytes; configure a larger part size.")

@@ -19,7 +19,8 @@ public struct S3BlobStoreConfiguration: Sendable {
     public var multipartThreshold: Int
     /// The size of each part of a multipart upload but the last: 5 MiB to 5 GiB (S3's limits).
     public var partSize: Int
-    /// Parts uploaded at once; memory use is about `partSize × (uploadConcurrency + 1)` per put.
+    /// Parts uploaded at once, and ranged GETs of `partSize` in flight when a whole object is
+    /// read; memory use is about `partSize × (uploadConcurrency + 1)` per put.
     public var uploadConcurrency: Int
     /// Create the bucket when it does not exist (in the client's region) instead of failing.
     public var createsBucket: Bool

@@ -67,6 +67,8 @@ struct VideoResource: Encodable, Sendable {
     var playbackUrl: String?
     var posterUrl: String?
     var storyboardUrl: String?
+    /// Watching now; only while live.
+    var viewers: Int?
 
     /// The contract's status names (the catalog's live states are spelled differently).
     static func statusName(_ status: VideoStatus) -> String {
@@ -100,6 +102,7 @@ struct VideoResource: Encodable, Sendable {
         visibility = video.visibility.rawValue
         createdAt = video.createdAt
         updatedAt = video.updatedAt
+        if video.status == .live { viewers = video.viewers ?? 0 }
         if let media = video.media, let grant {
             playbackUrl = Self.url(of: media.playlist, video: video.id, grant: grant)
             posterUrl = media.poster.flatMap { Self.url(of: $0, video: video.id, grant: grant) }
@@ -135,11 +138,12 @@ struct VideoResource: Encodable, Sendable {
         try container.encode(playbackUrl, forKey: .playbackUrl)
         try container.encode(posterUrl, forKey: .posterUrl)
         try container.encode(storyboardUrl, forKey: .storyboardUrl)
+        try container.encodeIfPresent(viewers, forKey: .viewers)
     }
 
     private enum CodingKeys: String, CodingKey {
         case id, title, description, tags, owner, status, failureReason, progress, step, duration, views, rating, visibility
-        case createdAt, updatedAt, playbackUrl, posterUrl, storyboardUrl
+        case createdAt, updatedAt, playbackUrl, posterUrl, storyboardUrl, viewers
     }
 }
 

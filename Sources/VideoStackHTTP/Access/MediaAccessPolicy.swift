@@ -31,14 +31,17 @@ public struct MediaAccessRequest: Sendable {
     public var headerFields: HTTPFields
     /// When the request arrived, for checking expiry times.
     public var time: Date
+    /// The peer's address (an IP address as text), when the request context knows it.
+    public var clientAddress: String?
 
     /// Creates a request description (the delivery makes these; tests may too).
-    public init(key: String, method: HTTPRequest.Method, rawQuery: String?, headerFields: HTTPFields, time: Date) {
+    public init(key: String, method: HTTPRequest.Method, rawQuery: String?, headerFields: HTTPFields, time: Date, clientAddress: String? = nil) {
         self.key = key
         self.method = method
         self.rawQuery = rawQuery
         self.headerFields = headerFields
         self.time = time
+        self.clientAddress = clientAddress
     }
 
     /// The percent-decoded value of the first query parameter called `name` (`+` reads as a

@@ -78,7 +78,9 @@ public struct MediaDelivery: Sendable {
     /// `OPTIONS` on `**` below it, and 405 for other methods. The path below the group is the key.
     public func addRoutes<Routes: RouterMethods>(to routes: Routes) {
         let handler: @Sendable (Request, Routes.Context) async throws -> Response = { request, context in
-            await self.respond(to: request, rawKey: Self.rawKey(of: request, context: context), logger: context.logger)
+            let address = (context as? any RemoteAddressRequestContext)?.remoteAddress
+            return await self.respond(to: request, rawKey: Self.rawKey(of: request, context: context), logger: context.logger,
+                                      clientAddress: address.map { $0.ipAddress ?? $0.description })
         }
         for method: HTTPRequest.Method in [.get, .head, .options, .post, .put, .delete, .patch] {
             routes.on("**", method: method, use: handler)
@@ -118,8 +120,9 @@ public struct MediaDelivery: Sendable {
     /// ``addRoutes(to:)`` calls this; a host with its own URL scheme (say
     /// `/videos/:id/hls/**`) can map its path to a key and call it from its own handler. It never
     /// throws: every failure is an HTTP status (400, 403, 404, 405, 412, 416, or 500 when the
-    /// blob store itself fails, which is logged at error level).
-    public func respond(to request: Request, rawKey: Substring, logger: Logger) async -> Response {
+    /// blob store itself fails, which is logged at error level). `clientAddress` reaches the access
+    /// policy (for counting live viewers, say).
+    public func respond(to request: Request, rawKey: Substring, logger: Logger, clientAddress: String? = nil) async -> Response {
         let method = request.method
         guard method == .get || method == .head || method == .options else {
             var fields = HTTPFields()
@@ -137,7 +140,7 @@ public struct MediaDelivery: Sendable {
 
         let now = Date()
         let decision = await authorizer.authorize(
-            MediaAccessRequest(key: key, method: method, rawQuery: request.uri.query, headerFields: request.headers, time: now)
+            MediaAccessRequest(key: key, method: method, rawQuery: request.uri.query, headerFields: request.headers, time: now, clientAddress: clientAddress)
         )
         switch decision.outcome {
         case .deny(let reason):

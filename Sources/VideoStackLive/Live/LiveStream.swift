@@ -394,6 +394,10 @@ actor LiveStream {
                 if latencies.count > 10_000 { latencies.removeFirst() }
             }
         }
+        // Players get the stream once its playlists hold three segments: they start three target
+        // durations from the live edge (RFC 8216 §6.3.3), and Chromium fails a shorter live
+        // playlist for good (DEMUXER_ERROR_COULD_NOT_PARSE) instead of waiting for it to grow.
+        guard count >= Self.segmentsBeforePlayable else { return }
         let variants = 1 + (await ladder?.sink.summaries().count ?? 0)
         if !masterWritten || count % 10 == 0 || variants != masterVariants {
             masterVariants = variants
@@ -410,6 +414,9 @@ actor LiveStream {
             }
         }
     }
+
+    /// Segments listed before the master playlist is written and the video turns live.
+    static let segmentsBeforePlayable = 3
 
     private func writeMasters(_ summary: RenditionSummary) async throws {
         let all = [summary] + (await ladder?.sink.summaries() ?? [])
@@ -446,6 +453,12 @@ actor LiveStream {
             do {
                 let summary = try await source.finish()
                 try await writeMasters(summary)
+                if !masterWritten, hasMedia {
+                    // Too short to have been listed live: it goes live now, so it can end and
+                    // its recording be published like any other.
+                    masterWritten = true
+                    await onPlayable?()
+                }
             } catch {
                 logger.warning("could not finish the live playlists", metadata: ["error": "\(error)"])
             }

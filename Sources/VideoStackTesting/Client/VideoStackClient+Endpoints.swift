@@ -84,6 +84,27 @@ extension VideoStackClient {
         try await callRaw(.DELETE, "/videos/\(Self.escape(id))", expect: [204])
     }
 
+    // MARK: Live
+
+    /// `POST /live`: creates a live stream (a video in status `live` once it is published).
+    ///
+    /// - Throws: ``APIClientError`` `.unauthorized` when not signed in, `.notFound` when the
+    ///   server has no RTMP ingest.
+    public func createLiveStream(title: String, description: String? = nil, tags: [String]? = nil, visibility: String? = nil) async throws -> LiveStream {
+        struct Body: Encodable { var title: String; var description: String?; var tags: [String]?; var visibility: String? }
+        return try await call(.POST, "/live", json: Body(title: title, description: description, tags: tags, visibility: visibility), expect: [201])
+    }
+
+    /// `POST /live/{videoId}/key`: a new stream key; the old one is refused from now on.
+    public func rotateStreamKey(of videoID: String) async throws -> LiveKey {
+        try await call(.POST, "/live/\(Self.escape(videoID))/key", expect: [200])
+    }
+
+    /// `DELETE /live/{videoId}`: ends the live stream (the publisher is disconnected) and removes it.
+    public func deleteLiveStream(_ videoID: String) async throws {
+        try await callRaw(.DELETE, "/live/\(Self.escape(videoID))", expect: [204])
+    }
+
     /// `GET /users/{username}/videos`, newest first.
     public func videos(of username: String, limit: Int? = nil, cursor: String? = nil) async throws -> Page<Video> {
         try await call(.GET, "/users/\(Self.escape(username))/videos" + Self.query(["limit": limit.map(String.init), "cursor": cursor]), expect: [200])

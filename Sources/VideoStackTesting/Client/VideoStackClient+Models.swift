@@ -124,6 +124,26 @@ extension VideoStackClient {
     }
 
     /// A share link: the code and the absolute URL to hand out.
+    /// `POST /live`'s answer: the live video and where an encoder publishes it.
+    public struct LiveStream: Codable, Sendable, Hashable {
+        /// The live video's id.
+        public var videoId: String
+        /// The secret part of the publish URL (OBS's "Stream Key").
+        public var streamKey: String
+        /// The RTMP server, `rtmp://HOST:PORT/live` (OBS's "Server").
+        public var ingestUrl: String
+        /// `rtmp://HOST:PORT/live/STREAM_KEY`, for ffmpeg (`-f flv URL`).
+        public var publishUrl: String { ingestUrl + "/" + streamKey }
+    }
+
+    /// `POST /live/{videoId}/key`'s answer: the new key (the old one no longer publishes).
+    public struct LiveKey: Codable, Sendable, Hashable {
+        /// The new secret part of the publish URL.
+        public var streamKey: String
+        /// The RTMP server, `rtmp://HOST:PORT/live` (unchanged by a rotation).
+        public var ingestUrl: String
+    }
+
     public struct ShareLink: Codable, Sendable, Hashable {
         public var code: String
         public var url: String
