@@ -16,8 +16,18 @@ struct APICall: Sendable {
     var address: String?
     /// The signed-in user, when the request carried a valid access token.
     var user: AuthenticatedUser?
-    var logger: Logger
+    /// The API's logger, without this request's metadata.
+    var baseLogger: Logger
     let api: VideoStackAPI
+
+    /// The logger with the request's id (and user, once known). Made when something is logged:
+    /// setting metadata on every request cost more than most requests log.
+    var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "request.id"] = .string(requestID)
+        if let user { logger[metadataKey: "user"] = .string(user.username) }
+        return logger
+    }
 
     /// The signed-in user, or 401.
     func requireUser() throws -> AuthenticatedUser {

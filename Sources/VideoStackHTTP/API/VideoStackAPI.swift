@@ -141,23 +141,22 @@ public struct VideoStackAPI: Sendable {
     func respond<Context: RequestContext>(to request: Request, context: Context, endpoint: Endpoint) async -> Response {
         let started = ContinuousClock.now
         let requestID = Self.requestID(from: request)
-        var logger = self.logger
-        logger[metadataKey: "request.id"] = .string(requestID)
         var call = APICall(request: request, parameters: context.parameters, requestID: requestID,
-                           address: clientAddress(request, context: context), user: nil, logger: logger, api: self)
+                           address: clientAddress(request, context: context), user: nil, baseLogger: logger, api: self)
         var response: Response
         do {
             response = try await run(endpoint, call: &call)
         } catch {
             let apiError = APIError(error, context: endpoint.errorContext)
             if apiError.status.code >= 500 {
-                logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path.prefix(200))"])
+                call.logger.error("request failed", metadata: ["error": "\(error)", "http.path": "\(request.uri.path.prefix(200))"])
             }
             response = errorResponse(apiError, requestID: requestID)
         }
         decorate(&response, request: request, requestID: requestID)
+        guard logger.logLevel <= .info else { return response }
         let elapsed = ContinuousClock.now - started
-        logger.info("request", metadata: [
+        call.logger.info("request", metadata: [
             "http.method": "\(request.method.rawValue)",
             "http.route": "\(configuration.pathPrefix)\(endpoint.path)",
             "http.path": "\(request.uri.path.prefix(200))",
@@ -180,7 +179,6 @@ public struct VideoStackAPI: Sendable {
             }
             if let user = call.user {
                 try await platform.rateLimiter.check(address: nil, user: user.username, cost: endpoint.cost(configuration))
-                call.logger[metadataKey: "user"] = .string(user.username)
             }
         }
         return try await endpoint.handler(call)
@@ -207,9 +205,10 @@ public struct VideoStackAPI: Sendable {
            }) {
             return sent
         }
-        var bytes = [UInt8](repeating: 0, count: 12)
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        return bytes.lowercaseHex
+        // 96 random bits from two draws (a draw per byte was a getrandom call per byte).
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next(), low = UInt32(truncatingIfNeeded: generator.next())
+        return (withUnsafeBytes(of: high.bigEndian, Array.init) + withUnsafeBytes(of: low.bigEndian, Array.init)).lowercaseHex
     }
 
     private func clientAddress<Context: RequestContext>(_ request: Request, context: Context) -> String? {
