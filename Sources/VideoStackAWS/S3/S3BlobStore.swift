@@ -131,9 +131,11 @@ public final class S3BlobStore: BlobStore {
         }
         let what = "The GetObject response for '\(key)'"
         // 200: the endpoint sends the whole object (some ignore ranges).
-        guard head.status == .partialContent else { return try await AWSClient.collect(head, limit: .max, what: what) }
+        guard head.status == .partialContent else {
+            return try await Self.collect(head, limit: .max, what: what) { try await self.wholeObject(key) }
+        }
         guard let total = Self.totalLength(contentRange: head.headers.first(name: "Content-Range")) else {
-            _ = try await AWSClient.collect(head, limit: part, what: what)
+            _ = try? await AWSClient.collect(head, limit: part, what: what)
             return try await wholeObject(key)
         }
         // The size is known from the first answer's head: the other parts start while its body
@@ -146,7 +148,9 @@ public final class S3BlobStore: BlobStore {
         let concurrency = max(1, configuration.uploadConcurrency)
         try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
             group.addTask {
-                let bytes = try await AWSClient.collect(head, limit: part, what: what)
+                let bytes = try await Self.collect(head, limit: part, what: what) {
+                    try await self.part(of: key, range: ranges[0], ifMatch: etag)
+                }
                 guard bytes.count == ranges[0].count else {
                     throw VideoStackError(.corrupt, "S3 answered the first \(ranges[0].count) bytes of '\(key)' with \(bytes.count).")
                 }
@@ -175,6 +179,19 @@ public final class S3BlobStore: BlobStore {
             }
         }
         return result
+    }
+
+    /// The body of a streamed answer; when it breaks off after the head (a dropped connection),
+    /// the same bytes fetched again by `refetch`, which retries as every request does.
+    private static func collect(_ response: HTTPClientResponse, limit: Int, what: @autoclosure () -> String,
+                                refetch: () async throws -> [UInt8]) async throws -> [UInt8] {
+        do {
+            return try await AWSClient.collect(response, limit: limit, what: what())
+        } catch let error as VideoStackError {
+            throw error
+        } catch {
+            return try await refetch()
+        }
     }
 
     /// One ranged GET of a download, refused (`conditionFailed`) when the object is no longer `etag`.

@@ -34,11 +34,7 @@ struct HTTPDate: Hashable, Comparable, Sendable, CustomStringConvertible {
         text += " " + Self.monthNames[month - 1] + " "
         Self.append(Int(year), digits: 4, to: &text)
         text += " "
-        Self.append(secondOfDay / 3600, digits: 2, to: &text)
-        text += ":"
-        Self.append(secondOfDay / 60 % 60, digits: 2, to: &text)
-        text += ":"
-        Self.append(secondOfDay % 60, digits: 2, to: &text)
+        Self.appendClock(secondOfDay, to: &text)
         text += " GMT"
         return text
     }
@@ -61,11 +57,7 @@ struct HTTPDate: Hashable, Comparable, Sendable, CustomStringConvertible {
         text += "-"
         Self.append(day, digits: 2, to: &text)
         text += "T"
-        Self.append(secondOfDay / 3600, digits: 2, to: &text)
-        text += ":"
-        Self.append(secondOfDay / 60 % 60, digits: 2, to: &text)
-        text += ":"
-        Self.append(secondOfDay % 60, digits: 2, to: &text)
+        Self.appendClock(secondOfDay, to: &text)
         text += "Z"
         return text
     }
@@ -77,6 +69,15 @@ struct HTTPDate: Hashable, Comparable, Sendable, CustomStringConvertible {
         var scanner = DateScanner(Array(text.utf8))
         guard let seconds = scanner.parse() else { return nil }
         self.secondsSince1970 = seconds
+    }
+
+    /// `HH:MM:SS` of a second of the day.
+    private static func appendClock(_ secondOfDay: Int, to text: inout String) {
+        append(secondOfDay / 3600, digits: 2, to: &text)
+        text += ":"
+        append(secondOfDay / 60 % 60, digits: 2, to: &text)
+        text += ":"
+        append(secondOfDay % 60, digits: 2, to: &text)
     }
 
     private static func append(_ value: Int, digits: Int, to text: inout String) {
