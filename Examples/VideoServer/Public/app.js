@@ -246,7 +246,7 @@ $("#upload-form").addEventListener("submit", async (event) => {
 
 let watching = null;
 function stopWatching() {
-  if (watching) { clearTimeout(watching.timer); watching = null; }
+  if (watching) { clearTimeout(watching.timer); clearTimeout(watching.retry); watching = null; }
   const player = $("#player");
   if (player.getAttribute("src")) { player.pause(); player.removeAttribute("src"); player.load(); }
 }
@@ -280,6 +280,7 @@ function renderVideo(video) {
   else if (video.status === "processing") state.textContent = "Processing " + Math.round((video.progress || 0) * 100) + "% — playing what is ready.";
   else if (video.status === "failed") state.textContent = "Processing failed: " + (video.failureReason || "unknown reason");
   else state.textContent = "";
+  watching.growing = video.status === "live" || video.status === "processing";
   if (video.playbackUrl && watching.playback !== video.playbackUrl) {
     const resume = player.currentTime;
     watching.playback = video.playbackUrl;
@@ -294,6 +295,19 @@ function renderVideo(video) {
     }, 2000);
   }
 }
+
+// A live or growing stream the player gave up on (a playlist caught between updates, a dropped
+// connection) is loaded again after a moment, as players such as hls.js retry.
+$("#player").addEventListener("error", () => {
+  if (!watching || !watching.playback || !watching.growing) return;
+  const player = $("#player");
+  clearTimeout(watching.retry);
+  watching.retry = setTimeout(() => {
+    if (!watching || !player.error || !watching.playback) return;
+    player.src = watching.playback;
+    player.play().catch(() => { /* the viewer presses play */ });
+  }, 2000);
+});
 
 $("#player").addEventListener("playing", async () => {
   if (!watching || watching.counted) return;

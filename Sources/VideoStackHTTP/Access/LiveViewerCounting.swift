@@ -4,7 +4,7 @@ internal import HTTPTypes
 internal import VideoCore
 
 /// Counts live viewers from the playlists they fetch, around another access policy: each
-/// allowed request for a live media playlist (`videos/<id>/live/…​.m3u8`) records its client
+/// allowed request for a live media playlist (`videos/<id>/live/<rung>/*.m3u8`) records its client
 /// (address and user agent, hashed) as watching, and ``LiveStreaming`` shows as `viewers`
 /// those seen within its viewer timeout. Players reload a live playlist every segment or so,
 /// so a viewer who stops watching drops out within a few segments.

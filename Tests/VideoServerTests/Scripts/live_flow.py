@@ -26,7 +26,7 @@ PLAYER_STATE = """() => {
     return JSON.stringify({src: v.currentSrc, currentTime: v.currentTime, readyState: v.readyState, networkState: v.networkState,
         paused: v.paused, error: v.error && v.error.message, buffered: b.length ? [b.start(0), b.end(b.length - 1)] : []});
 }"""
-seen = {"console": [], "pageErrors": [], "failedRequests": [], "states": []}
+seen = {"console": [], "pageErrors": [], "failedRequests": [], "badResponses": [], "states": []}
 
 
 def fail(message):
@@ -42,6 +42,7 @@ def main():
         page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
         page.on("console", lambda m: seen["console"].append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: seen["pageErrors"].append(str(e)))
+        page.on("response", lambda r: seen["badResponses"].append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
         page.on("requestfailed", lambda r: seen["failedRequests"].append(f"{r.method} {r.url} {r.failure}"))
         page.set_default_timeout(30_000)
 
