@@ -148,20 +148,10 @@ public struct VideoStackAPI: Sendable {
         var call = APICall(request: request, parameters: context.parameters, requestID: requestID,
                            address: clientAddress(request, context: context), user: nil, baseLogger: logger, api: self)
         var response: Response
-        let outcome: Result<Response, any Error>
-        if let readExecutor {
-            // On the embedded store's reader threads, the handler's reads run in place instead
-            // of hopping to a reader and back (two thread wake-ups a request).
-            var inner = call
-            (outcome, call) = await withTaskExecutorPreference(readExecutor) {
-                let outcome = await runCatching(endpoint, call: &inner)
-                return (outcome, inner)
-            }
-        } else {
-            outcome = await runCatching(endpoint, call: &call)
-        }
         do {
-            response = try outcome.get()
+            // On the embedded store's reader threads (nil: no preference), the handler's reads
+            // run in place instead of hopping to a reader and back (two thread wake-ups a request).
+            response = try await withTaskExecutorPreference(readExecutor) { try await run(endpoint, call: &call) }
         } catch {
             let apiError = APIError(error, context: endpoint.errorContext)
             if apiError.status.code >= 500 {
@@ -182,14 +172,6 @@ public struct VideoStackAPI: Sendable {
             "client": "\(call.address ?? "-")",
         ])
         return response
-    }
-
-    private func runCatching(_ endpoint: Endpoint, call: inout APICall) async -> Result<Response, any Error> {
-        do {
-            return .success(try await run(endpoint, call: &call))
-        } catch {
-            return .failure(error)
-        }
     }
 
     private func run(_ endpoint: Endpoint, call: inout APICall) async throws -> Response {
