@@ -94,7 +94,9 @@ public final class AWSClient: Sendable {
             guard declared <= limit else {
                 throw VideoStackError(.limitExceeded, "\(what()) is \(declared) bytes, more than the \(limit) allowed.")
             }
-            bytes.reserveCapacity(declared)
+            // A declared length is a hint, not a promise: reserve no more than a part's worth up
+            // front, so a lying header cannot make the client allocate what never arrives.
+            bytes.reserveCapacity(min(declared, 64 << 20))
         }
         for try await part in response.body {
             guard part.readableBytes <= limit - bytes.count else {
