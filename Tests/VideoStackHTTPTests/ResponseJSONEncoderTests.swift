@@ -44,6 +44,54 @@ import VideoPlatform
         try same(RatingResource(average: nil, count: 0))
     }
 
+    /// A type that writes its own JSON writes byte for byte what its `Encodable` conformance
+    /// writes (in the same key order), alone and nested in pages and search results.
+    @Test func theDirectWritersMatchTheirEncodableForms() throws {
+        /// Encodes through the wrapped value's `encode(to:)`, bypassing its direct writer.
+        struct ViaEncodable<Value: Encodable & Sendable>: Encodable, Sendable {
+            var value: Value
+            func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+        }
+        func direct<T: Encodable>(_ value: T) throws -> String {
+            String(decoding: try #require(ResponseJSONEncoder.encode(value)), as: UTF8.self)
+        }
+        var videos: [Video] = []
+        var video = Video(owner: "ada", title: "Quote \" back\\ tab\t nul\u{0} é 🎬", description: "two\nlines", tags: [])
+        videos.append(video)
+        video.status = .processing
+        video.progress = 0.375
+        video.tags = ["x", "", "ü"]
+        videos.append(video)
+        video.status = .failed
+        video.failureReason = "The upload is not a video: no stream could be decoded."
+        videos.append(video)
+        video.status = .ready
+        video.duration = .milliseconds(63_417)
+        video.views = 9_876_543_210
+        video.ratingSum = 17
+        video.ratingCount = 4
+        video.media = VideoMedia(playlist: "videos/\(video.id)/hls/master.m3u8", poster: "videos/\(video.id)/poster.jpg",
+                                 storyboard: "videos/\(video.id)/storyboard.vtt")
+        videos.append(video)
+        video.status = .live
+        video.viewers = 12
+        videos.append(video)
+        let grant = PlaybackGrant(pathPrefix: "/media/videos/\(video.id)/", query: [URLQueryItem(name: "signature", value: "a/b+c")], expires: nil)
+        for video in videos {
+            for resource in [VideoResource(video, grant: nil), VideoResource(video, grant: grant)] {
+                #expect(try direct(resource) == direct(ViaEncodable(value: resource)))
+                try same(resource)
+            }
+        }
+        let resources = videos.map { VideoResource($0, grant: grant) }
+        let page = PageResource(items: resources, nextCursor: "next==")
+        #expect(try direct(page) == direct(PageResource(items: resources.map { ViaEncodable(value: $0) }, nextCursor: "next==")))
+        let hit = SearchItemResource(video: resources[3], highlights: .init(title: [[0, 5]]))
+        let hitJSON = try direct(hit)
+        #expect(hitJSON.contains(try direct(ViaEncodable(value: resources[3]))))
+        try same(hit)
+    }
+
     @Test func numbersDatesAndNesting() throws {
         struct Inner: Encodable { var list: [Int?] = [1, nil, -3]; var empty: [String] = []; var flag = false }
         struct Nothing: Encodable { func encode(to encoder: any Encoder) throws {} }

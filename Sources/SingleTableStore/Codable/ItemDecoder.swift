@@ -33,8 +33,18 @@ public struct ItemDecoder: Sendable {
 
 private struct _Decoder: Decoder {
     let value: AttributeValue
-    let codingPath: [any CodingKey]
+    /// The path to the container holding this value, and its key there: the full path is only
+    /// built when asked for (errors, nested containers), not for every field.
+    private let parentPath: [any CodingKey]
+    private let key: (any CodingKey)?
+    var codingPath: [any CodingKey] { key.map { parentPath + [$0] } ?? parentPath }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(value: AttributeValue, codingPath: [any CodingKey], key: (any CodingKey)? = nil) {
+        self.value = value
+        self.parentPath = codingPath
+        self.key = key
+    }
 
     func decodeAny<T: Decodable>(_ type: T.Type) throws -> T {
         if let special = try special(type) { return special }
@@ -42,7 +52,7 @@ private struct _Decoder: Decoder {
     }
 
     private func mismatch(_ expected: String) -> DecodingError {
-        .typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "expected \(expected), found \(value.typeName)"))
+        Self.mismatch(value, expected: expected, codingPath: codingPath)
     }
 
     private func special<T: Decodable>(_ type: T.Type) throws -> T? {
@@ -73,15 +83,9 @@ private struct _Decoder: Decoder {
 
     func scalar<T>(_ type: T.Type) throws -> T? {
         switch type {
-        case is Bool.Type:
-            guard case .bool(let b) = value else { throw mismatch("BOOL") }
-            return b as? T
-        case is String.Type:
-            guard case .s(let s) = value else { throw mismatch("S") }
-            return s as? T
-        case is Double.Type:
-            guard case .n(let n) = value else { throw mismatch("N") }
-            return n.doubleValue as? T
+        case is Bool.Type: return try Self.bool(value, codingPath: codingPath) as? T
+        case is String.Type: return try Self.string(value, codingPath: codingPath) as? T
+        case is Double.Type: return try Self.double(value, codingPath: codingPath) as? T
         case is Float.Type:
             guard case .n(let n) = value else { throw mismatch("N") }
             return Float(n.doubleValue) as? T
@@ -100,9 +104,37 @@ private struct _Decoder: Decoder {
     }
 
     private func integer<I: FixedWidthInteger>(_ type: I.Type) throws -> I {
-        guard case .n(let n) = value else { throw mismatch("N") }
-        guard let result = I(n.description) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "\(n) does not fit in \(I.self)"))
+        try Self.integer(value, codingPath: codingPath)
+    }
+
+    // The typed reads below serve the containers' concrete `decode(String.self)`-style
+    // requirements directly, so a field of a plain type costs a lookup and a pattern match, not
+    // a child decoder, a coding path and the generic checks of `decodeAny`. The coding path is
+    // only built for an error.
+
+    static func mismatch(_ value: AttributeValue, expected: String, codingPath: @autoclosure () -> [any CodingKey]) -> DecodingError {
+        .typeMismatch(Any.self, .init(codingPath: codingPath(), debugDescription: "expected \(expected), found \(value.typeName)"))
+    }
+
+    static func string(_ value: AttributeValue, codingPath: @autoclosure () -> [any CodingKey]) throws -> String {
+        guard case .s(let s) = value else { throw mismatch(value, expected: "S", codingPath: codingPath()) }
+        return s
+    }
+
+    static func bool(_ value: AttributeValue, codingPath: @autoclosure () -> [any CodingKey]) throws -> Bool {
+        guard case .bool(let b) = value else { throw mismatch(value, expected: "BOOL", codingPath: codingPath()) }
+        return b
+    }
+
+    static func double(_ value: AttributeValue, codingPath: @autoclosure () -> [any CodingKey]) throws -> Double {
+        guard case .n(let n) = value else { throw mismatch(value, expected: "N", codingPath: codingPath()) }
+        return n.doubleValue
+    }
+
+    static func integer<I: FixedWidthInteger>(_ value: AttributeValue, codingPath: @autoclosure () -> [any CodingKey]) throws -> I {
+        guard case .n(let n) = value else { throw mismatch(value, expected: "N", codingPath: codingPath()) }
+        guard let result = I(n.text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "\(n) does not fit in \(I.self)"))
         }
         return result
     }
@@ -135,7 +167,7 @@ private struct _Decoder: Decoder {
             guard let value = map[key.stringValue] else {
                 throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing"))
             }
-            return _Decoder(value: value, codingPath: codingPath + [key])
+            return _Decoder(value: value, codingPath: codingPath, key: key)
         }
 
         func decodeNil(forKey key: Key) throws -> Bool {
@@ -143,6 +175,39 @@ private struct _Decoder: Decoder {
             return value == .null
         }
         func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).decodeAny(type) }
+
+        private func value(_ key: Key) throws -> AttributeValue {
+            guard let value = map[key.stringValue] else {
+                throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing"))
+            }
+            return value
+        }
+        /// The value unless it is absent or `NULL` (what `decodeIfPresent` treats as nil).
+        private func present(_ key: Key) -> AttributeValue? {
+            guard let value = map[key.stringValue], value != .null else { return nil }
+            return value
+        }
+
+        func decode(_ type: String.Type, forKey key: Key) throws -> String { try _Decoder.string(value(key), codingPath: codingPath + [key]) }
+        func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try _Decoder.bool(value(key), codingPath: codingPath + [key]) }
+        func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try _Decoder.double(value(key), codingPath: codingPath + [key]) }
+        func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try _Decoder.integer(value(key), codingPath: codingPath + [key]) }
+        func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try _Decoder.integer(value(key), codingPath: codingPath + [key]) }
+        func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+            try present(key).map { try _Decoder.string($0, codingPath: codingPath + [key]) }
+        }
+        func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
+            try present(key).map { try _Decoder.bool($0, codingPath: codingPath + [key]) }
+        }
+        func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
+            try present(key).map { try _Decoder.double($0, codingPath: codingPath + [key]) }
+        }
+        func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+            try present(key).map { try _Decoder.integer($0, codingPath: codingPath + [key]) }
+        }
+        func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
+            try present(key).map { try _Decoder.integer($0, codingPath: codingPath + [key]) }
+        }
         func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
             try child(key).container(keyedBy: type)
         }
@@ -177,6 +242,10 @@ private struct _Decoder: Decoder {
             return true
         }
         mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decodeAny(type) }
+        mutating func decode(_ type: String.Type) throws -> String {
+            let decoder = try next()
+            return try _Decoder.string(decoder.value, codingPath: decoder.codingPath)
+        }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
             try next().container(keyedBy: type)
         }
@@ -189,5 +258,10 @@ private struct _Decoder: Decoder {
         var codingPath: [any CodingKey] { decoder.codingPath }
         func decodeNil() -> Bool { decoder.value == .null }
         func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decodeAny(type) }
+        func decode(_ type: String.Type) throws -> String { try _Decoder.string(decoder.value, codingPath: decoder.codingPath) }
+        func decode(_ type: Bool.Type) throws -> Bool { try _Decoder.bool(decoder.value, codingPath: decoder.codingPath) }
+        func decode(_ type: Double.Type) throws -> Double { try _Decoder.double(decoder.value, codingPath: decoder.codingPath) }
+        func decode(_ type: Int.Type) throws -> Int { try _Decoder.integer(decoder.value, codingPath: decoder.codingPath) }
+        func decode(_ type: Int64.Type) throws -> Int64 { try _Decoder.integer(decoder.value, codingPath: decoder.codingPath) }
     }
 }

@@ -33,7 +33,7 @@ extension Catalog {
     /// The video with this id, or nil.
     public func video(_ id: VideoID) async throws -> Video? {
         guard let item = try await store.getItem(key: Self.videoKey(id)) else { return nil }
-        return try decoder.decode(Video.self, from: item)
+        return try videos.decode(item, key: id)
     }
 
     /// A page of the user's videos, newest first.

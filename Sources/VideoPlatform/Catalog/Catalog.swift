@@ -26,6 +26,8 @@ public struct Catalog: Sendable {
     let logger: Logger
     let encoder = ItemEncoder()
     let decoder = ItemDecoder()
+    /// Videos decoded from their items: the hottest read of the platform.
+    let videos = DecodedValueCache<Video>()
 
     /// The store must use `TableSchema/singleTable` (or another schema with `PK`/`SK` strings and
     /// a `GSI1` over `GSI1PK`/`GSI1SK`).

@@ -17,7 +17,9 @@ public struct RateLimitKey: Hashable, Sendable, CustomStringConvertible {
     /// counts as IPv4. Text that is not an address is kept (lowercased, at most 64 bytes), so
     /// a proxy's odd value still gets a bucket of its own.
     public static func address(_ address: String) -> RateLimitKey {
-        var text = address.trimmingCharacters(in: .whitespaces)
+        // Addresses come from the socket already plain; only a header's value needs trimming.
+        let padded = address.utf8.first.map { $0 == 0x20 || $0 == 0x09 } == true || address.utf8.last.map { $0 == 0x20 || $0 == 0x09 } == true
+        var text = padded ? address.trimmingCharacters(in: .whitespaces) : address
         // "[2001:db8::1]" as in URLs, and a zone index ("fe80::1%eth0").
         if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
         if let percent = text.firstIndex(of: "%") { text = String(text[..<percent]) }

@@ -147,6 +147,34 @@ struct VideoResource: Encodable, Sendable {
     }
 }
 
+extension VideoResource: DirectJSONEncodable {
+    /// What `encode(to:)` writes, field for field (the tests compare the two).
+    func writeJSON(to json: inout JSONObjectWriter) {
+        json.field("id", id)
+        json.field("title", title)
+        json.field("description", description)
+        json.field("tags", tags)
+        json.field("owner", owner)
+        json.field("status", status)
+        json.field("failureReason", failureReason)
+        json.field("progress", progress)
+        json.field("step", step)
+        json.field("duration", duration)
+        json.field("views", views)
+        json.field("rating") { rating in
+            rating.field("average", self.rating.average)
+            rating.field("count", self.rating.count)
+        }
+        json.field("visibility", visibility)
+        json.field("createdAt", createdAt)
+        json.field("updatedAt", updatedAt)
+        json.field("playbackUrl", playbackUrl)
+        json.field("posterUrl", posterUrl)
+        json.field("storyboardUrl", storyboardUrl)
+        if let viewers { json.field("viewers", viewers) }
+    }
+}
+
 /// `{"videoId", "author", "rating", "comment", "createdAt"}`.
 struct ReviewResource: Encodable, Sendable {
     var videoId: String
