@@ -12,7 +12,8 @@ extension Sequence where Element == UInt8 {
     }
 }
 
+/// The lower-case hex digit of a value from 0 to 15.
 @inline(__always)
-private func hexDigit(_ nibble: UInt8) -> UInt8 {
+package func hexDigit(_ nibble: UInt8) -> UInt8 {
     nibble < 10 ? 0x30 + nibble : 0x57 + nibble
 }

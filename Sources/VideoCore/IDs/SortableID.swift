@@ -34,16 +34,17 @@ public struct SortableID: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Parses the 26-character text form; returns nil for anything else.
     public init?(_ text: String) {
-        var utf8 = Array(text.utf8)
-        guard utf8.count == 26 else { return nil }
+        guard text.utf8.count == 26 else { return nil }
+        let table = SortableID.decodeTable
         var value: (UInt64, UInt64) = (0, 0)
-        for (index, byte) in utf8.enumerated() {
-            guard let digit = SortableID.decodeTable[Int(byte)] else { return nil }
+        var first = true
+        for byte in text.utf8 {
+            guard let digit = table[Int(byte)] else { return nil }
             // The first character carries only 3 bits (26 * 5 = 130 > 128).
-            if index == 0 && digit > 7 { return nil }
+            if first && digit > 7 { return nil }
+            first = false
             value = (value.0 << 5 | value.1 >> 59, value.1 << 5 | UInt64(digit))
         }
-        utf8.removeAll()
         self.high = value.0
         self.low = value.1
     }
@@ -55,15 +56,17 @@ public struct SortableID: Hashable, Comparable, Sendable, CustomStringConvertibl
     public var date: Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
     public var description: String {
-        var out = [UInt8](repeating: 0, count: 26)
-        var hi = high
-        var lo = low
-        for index in stride(from: 25, through: 0, by: -1) {
-            out[index] = SortableID.alphabet[Int(lo & 31)]
-            lo = lo >> 5 | (hi & 31) << 59
-            hi >>= 5
+        let alphabet = SortableID.alphabet
+        return String(unsafeUninitializedCapacity: 26) { out in
+            var hi = high
+            var lo = low
+            for index in stride(from: 25, through: 0, by: -1) {
+                out[index] = alphabet[Int(lo & 31)]
+                lo = lo >> 5 | (hi & 31) << 59
+                hi >>= 5
+            }
+            return 26
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func < (lhs: SortableID, rhs: SortableID) -> Bool {

@@ -85,7 +85,8 @@ extension Catalog {
     }
 
     static func videoKey(_ id: VideoID) -> Item {
-        ["PK": .s("VIDEO#\(id)"), "SK": .s("VIDEO#\(id)")]
+        let key = AttributeValue.s("VIDEO#" + id.description)
+        return ["PK": key, "SK": key]
     }
 
     /// The key of a video's entry in its uploader's collection.

@@ -104,18 +104,18 @@ struct VideoResource: Encodable, Sendable {
         updatedAt = video.updatedAt
         if video.status == .live { viewers = video.viewers ?? 0 }
         if let media = video.media, let grant {
-            playbackUrl = Self.url(of: media.playlist, video: video.id, grant: grant)
-            posterUrl = media.poster.flatMap { Self.url(of: $0, video: video.id, grant: grant) }
-            storyboardUrl = media.storyboard.flatMap { Self.url(of: $0, video: video.id, grant: grant) }
+            let directory = PublishSaga.mediaPrefix(of: video.id)
+            playbackUrl = Self.url(of: media.playlist, directory: directory, grant: grant)
+            posterUrl = media.poster.flatMap { Self.url(of: $0, directory: directory, grant: grant) }
+            storyboardUrl = media.storyboard.flatMap { Self.url(of: $0, directory: directory, grant: grant) }
         }
     }
 
     /// The media URL of a blob key under the video's directory (`videos/<id>/…`), with the
     /// grant's signature when plain URLs do not play.
-    static func url(of key: String, video: VideoID, grant: PlaybackGrant) -> String? {
-        let directory = PublishSaga.mediaPrefix(of: video)
-        guard key.hasPrefix(directory) else { return nil }
-        return grant.appendingQuery(to: grant.pathPrefix + key.dropFirst(directory.count))
+    static func url(of key: String, directory: String, grant: PlaybackGrant) -> String? {
+        guard key.utf8.starts(with: directory.utf8) else { return nil }
+        return grant.appendingQuery(to: grant.pathPrefix + Substring(key.utf8.dropFirst(directory.utf8.count)))
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -149,7 +149,9 @@ private struct JSONBytes {
 
     /// A time as `JSONEncoder`'s `.iso8601` writes it (whole seconds, UTC).
     mutating func date(_ date: Date) {
-        string(HTTPDate(secondsSince1970: Int64(date.timeIntervalSince1970.rounded(.down))).iso8601)
+        bytes.append(UInt8(ascii: "\""))
+        HTTPDate(secondsSince1970: Int64(date.timeIntervalSince1970.rounded(.down))).appendISO8601(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func literal(_ text: StaticString) {
@@ -157,7 +159,22 @@ private struct JSONBytes {
     }
 
     mutating func integer<T: BinaryInteger>(_ value: T) {
-        bytes.append(contentsOf: String(value).utf8)
+        guard let value = Int64(exactly: value) else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        // Digit by digit, without a string.
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = 0x30 + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<20]))
+        }
     }
 
     /// Doubles as `JSONEncoder` writes them: Swift's shortest round-tripping form, without a

@@ -249,11 +249,17 @@ public struct VideoStackAPI: Sendable {
     /// A JSON response.
     func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         let body = try Self.encodeJSON(value)
-        var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        fields[.cacheControl] = fields[.cacheControl] ?? "no-store"
+        var fields = Self.jsonFields
+        if !headers.isEmpty {
+            fields = headers
+            fields[.contentType] = "application/json; charset=utf-8"
+            fields[.cacheControl] = fields[.cacheControl] ?? "no-store"
+        }
         return Response(status: status, headers: fields, body: .init(byteBuffer: body))
     }
+
+    /// A JSON answer's fields when the handler adds none (made once: setting a field checks its value).
+    static let jsonFields: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
 
     /// An empty response (204, or tus answers).
     func empty(_ status: HTTPResponse.Status = .noContent, headers: HTTPFields = [:]) -> Response {
@@ -275,14 +281,19 @@ public struct VideoStackAPI: Sendable {
     private func decorate(_ response: inout Response, request: Request, requestID: String) {
         response.headers[.requestID] = requestID
         if let origin = allowedOrigin(for: request) {
-            response.headers[.accessControlAllowOrigin] = origin
-            if origin != "*" { response.headers[.vary] = "Origin" }
+            if origin == "*" {
+                if response.headers[.accessControlAllowOrigin] == nil { response.headers.append(Self.anyOriginField) }
+            } else {
+                response.headers[.accessControlAllowOrigin] = origin
+                response.headers[.vary] = "Origin"
+            }
             // Made once: building the field checks each of its 330 bytes.
             if response.headers[.accessControlExposeHeaders] == nil { response.headers.append(Self.exposedHeadersField) }
         }
     }
 
     static let exposedHeadersField = HTTPField(name: .accessControlExposeHeaders, value: exposedHeaders)
+    static let anyOriginField = HTTPField(name: .accessControlAllowOrigin, value: "*")
 
     func allowedOrigin(for request: Request) -> String? {
         guard let allowed = configuration.allowedOrigins else { return "*" }
@@ -319,6 +330,10 @@ enum RequestIDs {
         mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
         mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
         mixed ^= mixed >> 31
-        return (withUnsafeBytes(of: prefix.bigEndian, Array.init) + withUnsafeBytes(of: mixed.bigEndian, Array.init)).lowercaseHex
+        return String(unsafeUninitializedCapacity: 24) { out in
+            for index in 0..<8 { out[index] = hexDigit(UInt8(truncatingIfNeeded: prefix >> (28 - 4 * index)) & 0xF) }
+            for index in 0..<16 { out[8 + index] = hexDigit(UInt8(truncatingIfNeeded: mixed >> (60 - 4 * index)) & 0xF) }
+            return 24
+        }
     }
 }

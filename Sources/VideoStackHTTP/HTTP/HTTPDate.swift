@@ -23,20 +23,23 @@ struct HTTPDate: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// The preferred form, IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
     var description: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(29)
         let (days, secondOfDay) = dayAndSecond
         let (year, month, day) = Self.civil(fromDays: days)
         // 1970-01-01 was a Thursday (index 3 from Monday).
         let weekday = Int(((days % 7) + 7 + 3) % 7)
-        var text = Self.dayNames[weekday]
-        text.reserveCapacity(29)
-        text += ", "
-        Self.append(day, digits: 2, to: &text)
-        text += " " + Self.monthNames[month - 1] + " "
-        Self.append(Int(year), digits: 4, to: &text)
-        text += " "
-        Self.appendClock(secondOfDay, to: &text)
-        text += " GMT"
-        return text
+        bytes += Self.dayNames[weekday].utf8
+        bytes += ", ".utf8
+        Self.append(day, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: " "))
+        bytes += Self.monthNames[month - 1].utf8
+        bytes.append(UInt8(ascii: " "))
+        Self.append(Int(year), digits: 4, to: &bytes)
+        bytes.append(UInt8(ascii: " "))
+        Self.appendClock(secondOfDay, to: &bytes)
+        bytes += " GMT".utf8
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Days since 1970-01-01 (rounded down) and the second of that day.
@@ -47,19 +50,24 @@ struct HTTPDate: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// ISO 8601 in UTC to the second, as JSON dates are written: `1994-11-06T08:49:37Z`.
     var iso8601: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        appendISO8601(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``iso8601``'s text (ASCII digits and `-:TZ`, nothing to escape in JSON).
+    func appendISO8601(to bytes: inout [UInt8]) {
         let (days, secondOfDay) = dayAndSecond
         let (year, month, day) = Self.civil(fromDays: days)
-        var text = ""
-        text.reserveCapacity(20)
-        Self.append(Int(year), digits: 4, to: &text)
-        text += "-"
-        Self.append(month, digits: 2, to: &text)
-        text += "-"
-        Self.append(day, digits: 2, to: &text)
-        text += "T"
-        Self.appendClock(secondOfDay, to: &text)
-        text += "Z"
-        return text
+        Self.append(Int(year), digits: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        Self.append(month, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        Self.append(day, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        Self.appendClock(secondOfDay, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Parses any of the three forms a recipient must accept (RFC 9110 §5.6.7): IMF-fixdate,
@@ -72,18 +80,32 @@ struct HTTPDate: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// `HH:MM:SS` of a second of the day.
-    private static func appendClock(_ secondOfDay: Int, to text: inout String) {
-        append(secondOfDay / 3600, digits: 2, to: &text)
-        text += ":"
-        append(secondOfDay / 60 % 60, digits: 2, to: &text)
-        text += ":"
-        append(secondOfDay % 60, digits: 2, to: &text)
+    private static func appendClock(_ secondOfDay: Int, to bytes: inout [UInt8]) {
+        append(secondOfDay / 3600, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        append(secondOfDay / 60 % 60, digits: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        append(secondOfDay % 60, digits: 2, to: &bytes)
     }
 
-    private static func append(_ value: Int, digits: Int, to text: inout String) {
-        var digitsText = String(value)
-        while digitsText.utf8.count < digits { digitsText = "0" + digitsText }
-        text += digitsText
+    /// `value` in decimal, zero-padded to `digits` (a value that does not fit, such as a year
+    /// past 9999, is written in full; a negative one keeps its sign after the padding zeros).
+    private static func append(_ value: Int, digits: Int, to bytes: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<digits { divisor *= 10 }
+        if value >= 0 && value < divisor * 10 {
+            // The common case, digit by digit without a string.
+            var rest = value
+            while divisor > 0 {
+                bytes.append(0x30 + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+            return
+        }
+        var text = Array(String(value).utf8)
+        while text.count < digits { text.insert(UInt8(ascii: "0"), at: 0) }
+        bytes += text
     }
 
     /// Year, month (1-12) and day (1-31) of a day count since 1970 (Howard Hinnant's algorithm).
