@@ -122,6 +122,9 @@ public final class SQLiteItemStore: ItemStore {
     /// still go to the writer thread.
     public var readExecutor: any TaskExecutor { readers }
 
+    /// ``readExecutor``.
+    public var preferredReadExecutor: (any TaskExecutor)? { readers }
+
     /// Finishes queued work and closes every connection. Later calls fail with `cancelled`.
     public func close() {
         readers.shutdown()

@@ -228,9 +228,17 @@ public protocol ItemStore: Sendable {
 
     /// The cursor of the newest change, to follow the feed from now on (nil when empty).
     func latestChangeCursor() async throws -> ChangeCursor?
+
+    /// Where code that reads a lot should run, when the store has such a place: reads made by a
+    /// task under `withTaskExecutorPreference(store.preferredReadExecutor)` then skip a hop to
+    /// the store's own threads (``SQLiteItemStore`` answers its reader threads). Nil, the
+    /// default, for stores whose reads are network calls anyway.
+    var preferredReadExecutor: (any TaskExecutor)? { get }
 }
 
 extension ItemStore {
+    public var preferredReadExecutor: (any TaskExecutor)? { nil }
+
     @discardableResult
     public func putItem(_ item: Item, condition: Condition? = nil) async throws -> Item? {
         try await putItem(item, condition: condition, returnOld: false)

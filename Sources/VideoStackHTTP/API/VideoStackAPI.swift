@@ -36,7 +36,8 @@ public struct VideoStackAPI: Sendable {
     /// The live service behind `/live`, when the host runs one (without it those routes answer 404).
     public let live: LiveStreaming?
     let logger: Logger
-    /// The embedded store's reader threads: handlers run there, so their reads need no hop.
+    /// The store's preferred place for reads (the embedded store's reader threads): handlers run
+    /// there, so their reads need no hop.
     let readExecutor: (any TaskExecutor)?
 
     /// An API over `platform` (and `live`); `logger` receives the access log and server errors.
@@ -45,7 +46,7 @@ public struct VideoStackAPI: Sendable {
         self.live = live
         self.configuration = configuration
         self.logger = logger
-        self.readExecutor = (platform.store as? SQLiteItemStore)?.readExecutor
+        self.readExecutor = platform.store.preferredReadExecutor
     }
 
     // MARK: Mounting
