@@ -4,6 +4,9 @@ public import Logging
 public import NIOHTTP1
 internal import NIOCore
 internal import VideoCore
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// A whole response of an AWS service.
 struct AWSResponse: Sendable {
@@ -96,7 +99,15 @@ public final class AWSClient: Sendable {
             }
             // A declared length is a hint, not a promise: reserve no more than a part's worth up
             // front, so a lying header cannot make the client allocate what never arrives.
-            bytes.reserveCapacity(min(declared, 64 << 20))
+            let reserved = min(declared, 64 << 20)
+            if reserved >= 4 << 20 {
+                bytes = [UInt8](unsafeUninitializedCapacity: reserved) { buffer, count in
+                    adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
+                    count = 0
+                }
+            } else {
+                bytes.reserveCapacity(reserved)
+            }
         }
         for try await part in response.body {
             guard part.readableBytes <= limit - bytes.count else {
@@ -105,6 +116,49 @@ public final class AWSClient: Sendable {
             bytes.append(contentsOf: part.readableBytesView)
         }
         return bytes
+    }
+
+    /// Asks Linux to back the whole 2 MiB blocks of `buffer` (a large, fresh allocation) with
+    /// transparent huge pages, where the system allows them for regions that ask; nothing elsewhere.
+    static func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+        #if os(Linux)
+        let huge = 2 << 20
+        guard let base = buffer.baseAddress, buffer.count >= 2 * huge else { return }
+        let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+        let end = (Int(bitPattern: base) + buffer.count) & ~(huge - 1)
+        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, end - start, MADV_HUGEPAGE)
+        #endif
+    }
+
+    /// The body of `response` as the buffers it arrived in, not copied (a large download copies
+    /// each byte once, into its place in the object, instead of once per part and again into place).
+    static func chunks(_ response: HTTPClientResponse, limit: Int, what: @autoclosure () -> String) async throws -> [ByteBuffer] {
+        var chunks: [ByteBuffer] = []
+        var count = 0
+        for try await part in response.body {
+            guard part.readableBytes <= limit - count else {
+                throw VideoStackError(.limitExceeded, "\(what()) is larger than \(limit) bytes.")
+            }
+            count += part.readableBytes
+            chunks.append(part)
+        }
+        return chunks
+    }
+
+    /// ``send(_:body:service:operation:payload:accept:maxResponseBytes:)`` of a bodiless request
+    /// for a large answer: the answer's body as the buffers it arrived in (see ``chunks(_:limit:what:)``).
+    func fetch(_ request: AWSRequest, service: AWSService, operation: String) async throws -> (status: Int, headers: HTTPHeaders, body: [ByteBuffer]) {
+        try await withRetries(operation: operation, service: service) {
+            let response = try await self.execute(request, body: [], service: service, payload: .empty)
+            let status = Int(response.status.code)
+            guard (200..<300).contains(status) else {
+                let bytes = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+                return .failure(Self.serviceError(AWSResponse(status: status, headers: response.headers, body: Array(buffer: bytes)), service: service))
+            }
+            let body = try await Self.chunks(response, limit: .max, what: "The \(service) \(operation) response")
+            return .success((status, response.headers, body))
+        }
     }
 
     /// Sends `request` and hands back the response head and its body as it arrives; retries only
