@@ -74,6 +74,8 @@ struct BenchServe {
         let only = environment["BENCH_SERVE_ONLY"]
         if only == "api" {
             try await APIRound.run(port: ourPort, target: apiTarget, rounds: max(1, rounds), seconds: seconds)
+            // nginx was started for the warm-up; left running, each profiling run leaked three processes.
+            await nginx.stop()
             exit(0)
         }
         say("segments: \(keys.segments.count) x ~\(keys.segmentBytes / keys.segments.count / 1000) kB; wrk -t2 -c256 -d\(seconds)s --latency, \(rounds) alternating rounds")

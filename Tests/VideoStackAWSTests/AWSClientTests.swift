@@ -41,7 +41,7 @@ struct AWSClientTests {
         try await withServer([Self.slowDown, Self.throttled, Self.throughput, Self.limit, Self.ok]) { server in
             let delays = Delays()
             let client = Self.client(server.endpoint, delays: delays)
-            let response = try await client.send(client.request(.dynamoDB, method: "POST"), body: Array("{}".utf8), service: .dynamoDB, operation: "GetItem")
+            let response = try await client.send(client.request(.dynamoDB, method: "POST"), body: Array("{}".utf8)[...], service: .dynamoDB, operation: "GetItem")
             #expect(response.status == 200)
             // Ceilings 100, 200, 400, 800 ms, each halved by the fixed jitter.
             #expect(delays.all == [.milliseconds(50), .milliseconds(100), .milliseconds(200), .milliseconds(400)])

@@ -18,7 +18,7 @@ extension DynamoDBItemStore {
         headers.add(name: "Content-Type", value: "application/x-amz-json-1.0")
         headers.add(name: "X-Amz-Target", value: "\(target).\(operation)")
         do {
-            let response = try await client.send(client.request(service, method: "POST", headers: headers), body: JSON.object(body).serialized,
+            let response = try await client.send(client.request(service, method: "POST", headers: headers), body: JSON.object(body).serialized[...],
                                                   service: service, operation: operation)
             return response.body.isEmpty ? .object([:]) : try JSON.parse(response.body, what: operation)
         } catch let error as VideoStackError {

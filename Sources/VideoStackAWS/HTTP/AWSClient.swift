@@ -77,7 +77,7 @@ public final class AWSClient: Sendable {
     ///   - operation: names the call in errors and logs (`PutObject`).
     ///   - payload: what to sign for the body; its SHA-256 when nil.
     ///   - accept: statuses that are answers rather than errors (S3's 404 on HEAD, say).
-    func send(_ request: AWSRequest, body: [UInt8] = [], service: AWSService, operation: String, payload: PayloadHash? = nil,
+    func send(_ request: AWSRequest, body: ArraySlice<UInt8> = [], service: AWSService, operation: String, payload: PayloadHash? = nil,
               accept: Set<Int> = [], maxResponseBytes: Int = 64 << 20) async throws -> AWSResponse {
         let payload = payload ?? (body.isEmpty ? .empty : PayloadHash(of: body))
         return try await withRetries(operation: operation, service: service) {
@@ -180,7 +180,9 @@ public final class AWSClient: Sendable {
 
     // MARK: Internals
 
-    private func execute(_ request: AWSRequest, body: [UInt8], service: AWSService, payload: PayloadHash) async throws -> HTTPClientResponse {
+    /// `body` is a slice so that a multipart upload's parts are sent from the caller's bytes
+    /// without copying each one out first.
+    private func execute(_ request: AWSRequest, body: ArraySlice<UInt8>, service: AWSService, payload: PayloadHash) async throws -> HTTPClientResponse {
         var signed = request
         let signer = SigV4Signer(credentials: try await configuration.credentials.credentials(), region: configuration.region, service: service.signingName)
         signer.sign(&signed, payload: payload, date: now())

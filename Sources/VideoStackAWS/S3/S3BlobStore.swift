@@ -315,7 +315,7 @@ public final class S3BlobStore: BlobStore {
     private func putSingle(_ key: String, bytes: [UInt8], contentType: String) async throws -> BlobMetadata {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
-        let response = try await client.send(request("PUT", key: key, headers: headers), body: bytes, service: .s3, operation: "PutObject")
+        let response = try await client.send(request("PUT", key: key, headers: headers), body: bytes[...], service: .s3, operation: "PutObject")
         return BlobMetadata(key: key, size: Int64(bytes.count), etag: Self.unquote(response.headers.first(name: "ETag") ?? ""),
                             lastModified: HTTPDate.parse(response.headers.first(name: "Date") ?? "") ?? client.now(), contentType: contentType)
     }
@@ -333,7 +333,7 @@ public final class S3BlobStore: BlobStore {
             let body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                 + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\($0.etag.xmlEscaped)</ETag></Part>" }.joined()
                 + "</CompleteMultipartUpload>"
-            let completed = try await client.send(request("POST", key: key, query: [("uploadId", uploadID)]), body: Array(body.utf8), service: .s3, operation: "CompleteMultipartUpload")
+            let completed = try await client.send(request("POST", key: key, query: [("uploadId", uploadID)]), body: Array(body.utf8)[...], service: .s3, operation: "CompleteMultipartUpload")
             // CompleteMultipartUpload can fail with a 200 and an <Error> body (AWS documents it).
             let root = try XMLNode.parse(completed.body, what: "CompleteMultipartUpload")
             if root.name == "Error" {
@@ -385,7 +385,8 @@ public final class S3BlobStore: BlobStore {
                 }
                 guard start < pending.count else { break }
                 let end = min(start + partSize, pending.count)
-                let body = start == 0 && end == pending.count ? pending : Array(pending[start..<end])
+                // A slice shares the pending bytes: the part is not copied out before it is sent.
+                let body = pending[start..<end]
                 start = end
                 if start == pending.count {
                     pending = []
@@ -440,7 +441,7 @@ public final class S3BlobStore: BlobStore {
         let body = region == "us-east-1" ? "" :
             "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(region.xmlEscaped)</LocationConstraint></CreateBucketConfiguration>"
         do {
-            _ = try await client.send(request("PUT", key: nil), body: Array(body.utf8), service: .s3, operation: "CreateBucket")
+            _ = try await client.send(request("PUT", key: nil), body: Array(body.utf8)[...], service: .s3, operation: "CreateBucket")
         } catch let error as VideoStackError where (error.cause as? AWSServiceError)?.code == "BucketAlreadyOwnedByYou" {
             return  // another process created it first
         }

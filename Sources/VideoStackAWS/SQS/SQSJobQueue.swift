@@ -266,7 +266,7 @@ public final class SQSJobQueue: JobQueue {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-amz-json-1.0")
         headers.add(name: "X-Amz-Target", value: "AmazonSQS.\(operation)")
-        let response = try await client.send(client.request(.sqs, method: "POST", headers: headers), body: JSON.object(body).serialized,
+        let response = try await client.send(client.request(.sqs, method: "POST", headers: headers), body: JSON.object(body).serialized[...],
                                              service: .sqs, operation: operation)
         return response.body.isEmpty ? .object([:]) : try JSON.parse(response.body, what: "SQS \(operation)")
     }

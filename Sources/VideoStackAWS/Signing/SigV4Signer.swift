@@ -14,7 +14,9 @@ public struct PayloadHash: Hashable, Sendable, CustomStringConvertible {
 
     /// The SHA-256 of `bytes`.
     public init(of bytes: some Sequence<UInt8>) {
-        value = SHA256.hash(data: Array(bytes)).hexString
+        // Hashed in place when the bytes are contiguous (an 8 MiB part was copied just to hash it).
+        value = bytes.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) }?.hexString
+            ?? SHA256.hash(data: Array(bytes)).hexString
     }
 
     /// The hash of an empty body.
