@@ -114,7 +114,7 @@ struct VideoResource: Encodable, Sendable {
     /// The media URL of a blob key under the video's directory (`videos/<id>/…`), with the
     /// grant's signature when plain URLs do not play.
     static func url(of key: String, directory: String, grant: PlaybackGrant) -> String? {
-        guard key.utf8.starts(with: directory.utf8) else { return nil }
+        guard key.hasPrefix(directory) else { return nil }
         return grant.appendingQuery(to: grant.pathPrefix + Substring(key.utf8.dropFirst(directory.utf8.count)))
     }
 
