@@ -99,15 +99,7 @@ public final class AWSClient: Sendable {
             }
             // A declared length is a hint, not a promise: reserve no more than a part's worth up
             // front, so a lying header cannot make the client allocate what never arrives.
-            let reserved = min(declared, 64 << 20)
-            if reserved >= 4 << 20 {
-                bytes = [UInt8](unsafeUninitializedCapacity: reserved) { buffer, count in
-                    adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
-                    count = 0
-                }
-            } else {
-                bytes.reserveCapacity(reserved)
-            }
+            bytes = emptyBuffer(capacity: min(declared, 64 << 20))
         }
         for try await part in response.body {
             guard part.readableBytes <= limit - bytes.count else {
@@ -118,17 +110,26 @@ public final class AWSClient: Sendable {
         return bytes
     }
 
-    /// Asks Linux to back the whole 2 MiB blocks of `buffer` (a large, fresh allocation) with
-    /// transparent huge pages, where the system allows them for regions that ask; nothing elsewhere.
-    static func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
-        #if os(Linux)
-        let huge = 2 << 20
-        guard let base = buffer.baseAddress, buffer.count >= 2 * huge else { return }
-        let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
-        let end = (Int(bitPattern: base) + buffer.count) & ~(huge - 1)
-        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        _ = madvise(pointer, end - start, MADV_HUGEPAGE)
-        #endif
+    /// An empty array with room for `capacity` bytes. A large one (4 MiB and up) asks Linux to
+    /// back its whole 2 MiB blocks with transparent huge pages, where the system allows that for
+    /// regions that ask: faulting in a fresh 64 MiB download 4 KiB at a time was most of its cost.
+    static func emptyBuffer(capacity: Int) -> [UInt8] {
+        guard capacity >= 4 << 20 else {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(capacity)
+            return bytes
+        }
+        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            #if os(Linux)
+            let huge = 2 << 20
+            if let base = buffer.baseAddress {
+                let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+                let end = (Int(bitPattern: base) + buffer.count) & ~(huge - 1)
+                if end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) { _ = madvise(pointer, end - start, MADV_HUGEPAGE) }
+            }
+            #endif
+            count = 0
+        }
     }
 
     /// The body of `response` as the buffers it arrived in, not copied (a large download copies
@@ -152,10 +153,7 @@ public final class AWSClient: Sendable {
         try await withRetries(operation: operation, service: service) {
             let response = try await self.execute(request, body: [], service: service, payload: .empty)
             let status = Int(response.status.code)
-            guard (200..<300).contains(status) else {
-                let bytes = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
-                return .failure(Self.serviceError(AWSResponse(status: status, headers: response.headers, body: Array(buffer: bytes)), service: service))
-            }
+            guard (200..<300).contains(status) else { return .failure(await Self.serviceError(response, service: service)) }
             let body = try await Self.chunks(response, limit: .max, what: "The \(service) \(operation) response")
             return .success((status, response.headers, body))
         }
@@ -167,9 +165,14 @@ public final class AWSClient: Sendable {
         try await withRetries(operation: operation, service: service) {
             let response = try await self.execute(request, body: [], service: service, payload: .empty)
             if (200..<300).contains(Int(response.status.code)) { return .success(response) }
-            let bytes = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
-            return .failure(Self.serviceError(AWSResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes)), service: service))
+            return .failure(await Self.serviceError(response, service: service))
         }
+    }
+
+    /// The error a streamed answer that is not a success stands for, read from its first MiB.
+    private static func serviceError(_ response: HTTPClientResponse, service: AWSService) async -> AWSServiceError {
+        let bytes = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+        return serviceError(AWSResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes)), service: service)
     }
 
     /// A presigned copy of `request` for `expires`, signed with the current credentials.

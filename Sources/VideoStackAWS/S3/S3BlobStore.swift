@@ -143,12 +143,7 @@ public final class S3BlobStore: BlobStore {
         let ranges = stride(from: Int64(0), to: Int64(total), by: part).map { $0..<min($0 + Int64(part), Int64(total)) }
         guard !ranges.isEmpty else { return [] }
         let etag = head.headers.first(name: "ETag")
-        var result = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
-            // Most of a large download's time went to faulting in the result's fresh pages, 4 KiB
-            // at a time; huge pages cut that to one fault per 2 MiB.
-            AWSClient.adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
-            count = 0
-        }
+        var result = AWSClient.emptyBuffer(capacity: total)
         let concurrency = max(1, configuration.uploadConcurrency)
         // Parts stay the buffers they arrived in until their turn comes: each byte is copied once.
         try await withThrowingTaskGroup(of: (Int, [ByteBuffer]).self) { group in

@@ -34,21 +34,18 @@ struct SessionResource: Encodable, Sendable {
 }
 
 /// `{"average": number|null, "count": int}`.
-struct RatingResource: Encodable, Sendable {
+struct RatingResource: DirectJSONEncodable, Sendable {
     var average: Double?
     var count: Int64
 
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(average, forKey: .average)
-        try container.encode(count, forKey: .count)
+    func writeFields<Fields: JSONFields>(to fields: inout Fields) {
+        fields.field("average", average)
+        fields.field("count", count)
     }
-
-    private enum CodingKeys: String, CodingKey { case average, count }
 }
 
 /// The contract's Video object, with media URLs signed for the viewer where needed.
-struct VideoResource: Encodable, Sendable {
+struct VideoResource: Sendable {
     var id: String
     var title: String
     var description: String
@@ -117,39 +114,11 @@ struct VideoResource: Encodable, Sendable {
         guard key.hasPrefix(directory) else { return nil }
         return grant.appendingQuery(to: grant.pathPrefix + Substring(key.utf8.dropFirst(directory.utf8.count)))
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(title, forKey: .title)
-        try container.encode(description, forKey: .description)
-        try container.encode(tags, forKey: .tags)
-        try container.encode(owner, forKey: .owner)
-        try container.encode(status, forKey: .status)
-        try container.encode(failureReason, forKey: .failureReason)
-        try container.encode(progress, forKey: .progress)
-        try container.encode(step, forKey: .step)
-        try container.encode(duration, forKey: .duration)
-        try container.encode(views, forKey: .views)
-        try container.encode(rating, forKey: .rating)
-        try container.encode(visibility, forKey: .visibility)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(playbackUrl, forKey: .playbackUrl)
-        try container.encode(posterUrl, forKey: .posterUrl)
-        try container.encode(storyboardUrl, forKey: .storyboardUrl)
-        try container.encodeIfPresent(viewers, forKey: .viewers)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case id, title, description, tags, owner, status, failureReason, progress, step, duration, views, rating, visibility
-        case createdAt, updatedAt, playbackUrl, posterUrl, storyboardUrl, viewers
-    }
 }
 
 extension VideoResource: DirectJSONEncodable {
-    /// What `encode(to:)` writes, field for field (the tests compare the two).
-    func writeJSON(to json: inout JSONObjectWriter) {
+    /// The contract's field order; optionals are written as `null`, `viewers` only while live.
+    func writeFields<Fields: JSONFields>(to json: inout Fields) {
         json.field("id", id)
         json.field("title", title)
         json.field("description", description)
@@ -161,10 +130,7 @@ extension VideoResource: DirectJSONEncodable {
         json.field("step", step)
         json.field("duration", duration)
         json.field("views", views)
-        json.field("rating") { rating in
-            rating.field("average", self.rating.average)
-            rating.field("count", self.rating.count)
-        }
+        json.field("rating", rating)
         json.field("visibility", visibility)
         json.field("createdAt", createdAt)
         json.field("updatedAt", updatedAt)
