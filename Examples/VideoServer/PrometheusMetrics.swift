@@ -5,8 +5,8 @@ import Prometheus
 /// swift-prometheus as the process's swift-metrics backend, and its registry as `/metrics`.
 ///
 /// swift-metrics takes one backend per process, set before anything records; everything that
-/// records through swift-metrics (Hummingbird's `MetricsMiddleware`, the API's counters) then
-/// shows up in the Prometheus text exposition.
+/// records through swift-metrics (the API's and the media delivery's request metrics, a host's
+/// own) then shows up in the Prometheus text exposition.
 enum PrometheusMetrics {
     static let registry = PrometheusCollectorRegistry()
 

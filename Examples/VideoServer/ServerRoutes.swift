@@ -21,11 +21,13 @@ struct ServerRoutes {
         let router = Router(context: VideoStackRequestContext.self)
 
         // Media: playlists, segments, posters, storyboards, with the platform's playback rules;
-        // live playlist fetches count the stream's viewers.
+        // live playlist fetches count the stream's viewers. Delivery and API record their own
+        // metrics (Hummingbird's labels) without MetricsMiddleware, which would cost every
+        // in-memory body Hummingbird's one-write fast path.
         let playback = PlaybackMediaAccess(playback: platform.playback)
         let access: any MediaAccessPolicy = live.map { LiveViewerCounting(playback, live: $0) } ?? playback
         let delivery = MediaDelivery(blobs: platform.blobs, authorizer: access)
-        delivery.addRoutes(to: router.group("media").add(middleware: MetricsMiddleware()))
+        delivery.addRoutes(to: router.group("media"))
 
         // The REST API (its own metrics, access log, request ids, rate limits), share links and
         // the OpenAPI document. A deleted video's media leaves the delivery's memory cache at once.

@@ -60,12 +60,21 @@ import VideoStackTesting
             #expect(sample.playbackUrl?.hasPrefix("/media/videos/\(sample.id)/") == true)
             #expect(sample.duration.map { abs($0 - 12) < 0.5 } == true)
 
-            // Metrics: Prometheus text with the requests made above.
+            // Metrics: Prometheus text with the requests made above, by route: the API's and the
+            // media delivery's own records (they replace Hummingbird's MetricsMiddleware).
+            let playlist = try await client.send(.GET, sample.playbackUrl ?? "/media/missing")
+            #expect(playlist.status == 200)
             let metrics = try await client.send(.GET, "/metrics")
             #expect(metrics.status == 200)
             #expect(metrics.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
             #expect(metrics.text.contains("# TYPE"))
-            #expect(metrics.text.contains("hb_requests"))
+            let lines = metrics.text.split(separator: "\n")
+            let videoRequests = lines.filter { $0.hasPrefix("hb_requests{") && $0.contains(#"http_route="/api/v1/videos/{id}""#) }
+            #expect(videoRequests.contains { $0.contains(#"http_request_method="GET""#) && $0.contains(#"http_response_status_code="200""#) },
+                    "\(lines.filter { $0.hasPrefix("hb_requests") })")
+            #expect(lines.contains { $0.hasPrefix("http_server_request_duration") && $0.contains(#"http_route="/api/v1/videos/{id}""#) })
+            #expect(lines.contains { $0.hasPrefix("hb_requests{") && $0.contains(#"http_route="/media/**""#) })
+            #expect(lines.contains { $0.hasPrefix("http_server_active_requests") })
 
             let stopped = try await server.stop()
             #expect(stopped.status == 0, "\(stopped.stderr.suffix(2000))")

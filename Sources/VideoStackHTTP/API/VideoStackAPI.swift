@@ -25,7 +25,9 @@ public import VideoStackLive
 /// headers; errors are `{"error": {"code", "message", "requestId"}}` with the statuses of
 /// ``APIError``. Each request passes, in order: the per-address rate limit, bearer
 /// authentication (`platform.accounts`), the per-user rate limit, then its handler; an access
-/// log line (swift-log, `info`) and Hummingbird's `MetricsMiddleware` (swift-metrics) record it.
+/// log line (swift-log, `info`) and swift-metrics record it (with the labels of Hummingbird's
+/// `MetricsMiddleware`: `hb.requests`, `http.server.request.duration`, `hb.request.errors`,
+/// `http.server.active_requests`).
 ///
 /// Thread safety: a value type over `Sendable` parts; the routes may run on any number of tasks.
 public struct VideoStackAPI: Sendable {
@@ -54,11 +56,12 @@ public struct VideoStackAPI: Sendable {
     /// Adds every API route under ``APIConfiguration/pathPrefix`` of `routes` (a `Router` or
     /// a `RouterGroup`), with answers for unknown paths (404) and methods (405) in JSON.
     public func addRoutes<Routes: RouterMethods>(to routes: Routes) {
-        let group = routes.group(RouterPath(configuration.pathPrefix)).add(middleware: MetricsMiddleware<Routes.Context>())
+        let group = routes.group(RouterPath(configuration.pathPrefix))
         let plan = Self.routePlan
         for endpoint in plan {
+            let route = configuration.pathPrefix + endpoint.path, metrics = RouteMetrics(method: endpoint.method)
             group.on(RouterPath(endpoint.path), method: endpoint.method) { request, context in
-                var response = await self.respond(to: request, context: context, endpoint: endpoint)
+                var response = await self.respond(to: request, context: context, endpoint: endpoint, route: route, metrics: metrics)
                 if request.method == .head { response.body = .init() }
                 return response
             }
@@ -68,14 +71,18 @@ public struct VideoStackAPI: Sendable {
         for path in paths {
             let allowed = plan.filter { $0.path == path }.map(\.method)
             for method in Self.otherMethods where !allowed.contains(method) {
+                let endpoint = Endpoint.refused(path: path, method: method, allowed: allowed)
+                let route = configuration.pathPrefix + path, metrics = RouteMetrics(method: method)
                 group.on(RouterPath(path), method: method) { request, context in
-                    await self.respond(to: request, context: context, endpoint: Endpoint.refused(path: path, method: method, allowed: allowed))
+                    await self.respond(to: request, context: context, endpoint: endpoint, route: route, metrics: metrics)
                 }
             }
         }
         for method in Self.otherMethods + [.options] {
+            let endpoint = Endpoint.unknown(method: method)
+            let route = configuration.pathPrefix + endpoint.path, metrics = RouteMetrics(method: method)
             group.on("**", method: method) { request, context in
-                await self.respond(to: request, context: context, endpoint: Endpoint.unknown(method: method))
+                await self.respond(to: request, context: context, endpoint: endpoint, route: route, metrics: metrics)
             }
         }
     }
@@ -143,9 +150,11 @@ public struct VideoStackAPI: Sendable {
     // MARK: The pipeline
 
     /// Runs one request through request id, rate limits, authentication, the handler and the
-    /// error mapping, and logs it. Never throws: every failure is an error response.
-    func respond<Context: RequestContext>(to request: Request, context: Context, endpoint: Endpoint) async -> Response {
+    /// error mapping, records it in `metrics` under `route` (the mounted path) and logs it.
+    /// Never throws: every failure is an error response.
+    func respond<Context: RequestContext>(to request: Request, context: Context, endpoint: Endpoint, route: String, metrics: RouteMetrics) async -> Response {
         let started = ContinuousClock.now
+        let active = metrics.started()
         let requestID = Self.requestID(from: request)
         var call = APICall(request: request, parameters: context.parameters, requestID: requestID,
                            address: clientAddress(request, context: context), user: nil, baseLogger: logger, api: self)
@@ -162,11 +171,12 @@ public struct VideoStackAPI: Sendable {
             response = errorResponse(apiError, requestID: requestID)
         }
         decorate(&response, request: request, requestID: requestID)
-        guard logger.logLevel <= .info else { return response }
         let elapsed = ContinuousClock.now - started
+        metrics.finished(active, route: route, status: response.status, nanoseconds: elapsed.nanosecondsValue)
+        guard logger.logLevel <= .info else { return response }
         call.logger.info("request", metadata: [
             "http.method": "\(request.method.rawValue)",
-            "http.route": "\(configuration.pathPrefix)\(endpoint.path)",
+            "http.route": "\(route)",
             "http.path": "\(request.uri.path.prefix(200))",
             "http.status": "\(response.status.code)",
             "duration_ms": "\(Int(elapsed.secondsValue * 1000))",

@@ -76,14 +76,26 @@ public struct MediaDelivery: Sendable {
 
     /// Adds the media routes to `routes` (a `Router` or a `RouterGroup`): `GET`, `HEAD` and
     /// `OPTIONS` on `**` below it, and 405 for other methods. The path below the group is the key.
+    ///
+    /// Each request is recorded through swift-metrics with the labels of Hummingbird's
+    /// `MetricsMiddleware` (`hb.requests`, `http.server.request.duration`, `hb.request.errors`,
+    /// `http.server.active_requests`), so the group needs no metrics middleware: that middleware
+    /// would turn every body into a closure and cost a body served from memory its one-write fast
+    /// path. The duration ends when the response is ready to send (for a streamed object, before
+    /// its bytes go out: the time to first byte).
     public func addRoutes<Routes: RouterMethods>(to routes: Routes) {
-        let handler: @Sendable (Request, Routes.Context) async throws -> Response = { request, context in
-            let address = (context as? any RemoteAddressRequestContext)?.remoteAddress
-            return await self.respond(to: request, rawKey: Self.rawKey(of: request, context: context), logger: context.logger,
-                                      clientAddress: address.map { $0.ipAddress ?? $0.description })
-        }
         for method: HTTPRequest.Method in [.get, .head, .options, .post, .put, .delete, .patch] {
-            routes.on("**", method: method, use: handler)
+            let metrics = RouteMetrics(method: method)
+            routes.on("**", method: method) { request, context in
+                let started = ContinuousClock.now
+                let active = metrics.started()
+                let address = (context as? any RemoteAddressRequestContext)?.remoteAddress
+                let response = await self.respond(to: request, rawKey: Self.rawKey(of: request, context: context), logger: context.logger,
+                                                  clientAddress: address.map { $0.ipAddress ?? $0.description })
+                metrics.finished(active, route: context.endpointPath ?? "/**", status: response.status,
+                                 nanoseconds: (ContinuousClock.now - started).nanosecondsValue)
+                return response
+            }
         }
     }
 
