@@ -63,7 +63,7 @@ struct FollowerTests {
         #expect(index.count == 1)
     }
 
-    @Test("follow applies changes as they are committed until cancelled", .timeLimit(.minutes(1)))
+    @Test("follow applies changes as they are committed until cancelled", .timeLimit(.minutes(5)))
     func follow() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.cleanup() }

@@ -95,7 +95,7 @@ import VideoStackHTTP
             import http.client, json, sys, urllib.request, hashlib
             port, path = int(sys.argv[1]), sys.argv[2]
             out = {}
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             def req(method, headers={}):
                 c.request(method, path, headers=headers)
                 r = c.getresponse()
