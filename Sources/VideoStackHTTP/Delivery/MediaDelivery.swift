@@ -81,8 +81,8 @@ public struct MediaDelivery: Sendable {
     /// `MetricsMiddleware` (`hb.requests`, `http.server.request.duration`, `hb.request.errors`,
     /// `http.server.active_requests`), so the group needs no metrics middleware: that middleware
     /// would turn every body into a closure and cost a body served from memory its one-write fast
-    /// path. The duration ends when the response is ready to send (for a streamed object, before
-    /// its bytes go out: the time to first byte).
+    /// path. The duration ends when the response is ready to send (for an object streamed from
+    /// the store, before its bytes are read and sent).
     public func addRoutes<Routes: RouterMethods>(to routes: Routes) {
         for method: HTTPRequest.Method in [.get, .head, .options, .post, .put, .delete, .patch] {
             let metrics = RouteMetrics(method: method)
