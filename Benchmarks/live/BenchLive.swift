@@ -68,7 +68,7 @@ func start(_ arguments: [String], stderr: URL? = nil) throws -> Process {
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = FileHandle.nullDevice
     if let stderr {
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: stderr)
     } else {
         process.standardError = FileHandle.nullDevice

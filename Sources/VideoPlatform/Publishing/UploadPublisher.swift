@@ -1,7 +1,7 @@
-public import Foundation
-public import Logging
+internal import Foundation
+internal import Logging
 public import SingleTableStore
-public import VideoCore
+internal import VideoCore
 
 /// A job queue whose enqueue can join a store transaction (the embedded ``StoreJobQueue``), so a
 /// video turning `processing` and its publish job are one write. Queues that cannot (SQS) are

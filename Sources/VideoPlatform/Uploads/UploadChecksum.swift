@@ -1,6 +1,6 @@
 internal import Crypto
 internal import Foundation
-public import VideoCore
+internal import VideoCore
 
 /// A checksum a client sent with a chunk (tus checksum extension, `Upload-Checksum`).
 ///

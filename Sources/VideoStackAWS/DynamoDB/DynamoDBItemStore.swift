@@ -1,6 +1,6 @@
-public import Foundation
+internal import Foundation
 public import SingleTableStore
-public import VideoCore
+internal import VideoCore
 internal import Crypto
 internal import NIOHTTP1
 

@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
 public import Foundation
 public import Logging
-public import NIOHTTP1
+internal import NIOHTTP1
 internal import NIOCore
 internal import VideoCore
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 internal import Synchronization
 
 /// How requests are retried: exponential backoff with full jitter on throttling, 5xx answers and

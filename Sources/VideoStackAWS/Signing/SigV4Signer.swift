@@ -1,5 +1,5 @@
 public import Foundation
-public import NIOHTTP1
+internal import NIOHTTP1
 public import Crypto
 internal import VideoCore
 

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 public import VideoCore
 
 /// Settings of ``VideoStackAPI``: limits, CORS, where media and share links live.

@@ -1,7 +1,7 @@
 public import HTTPTypes
 internal import Foundation
 internal import Hummingbird
-public import VideoCore
+internal import VideoCore
 
 /// An error as the API answers it: a status, a stable snake_case code and a sentence, sent as
 /// `{"error": {"code", "message", "requestId"}}`.

@@ -1,6 +1,6 @@
 internal import Crypto
-public import Foundation
-public import HTTPTypes
+internal import Foundation
+internal import HTTPTypes
 public import Hummingbird
 public import Logging
 internal import NIOCore

@@ -1,5 +1,5 @@
 import Foundation
-public import VideoCore
+internal import VideoCore
 
 /// Writes what a publisher sends into an FLV file on local disk, so the recording can be
 /// published as a video on demand when the stream ends.

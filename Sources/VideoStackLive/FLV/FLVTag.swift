@@ -1,4 +1,4 @@
-public import VideoCore
+internal import VideoCore
 
 /// The body of one FLV video or audio tag (an RTMP video or audio message), parsed.
 ///

@@ -1,5 +1,5 @@
 public import Foundation
-public import VideoCore
+internal import VideoCore
 
 /// How a live stream's output is made.
 public struct LiveTranscodeMode: Hashable, Sendable, CustomStringConvertible {

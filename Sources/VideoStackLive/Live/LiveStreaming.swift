@@ -75,7 +75,7 @@ public final class LiveStreaming: Service, Sendable {
                 try? await gracefulShutdown()
             }
             group.addTask {
-                _ = try? await cancelWhenGracefulShutdown { await self.writeViewerCounts() }
+                await cancelWhenGracefulShutdown { await self.writeViewerCounts() }
             }
             await group.next()
             group.cancelAll()

@@ -1,4 +1,4 @@
-public import VideoCore
+internal import VideoCore
 
 /// One value of Action Message Format 0, the encoding of RTMP commands and metadata.
 ///

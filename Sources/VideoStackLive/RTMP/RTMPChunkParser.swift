@@ -1,4 +1,4 @@
-public import VideoCore
+internal import VideoCore
 
 /// Reassembles RTMP messages from the chunk stream (RTMP specification section 5.3).
 ///

@@ -3,7 +3,7 @@ public import Logging
 public import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
-public import VideoCore
+internal import VideoCore
 
 /// Where and how an ``RTMPServer`` listens, and the limits it holds publishers to.
 public struct RTMPServerConfiguration: Sendable {
@@ -138,7 +138,7 @@ public final class RTMPServer: Sendable {
                 var connectionLogger = logger
                 connectionLogger[metadataKey: "rtmp.connection"] = "\(id)"
                 connectionLogger[metadataKey: "rtmp.peer"] = "\(remote)"
-                channel.closeFuture.whenComplete { _ in _ = open.withLockedValue { $0 -= 1 } }
+                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
                 guard current <= configuration.maxConnections else {
                     connectionLogger.warning("RTMP connection refused: too many open", metadata: ["limit": "\(configuration.maxConnections)"])
                     return channel.close()

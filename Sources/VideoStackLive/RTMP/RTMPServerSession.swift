@@ -1,4 +1,4 @@
-public import VideoCore
+internal import VideoCore
 
 /// What a publishing connection said, as the server side of the RTMP session understood it.
 public enum RTMPEvent: Sendable, Equatable {

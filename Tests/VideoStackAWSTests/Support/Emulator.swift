@@ -81,7 +81,7 @@ final class EmulatorProcess: @unchecked Sendable {
             }
             process.environment = environment
             let log = FileHandle(forWritingAtPath: scratch.path("server.log")) ?? {
-                FileManager.default.createFile(atPath: scratch.path("server.log"), contents: nil)
+                _ = FileManager.default.createFile(atPath: scratch.path("server.log"), contents: nil)
                 return FileHandle(forWritingAtPath: scratch.path("server.log"))!
             }()
             process.standardOutput = log
