@@ -68,7 +68,7 @@ import VideoCore
     @Test func truncatedWithIndexAtTheEndFailsToOpen() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 3)
+            try await makeClip(clip, seconds: 3)
             let bytes = try Data(contentsOf: clip)
             let cut = directory.appendingPathComponent("cut.mp4")
             try bytes.prefix(bytes.count * 6 / 10).write(to: cut)
@@ -83,7 +83,7 @@ import VideoCore
     @Test func truncatedWithIndexAtTheFrontIsFoundByTheDeepCheck() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 4, extra: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            try await makeClip(clip, seconds: 4, extra: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
                                                    "-movflags", "+faststart"])
             let bytes = try Data(contentsOf: clip)
             let cut = directory.appendingPathComponent("cut.mp4")
@@ -105,7 +105,7 @@ import VideoCore
     @Test func bitFlipsAreCountedNotSilent() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 3, size: "320x240", audio: false,
+            try await makeClip(clip, seconds: 3, size: "320x240", audio: false,
                          extra: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"])
             var bytes = [UInt8](try Data(contentsOf: clip))
             // Flip bits in the media data only (the index at the front stays readable).
@@ -135,7 +135,7 @@ import VideoCore
     @Test func noVideoStream() async throws {
         try await withTemporaryDirectory { directory in
             let song = directory.appendingPathComponent("song.m4a")
-            try run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100:duration=2",
+            try await run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100:duration=2",
                                "-c:a", "aac", song.path])
             let error = try await transcodeError(song, in: directory)
             #expect(error.code == .invalidInput)
@@ -147,7 +147,7 @@ import VideoCore
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             _ = try await Transcoder(logger: testLogger).transcode(input: song, renditions: plan,
                                                                    sink: try MP4FileSink(directory: out, logger: testLogger))
-            let streams = try ffprobeStreams(out.appendingPathComponent("audio.mp4"))
+            let streams = try await ffprobeStreams(out.appendingPathComponent("audio.mp4"))
             #expect(streams.map { $0["codec_type"] as? String } == ["audio"])
             #expect(streams.first?["sample_rate"] as? String == "48000")
         }
@@ -171,7 +171,7 @@ import VideoCore
     @Test func playlistsAndConcatListsAreRefused() async throws {
         try await withTemporaryDirectory { directory in
             let segment = directory.appendingPathComponent("secret.ts")
-            try makeClip(segment, seconds: 2, size: "160x120", extra: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mpegts"])
+            try await makeClip(segment, seconds: 2, size: "160x120", extra: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mpegts"])
             // Both files are valid inputs for FFmpeg's hls and concat demuxers.
             let playlist = directory.appendingPathComponent("upload.m3u8")
             try Data("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n\(segment.path)\n#EXT-X-ENDLIST\n".utf8).write(to: playlist)
@@ -195,8 +195,8 @@ import VideoCore
             let first = directory.appendingPathComponent("a.ts")
             let second = directory.appendingPathComponent("b.ts")
             let ts = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mpegts"]
-            try makeClip(first, seconds: 2, size: "160x120", audio: false, extra: ts)
-            try makeClip(second, seconds: 2, size: "160x120", audio: false, extra: ts + ["-output_ts_offset", "3600"])
+            try await makeClip(first, seconds: 2, size: "160x120", audio: false, extra: ts)
+            try await makeClip(second, seconds: 2, size: "160x120", audio: false, extra: ts + ["-output_ts_offset", "3600"])
             let spliced = directory.appendingPathComponent("spliced.ts")
             try Data(try Data(contentsOf: first) + Data(contentsOf: second)).write(to: spliced)
             let out = directory.appendingPathComponent("out")
@@ -213,7 +213,7 @@ import VideoCore
     @Test func unsupportedCodec() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("ffv1.mkv")
-            try makeClip(clip, seconds: 1, size: "64x64", audio: false, extra: ["-c:v", "ffv1"])
+            try await makeClip(clip, seconds: 1, size: "64x64", audio: false, extra: ["-c:v", "ffv1"])
             // Rename the codec's FourCC to one nobody knows.
             var bytes = [UInt8](try Data(contentsOf: clip))
             let tag = Array("FFV1".utf8)

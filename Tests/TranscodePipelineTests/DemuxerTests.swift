@@ -8,7 +8,7 @@ import VideoCore
     @Test func readsEncodedPacketsWithoutDecoding() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 3, size: "320x240", rate: "25",
+            try await makeClip(clip, seconds: 3, size: "320x240", rate: "25",
                          extra: ["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p"])
             let demuxer = try await Demuxer.open(clip, logger: testLogger)
             #expect(demuxer.tracks.map(\.kind) == [.video, .audio])
@@ -22,7 +22,7 @@ import VideoCore
             for try await packet in demuxer.packets() { packets.append(packet) }
             let videoPackets = packets.filter { $0.track == 0 }
             // ffprobe's count of the same file's video packets and keyframes.
-            let reference = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
+            let reference = try await run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags",
                                                 "-of", "csv=p=0", clip.path])
             let flags = String(decoding: reference.stdout, as: UTF8.self).split(separator: "\n")
             #expect(videoPackets.count == flags.count)

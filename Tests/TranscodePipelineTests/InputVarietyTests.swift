@@ -27,10 +27,10 @@ import VideoCore
     func comesOutAsEightBit420H264(name: String, video: [String], audio: [String]) async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent(name)
-            try makeClip(clip, seconds: 1, size: "320x240", rate: "25", extra: video, audioArgs: audio)
+            try await makeClip(clip, seconds: 1, size: "320x240", rate: "25", extra: video, audioArgs: audio)
             let (out, plan, _) = try await transcode(clip, in: directory)
             #expect(plan.map(\.name) == ["240p"])
-            let streams = try ffprobeStreams(out.appendingPathComponent("240p.mp4"))
+            let streams = try await ffprobeStreams(out.appendingPathComponent("240p.mp4"))
             let videoStream = try #require(streams.first { $0["codec_type"] as? String == "video" })
             #expect(videoStream["codec_name"] as? String == "h264")
             #expect(videoStream["profile"] as? String == "High")
@@ -44,19 +44,19 @@ import VideoCore
 
     @Test func rotatedPhoneVideoComesOutUpright() async throws {
         try await withTemporaryDirectory { directory in
-            let rotated = try makeRotatedClip(in: directory, seconds: 1)
+            let rotated = try await makeRotatedClip(in: directory, seconds: 1)
             let (out, plan, _) = try await transcode(rotated, in: directory)
             #expect(plan.first?.width == 240 && plan.first?.height == 320)
             let file = out.appendingPathComponent("\(plan[0].name).mp4")
             // The ffmpeg CLI turns its input by the display matrix: our pixels must match its picture.
-            let decibels = try psnr(["-i", file.path, "-i", rotated.path], graph: "[1:v]scale=240:320[reference];[0:v][reference]psnr")
+            let decibels = try await psnr(["-i", file.path, "-i", rotated.path], graph: "[1:v]scale=240:320[reference];[0:v][reference]psnr")
             #expect(decibels > 25, "PSNR \(decibels) dB against the upright reference")
         }
     }
 
     /// 60 fields per second woven into 30 interlaced frames of `pattern`.
-    private func makeInterlaced(_ url: URL, pattern: String) throws {
-        try run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "\(pattern)=size=320x240:rate=60:duration=2",
+    private func makeInterlaced(_ url: URL, pattern: String) async throws {
+        try await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "\(pattern)=size=320x240:rate=60:duration=2",
                            "-vf", "tinterlace=mode=interleave_top,setfield=tff", "-c:v", "libx264", "-preset", "ultrafast",
                            "-qp", "0", "-flags", "+ilme+ildct", "-x264opts", "tff=1", url.path])
     }
@@ -65,18 +65,18 @@ import VideoCore
         try await withTemporaryDirectory { directory in
             // `testsrc2` moves everywhere, so its woven fields comb, which idet counts.
             let clip = directory.appendingPathComponent("interlaced.mkv")
-            try makeInterlaced(clip, pattern: "testsrc2")
-            func detected(_ url: URL) throws -> (interlaced: Int, progressive: Int) {
-                let output = try run("ffmpeg", ["-v", "info", "-nostdin", "-i", url.path, "-vf", "idet", "-f", "null", "-"])
+            try await makeInterlaced(clip, pattern: "testsrc2")
+            func detected(_ url: URL) async throws -> (interlaced: Int, progressive: Int) {
+                let output = try await run("ffmpeg", ["-v", "info", "-nostdin", "-i", url.path, "-vf", "idet", "-f", "null", "-"])
                 let line = try #require(output.stderr.split(separator: "\n").last { $0.contains("Multi frame detection") })
                 let numbers = line.matches(of: /(TFF|BFF|Progressive):\s*(\d+)/).map { (String($0.1), Int($0.2)!) }
                 let counts = Dictionary(numbers, uniquingKeysWith: +)
                 return ((counts["TFF"] ?? 0) + (counts["BFF"] ?? 0), counts["Progressive"] ?? 0)
             }
-            let before = try detected(clip)
+            let before = try await detected(clip)
             #expect(before.interlaced > before.progressive, "the source should comb: \(before)")
             let (out, plan, _) = try await transcode(clip, in: directory)
-            let after = try detected(out.appendingPathComponent("\(plan[0].name).mp4"))
+            let after = try await detected(out.appendingPathComponent("\(plan[0].name).mp4"))
             #expect(after.interlaced * 5 <= before.interlaced, "combing left: \(after)")
         }
     }
@@ -86,11 +86,11 @@ import VideoCore
             // `testsrc` barely moves: a motion-adaptive deinterlacer weaves both fields back into
             // the full picture, where dropping a field would halve the vertical detail (about 30 dB here).
             let clip = directory.appendingPathComponent("still.mkv")
-            try makeInterlaced(clip, pattern: "testsrc")
+            try await makeInterlaced(clip, pattern: "testsrc")
             let (out, plan, _) = try await transcode(clip, in: directory)
             let file = out.appendingPathComponent("\(plan[0].name).mp4")
             // The truth: the progressive picture at each frame's top-field time.
-            let decibels = try psnr(["-i", file.path, "-f", "lavfi", "-i",
+            let decibels = try await psnr(["-i", file.path, "-f", "lavfi", "-i",
                                      "testsrc=size=320x240:rate=60:duration=2,select='not(mod(n\\,2))',setpts=N/30/TB"])
             #expect(decibels > 38, "PSNR \(decibels) dB against the progressive source")
         }
@@ -101,19 +101,19 @@ import VideoCore
             // A known SDR picture carried as HDR10: PQ, BT.2020, 10-bit HEVC, content light 100 nits.
             let sdr = "testsrc2=size=320x240:rate=25:duration=1"
             let clip = directory.appendingPathComponent("pq.mkv")
-            try run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", sdr, "-vf",
+            try await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", sdr, "-vf",
                                "zscale=tin=bt709:pin=bt709:min=bt709:t=smpte2084:p=bt2020:m=bt2020nc:npl=100,format=yuv420p10le",
                                "-c:v", "libx265", "-x265-params",
                                "log-level=none:hdr10=1:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:max-cll=100,50:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(1000000,50)",
                                clip.path])
             let (out, plan, _) = try await transcode(clip, in: directory)
             let file = out.appendingPathComponent("\(plan[0].name).mp4")
-            let video = try #require(try ffprobeStreams(file).first { $0["codec_type"] as? String == "video" })
+            let video = try #require(try await ffprobeStreams(file).first { $0["codec_type"] as? String == "video" })
             #expect(video["color_transfer"] as? String == "bt709" && video["color_primaries"] as? String == "bt709"
                     && video["color_space"] as? String == "bt709", "\(video)")
             // Tone-mapped, the picture comes back close to the SDR original; read as if it were SDR
             // (what dropping the extra bits alone does) it is dim and grey: about 14 dB here.
-            let decibels = try psnr(["-i", file.path, "-f", "lavfi", "-i", sdr])
+            let decibels = try await psnr(["-i", file.path, "-f", "lavfi", "-i", sdr])
             #expect(decibels > 20, "PSNR \(decibels) dB against the SDR original")
         }
     }
@@ -122,12 +122,12 @@ import VideoCore
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("vfr.mkv")
             // Drop every fourth frame and keep the others' timestamps: gaps at irregular intervals.
-            try makeClip(clip, seconds: 4, size: "320x240", rate: "30", audio: false,
+            try await makeClip(clip, seconds: 4, size: "320x240", rate: "30", audio: false,
                          videoFilter: "select='not(eq(mod(n\\,4)\\,1))'",
                          extra: ["-vsync", "vfr", "-c:v", "libx264", "-preset", "ultrafast"])
             let (out, plan, result) = try await transcode(clip, in: directory)
             let file = out.appendingPathComponent("\(plan[0].name).mp4")
-            let probe = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
+            let probe = try await run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
                                             "-of", "csv=p=0", file.path])
             let times = String(decoding: probe.stdout, as: UTF8.self).split(separator: "\n").compactMap { Double($0) }.sorted()
             let steps = zip(times.dropFirst(), times).map { $0 - $1 }
@@ -141,7 +141,7 @@ import VideoCore
     @Test func progressIsReportedAndEndsAtTheOutputsDuration() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 3, size: "320x240")
+            try await makeClip(clip, seconds: 3, size: "320x240")
             let plan = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger))
             let (stream, continuation) = AsyncStream.makeStream(of: TranscodeProgress.self)
             let out = directory.appendingPathComponent("out")
@@ -156,7 +156,7 @@ import VideoCore
             #expect(times == times.sorted())
             // The last report is the output's end, as ffprobe measures the file.
             let last = try #require(updates.last)
-            let video = try #require(try ffprobeStreams(out.appendingPathComponent("\(plan[0].name).mp4")).first { $0["codec_type"] as? String == "video" })
+            let video = try #require(try await ffprobeStreams(out.appendingPathComponent("\(plan[0].name).mp4")).first { $0["codec_type"] as? String == "video" })
             let measured = try #require(Double(video["duration"] as? String ?? ""))
             #expect(abs(last.mediaTime.inSeconds - measured) < 0.001, "\(last.mediaTime) vs \(measured) s")
             #expect(last.mediaTime == result.duration)
@@ -167,7 +167,7 @@ import VideoCore
     @Test func cancellingOnTheFirstProgressReportStopsAndFrees() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 3, size: "320x240")
+            try await makeClip(clip, seconds: 3, size: "320x240")
             let plan = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger))
             let (updates, reporter) = AsyncStream.makeStream(of: TranscodeProgress.self)
             let out = directory.appendingPathComponent("out")

@@ -8,7 +8,7 @@ import VideoCore
     @Test func probesVideoAndAudioStreams() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 2, size: "320x240", rate: "25")
+            try await makeClip(clip, seconds: 2, size: "320x240", rate: "25")
             let info = try await MediaProbe.probe(clip, logger: testLogger)
             #expect(info.format.contains("mp4"))
             #expect(abs(info.duration.inSeconds - 2) < 0.1)
@@ -31,7 +31,7 @@ import VideoCore
     @Test func readsTenBitAspectRotationAndInterlacing() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("anamorphic.mkv")
-            try makeClip(clip, seconds: 1, size: "720x576", audio: false, videoFilter: "setsar=16/15",
+            try await makeClip(clip, seconds: 1, size: "720x576", audio: false, videoFilter: "setsar=16/15",
                          extra: ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le",
                                  "-flags", "+ilme+ildct", "-x264opts", "tff=1", "-field_order", "tt"])
             let video = try #require(try await MediaProbe.probe(clip, logger: testLogger).video)
@@ -42,13 +42,13 @@ import VideoCore
             #expect(video.isInterlaced == true)
 
             let rotated = directory.appendingPathComponent("rotated.mp4")
-            try makeClip(clip.deletingLastPathComponent().appendingPathComponent("plain.mp4"), seconds: 1, audio: false)
+            try await makeClip(clip.deletingLastPathComponent().appendingPathComponent("plain.mp4"), seconds: 1, audio: false)
             // FFmpeg 5.1's mov muxer turns the `rotate` tag into a display matrix.
-            try run("ffmpeg", ["-v", "error", "-y", "-i", directory.appendingPathComponent("plain.mp4").path,
+            try await run("ffmpeg", ["-v", "error", "-y", "-i", directory.appendingPathComponent("plain.mp4").path,
                                "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.path])
             let turned = try #require(try await MediaProbe.probe(rotated, logger: testLogger).video)
             // ffprobe prints the display matrix's counterclockwise angle; players turn the other way.
-            let sideData = try ffprobeStreams(rotated).first?["side_data_list"] as? [[String: Any]]
+            let sideData = try await ffprobeStreams(rotated).first?["side_data_list"] as? [[String: Any]]
             let counterclockwise = try #require(sideData?.compactMap { $0["rotation"] as? Int }.first)
             #expect(turned.rotation == ((-counterclockwise) % 360 + 360) % 360)
             #expect(turned.rotation != 0)
@@ -59,7 +59,7 @@ import VideoCore
     @Test func deepCheckPassesAnIntactFile() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("clip.mp4")
-            try makeClip(clip, seconds: 2)
+            try await makeClip(clip, seconds: 2)
             let report = try await MediaProbe.deepCheck(clip, logger: testLogger)
             #expect(report.isIntact, "\(report.problems)")
             #expect(report.videoFrames == 60)

@@ -8,8 +8,8 @@ import VideoCore
 /// storyboard from the one decode, and the standalone thumbnailer manages them too.
 @Suite struct NonSeekableInputTests {
     /// Matroska as ffmpeg writes it to a pipe: no cues (no index to seek with) and no duration.
-    private func makePipedMatroska(_ url: URL, seconds: Int) throws {
-        let output = try run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=\(seconds)",
+    private func makePipedMatroska(_ url: URL, seconds: Int) async throws {
+        let output = try await run("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=\(seconds)",
                                         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=\(seconds)",
                                         "-c:v", "mpeg4", "-c:a", "aac", "-f", "matroska", "-"])
         try output.stdout.write(to: url)
@@ -33,26 +33,26 @@ import VideoCore
         let rung = Rendition(name: "240p", width: 320, height: 240, videoBitRate: 300_000, audioBitRate: 64_000)
         let transcoder = Transcoder(configuration: TranscodeConfiguration(preset: .ultrafast, thumbnails: oneSecondTiles), logger: testLogger)
         let result = try await transcoder.transcode(input: input, renditions: [rung], sink: try MP4FileSink(directory: out, logger: testLogger))
-        let streams = try ffprobeStreams(out.appendingPathComponent("240p.mp4"))
+        let streams = try await ffprobeStreams(out.appendingPathComponent("240p.mp4"))
         #expect(streams.map { $0["codec_type"] as? String } == ["video", "audio"])
         return result
     }
 
     /// The poster decodes, shows the pattern (not black) and comes from inside the video.
     private func checkPoster(_ poster: Poster, within duration: Duration, in directory: URL,
-                             sourceLocation: SourceLocation = #_sourceLocation) throws {
+                             sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let url = directory.appendingPathComponent("poster-\(UUID().uuidString).jpg")
         try Data(poster.jpeg).write(to: url)
-        let stream = try #require(try ffprobeStreams(url).first, sourceLocation: sourceLocation)
+        let stream = try #require(try await ffprobeStreams(url).first, sourceLocation: sourceLocation)
         #expect(stream["width"] as? Int == 320 && stream["height"] as? Int == 240, sourceLocation: sourceLocation)
         #expect(poster.time > .zero && poster.time < duration, "poster at \(poster.time) of \(duration)", sourceLocation: sourceLocation)
-        #expect(try ThumbnailerTests.meanLuma(url) > 40, sourceLocation: sourceLocation)
+        #expect(try await ThumbnailerTests.meanLuma(url) > 40, sourceLocation: sourceLocation)
     }
 
     @Test func matroskaWithoutCuesOrDuration() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("piped.mkv")
-            try makePipedMatroska(clip, seconds: 4)
+            try await makePipedMatroska(clip, seconds: 4)
             let info = try await MediaProbe.probe(clip, logger: testLogger)
             #expect(info.duration == .zero, "the file should declare no duration: \(info.duration)")
             #expect(info.video?.codec == "mpeg4" && info.audio?.codec == "aac")
@@ -60,12 +60,12 @@ import VideoCore
             let result = try await transcode(clip, in: directory)
             #expect(near(result.duration, .seconds(4)), "\(result.duration)")
             let thumbnails = try #require(result.thumbnails)
-            try checkPoster(thumbnails.poster, within: result.duration, in: directory)
-            try checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles(result.duration), columns: 4, tileSize: (80, 60), end: result.duration)
+            try await checkPoster(thumbnails.poster, within: result.duration, in: directory)
+            try await checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles(result.duration), columns: 4, tileSize: (80, 60), end: result.duration)
 
             let alone = try await Thumbnailer(configuration: oneSecondTiles, logger: testLogger).thumbnails(from: clip)
-            try checkPoster(alone.poster, within: result.duration, in: directory)
-            try checkStoryboard(alone.storyboard, in: directory, tiles: tiles(result.duration), columns: 4, tileSize: (80, 60), end: result.duration)
+            try await checkPoster(alone.poster, within: result.duration, in: directory)
+            try await checkStoryboard(alone.storyboard, in: directory, tiles: tiles(result.duration), columns: 4, tileSize: (80, 60), end: result.duration)
         }
     }
 
@@ -75,7 +75,7 @@ import VideoCore
     func streamCutShort(container: String) async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("whole.\(container)")
-            try makeClip(clip, seconds: 6, size: "320x240", rate: "25",
+            try await makeClip(clip, seconds: 6, size: "320x240", rate: "25",
                          extra: ["-c:v", "mpeg4", "-q:v", "3"] + (container == "mp4" ? ["-movflags", "+faststart"] : []))
             let bytes = try Data(contentsOf: clip)
             let cut = directory.appendingPathComponent("cut.\(container)")
@@ -86,12 +86,12 @@ import VideoCore
             let result = try await transcode(cut, in: directory)
             #expect(result.duration > .seconds(1) && result.duration < .seconds(5), "\(result.duration)")
             let thumbnails = try #require(result.thumbnails)
-            try checkPoster(thumbnails.poster, within: result.duration, in: directory)
-            try checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles(result.duration), columns: 4, tileSize: (80, 60),
+            try await checkPoster(thumbnails.poster, within: result.duration, in: directory)
+            try await checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles(result.duration), columns: 4, tileSize: (80, 60),
                                 end: result.duration)
 
             let alone = try await Thumbnailer(configuration: oneSecondTiles, logger: testLogger).thumbnails(from: cut)
-            try checkPoster(alone.poster, within: result.duration, in: directory)
+            try await checkPoster(alone.poster, within: result.duration, in: directory)
             #expect(tiles(result.duration).contains(alone.storyboard.tileCount))
         }
     }
@@ -114,12 +114,12 @@ import VideoCore
                     let result = try await transcode(fifo, in: directory)
                     #expect(near(result.duration, .seconds(3)), "\(result.duration)")
                     let thumbnails = try #require(result.thumbnails)
-                    try checkPoster(thumbnails.poster, within: result.duration, in: directory)
-                    try checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles(result.duration), columns: 4,
+                    try await checkPoster(thumbnails.poster, within: result.duration, in: directory)
+                    try await checkStoryboard(thumbnails.storyboard, in: directory, tiles: tiles(result.duration), columns: 4,
                                         tileSize: (80, 60), end: result.duration)
                 } else {
                     let alone = try await Thumbnailer(configuration: oneSecondTiles, logger: testLogger).thumbnails(from: fifo)
-                    try checkPoster(alone.poster, within: .seconds(3), in: directory)
+                    try await checkPoster(alone.poster, within: .seconds(3), in: directory)
                     #expect(tiles(.seconds(3)).contains(alone.storyboard.tileCount))
                 }
                 writer.waitUntilExit()

@@ -11,9 +11,22 @@ struct ProcessOutput {
     var stderr: String
 }
 
-/// Runs a command-line tool to completion (ffmpeg, ffprobe, the videostack CLI).
+/// Runs a command-line tool to completion (ffmpeg, ffprobe, the videostack CLI), waiting on a
+/// thread of its own: blocking a cooperative-pool thread for a whole ffmpeg run starved every
+/// other test of the process (its in-process servers stopped answering) on a 2-core machine.
 @discardableResult
-func run(_ tool: String, _ arguments: [String], check: Bool = true) throws -> ProcessOutput {
+func run(_ tool: String, _ arguments: [String], check: Bool = true) async throws -> ProcessOutput {
+    let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ProcessOutput, any Error>) in
+        Thread { continuation.resume(with: Result { try runBlocking(tool, arguments) }) }.start()
+    }
+    if check && result.status != 0 {
+        Issue.record("\(tool) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr.suffix(2000))")
+        throw TestFailure(message: "\(tool) failed")
+    }
+    return result
+}
+
+private func runBlocking(_ tool: String, _ arguments: [String]) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/\(tool)")
     process.arguments = arguments
@@ -30,13 +43,7 @@ func run(_ tool: String, _ arguments: [String], check: Bool = true) throws -> Pr
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     while errThread.isExecuting || !errThread.isFinished { usleep(1000) }
-    let result = ProcessOutput(status: process.terminationStatus, stdout: outData,
-                               stderr: String(decoding: errData, as: UTF8.self))
-    if check && result.status != 0 {
-        Issue.record("\(tool) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr.suffix(2000))")
-        throw TestFailure(message: "\(tool) failed")
-    }
-    return result
+    return ProcessOutput(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
 }
 
 struct TestFailure: Error, CustomStringConvertible {
@@ -50,7 +57,7 @@ struct TestFailure: Error, CustomStringConvertible {
 ///   - extra: arguments placed before the output name (codec, container options).
 func makeClip(_ url: URL, seconds: Double = 3, size: String = "320x240", rate: String = "30", audio: Bool = true,
               videoFilter: String? = nil, extra: [String] = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"],
-              audioArgs: [String] = ["-c:a", "aac"]) throws {
+              audioArgs: [String] = ["-c:a", "aac"]) async throws {
     var arguments = ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(rate):duration=\(seconds)"]
     if audio {
         arguments += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=\(seconds)"]
@@ -59,23 +66,23 @@ func makeClip(_ url: URL, seconds: Double = 3, size: String = "320x240", rate: S
     arguments += extra
     if audio { arguments += audioArgs }
     arguments += [url.path]
-    try run("ffmpeg", arguments)
+    try await run("ffmpeg", arguments)
 }
 
 /// ffprobe's JSON for a file (format and streams), parsed.
-func ffprobe(_ url: URL, _ extra: [String] = ["-show_format", "-show_streams"]) throws -> [String: Any] {
-    let output = try run("ffprobe", ["-v", "error", "-of", "json"] + extra + [url.path])
+func ffprobe(_ url: URL, _ extra: [String] = ["-show_format", "-show_streams"]) async throws -> [String: Any] {
+    let output = try await run("ffprobe", ["-v", "error", "-of", "json"] + extra + [url.path])
     return try JSONSerialization.jsonObject(with: output.stdout) as? [String: Any] ?? [:]
 }
 
 /// The streams ffprobe reports, as dictionaries.
-func ffprobeStreams(_ url: URL) throws -> [[String: Any]] {
-    try ffprobe(url)["streams"] as? [[String: Any]] ?? []
+func ffprobeStreams(_ url: URL) async throws -> [[String: Any]] {
+    try await ffprobe(url)["streams"] as? [[String: Any]] ?? []
 }
 
 /// Presentation times (seconds) of the video keyframes in a file, as ffprobe reads them.
-func keyframeTimes(_ url: URL) throws -> [Double] {
-    let output = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+func keyframeTimes(_ url: URL) async throws -> [Double] {
+    let output = try await run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
                                      "-of", "csv=p=0", url.path])
     return String(decoding: output.stdout, as: UTF8.self).split(separator: "\n").compactMap { line in
         let fields = line.split(separator: ",")
@@ -91,11 +98,11 @@ let testLogger: Logger = {
 }()
 
 /// A 320x240 clip stored sideways with a 90° display matrix, as phones record portrait video.
-func makeRotatedClip(in directory: URL, seconds: Double) throws -> URL {
+func makeRotatedClip(in directory: URL, seconds: Double) async throws -> URL {
     let plain = directory.appendingPathComponent("plain.mp4")
-    try makeClip(plain, seconds: seconds, size: "320x240", audio: false)
+    try await makeClip(plain, seconds: seconds, size: "320x240", audio: false)
     let rotated = directory.appendingPathComponent("rotated.mp4")
-    try run("ffmpeg", ["-v", "error", "-y", "-i", plain.path, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.path])
+    try await run("ffmpeg", ["-v", "error", "-y", "-i", plain.path, "-c", "copy", "-metadata:s:v:0", "rotate=90", rotated.path])
     return rotated
 }
 
@@ -103,8 +110,8 @@ func makeRotatedClip(in directory: URL, seconds: Double) throws -> URL {
 /// for the two video inputs in `inputs` (ffmpeg input arguments) joined by `graph`, which must
 /// end in `psnr`; `extra` goes before the null output.
 func psnr(_ inputs: [String], graph: String = "[0:v][1:v]psnr", extra: [String] = [],
-          sourceLocation: SourceLocation = #_sourceLocation) throws -> Double {
-    let compared = try run("ffmpeg", ["-v", "info", "-nostdin"] + inputs + ["-lavfi", graph] + extra + ["-f", "null", "-"])
+          sourceLocation: SourceLocation = #_sourceLocation) async throws -> Double {
+    let compared = try await run("ffmpeg", ["-v", "info", "-nostdin"] + inputs + ["-lavfi", graph] + extra + ["-f", "null", "-"])
     let value = try #require(compared.stderr.firstMatch(of: /average:([0-9.]+|inf)/)?.1, sourceLocation: sourceLocation)
     return value == "inf" ? .infinity : try #require(Double(value), sourceLocation: sourceLocation)
 }

@@ -21,7 +21,7 @@ import VideoCore
     @Test func encodesAlignedLadderCheckedByFFprobe() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("source.mp4")
-            try makeClip(clip, seconds: 5, size: "640x360", rate: "30")
+            try await makeClip(clip, seconds: 5, size: "640x360", rate: "30")
             let out = directory.appendingPathComponent("out")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             let (result, renditions) = try await transcodeLadder(clip, into: out)
@@ -29,12 +29,12 @@ import VideoCore
             // The keyframes the packets carried, as the transcoder saw them go out.
             #expect(result.keyframeTimes == [.zero, .seconds(2), .seconds(4)])
 
-            let source = try ffprobe(clip)
+            let source = try await ffprobe(clip)
             let sourceDuration = try #require(Double((source["format"] as? [String: Any])?["duration"] as? String ?? ""))
             var keyframeSets: [[Double]] = []
             for rendition in renditions {
                 let file = out.appendingPathComponent("\(rendition.name).mp4")
-                let streams = try ffprobeStreams(file)
+                let streams = try await ffprobeStreams(file)
                 let video = try #require(streams.first { $0["codec_type"] as? String == "video" })
                 #expect(video["codec_name"] as? String == "h264")
                 #expect(video["profile"] as? String == "High")
@@ -53,7 +53,7 @@ import VideoCore
                 let videoStart = try #require(Double(video["start_time"] as? String ?? ""))
                 let audioStart = try #require(Double(audio["start_time"] as? String ?? ""))
                 #expect(abs(videoStart - audioStart) < 1.0 / 30)
-                keyframeSets.append(try keyframeTimes(file))
+                keyframeSets.append(try await keyframeTimes(file))
             }
             #expect(keyframeSets.count == 2)
             #expect(keyframeSets.allSatisfy { $0 == keyframeSets[0] })
@@ -86,14 +86,14 @@ struct OpeningKeyframesSink: PacketSink {
     @Test func openingKeyframesPrecedeTheRegularGrid() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("source.mp4")
-            try makeClip(clip, seconds: 7, size: "640x360", rate: "30")
+            try await makeClip(clip, seconds: 7, size: "640x360", rate: "30")
             let renditions = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger))
             let sink = OpeningKeyframesSink(inner: try MP4FileSink(directory: directory, keyframeInterval: .seconds(3), logger: testLogger),
                                             openingKeyframes: [.seconds(1), .milliseconds(1500)])
             let result = try await Transcoder(logger: testLogger).transcode(input: clip, renditions: renditions, sink: sink)
             #expect(result.keyframeTimes.map { ($0.inSeconds * 1000).rounded() / 1000 } == [0, 1, 1.5, 3, 6])
             for rendition in renditions {
-                let times = try keyframeTimes(directory.appendingPathComponent("\(rendition.name).mp4"))
+                let times = try await keyframeTimes(directory.appendingPathComponent("\(rendition.name).mp4"))
                 #expect(times.map { ($0 * 1000).rounded() / 1000 } == [0, 1, 1.5, 3, 6], "\(rendition.name): \(times)")
             }
         }
@@ -103,7 +103,7 @@ struct OpeningKeyframesSink: PacketSink {
     @Test func badOpeningKeyframesAreRefused() async throws {
         try await withTemporaryDirectory { directory in
             let clip = directory.appendingPathComponent("source.mp4")
-            try makeClip(clip, seconds: 2, size: "320x240", rate: "30")
+            try await makeClip(clip, seconds: 2, size: "320x240", rate: "30")
             let renditions = try LadderPlanner.plan(for: try await MediaProbe.probe(clip, logger: testLogger))
             for opening: [Duration] in [[.seconds(2)], [.seconds(3)], [.seconds(1), .milliseconds(500)], [.zero], [.seconds(-1)]] {
                 let sink = OpeningKeyframesSink(inner: try MP4FileSink(directory: directory, keyframeInterval: .seconds(2), logger: testLogger),
@@ -140,9 +140,9 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
 
 @Suite struct FFmpegLogTests {
     /// An H.264 clip with its index at the front, and a copy with `flips` bytes of its media data inverted.
-    private func makeDamagedClip(in directory: URL, seconds: Double, size: String, flips: Int, seed: UInt64) throws -> (clip: URL, damaged: URL) {
+    private func makeDamagedClip(in directory: URL, seconds: Double, size: String, flips: Int, seed: UInt64) async throws -> (clip: URL, damaged: URL) {
         let clip = directory.appendingPathComponent("clip.mp4")
-        try makeClip(clip, seconds: seconds, size: size, audio: false,
+        try await makeClip(clip, seconds: seconds, size: size, audio: false,
                      extra: ["-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"])
         var bytes = [UInt8](try Data(contentsOf: clip))
         var generator = SeededGenerator(seed: seed)
@@ -157,7 +157,7 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
 
     @Test func ffmpegMessagesGoToTheCallersLogger() async throws {
         try await withTemporaryDirectory { directory in
-            let (_, damaged) = try makeDamagedClip(in: directory, seconds: 2, size: "320x240", flips: 100, seed: 11)
+            let (_, damaged) = try await makeDamagedClip(in: directory, seconds: 2, size: "320x240", flips: 100, seed: 11)
             let handler = CapturingLogHandler()
             let logger = Logger(label: "capture") { _ in handler }
             _ = try await MediaProbe.deepCheck(damaged, logger: logger)
@@ -171,7 +171,7 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
     /// decoder) reach only its own logger and error count, never the intact file's.
     @Test func concurrentJobsKeepTheirOwnLinesAndErrorCounts() async throws {
         try await withTemporaryDirectory { directory in
-            let (clip, damaged) = try makeDamagedClip(in: directory, seconds: 3, size: "640x360", flips: 300, seed: 5)
+            let (clip, damaged) = try await makeDamagedClip(in: directory, seconds: 3, size: "640x360", flips: 300, seed: 5)
             for _ in 0..<5 {
                 let damagedLines = CapturingLogHandler()
                 let intactLines = CapturingLogHandler()

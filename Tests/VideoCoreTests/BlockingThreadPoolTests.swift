@@ -96,4 +96,9 @@ import Testing
 }
 
 /// The name of the calling thread.
-private func threadName() -> String { Thread.current.name ?? "" }
+/// The system's name of the current thread (what `top` and `perf` show), not Foundation's
+/// `Thread.current.name`, which under load once reported a pool thread by its creator's name.
+private func threadName() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8) else { return "" }
+    return text.trimmingCharacters(in: .newlines)
+}

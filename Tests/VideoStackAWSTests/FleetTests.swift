@@ -69,7 +69,7 @@ struct FleetTests {
                             environment: environment)
         }
         defer { for worker in workers { worker.stop() } }
-        let clip = try Self.clip(in: directory)
+        let clip = try await Self.clip(in: directory)
         let groups = nodes.map { ServiceGroup(configuration: ServiceGroupConfiguration(services: [$0], logger: logger)) }
         let ids = try await withThrowingTaskGroup(of: [VideoID]?.self) { tasks in
             for group in groups { tasks.addTask { try await group.run(); return nil } }
@@ -203,8 +203,15 @@ struct FleetTests {
         return configuration
     }
 
-    /// An 8-second 480x270 H.264/AAC clip made by ffmpeg.
-    static func clip(in directory: URL) throws -> [UInt8] {
+    /// An 8-second 480x270 H.264/AAC clip made by ffmpeg, waited for on a thread of its own (not
+    /// on the cooperative pool, which the in-process API nodes need meanwhile).
+    static func clip(in directory: URL) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try makeClip(in: directory) }) }.start()
+        }
+    }
+
+    private static func makeClip(in directory: URL) throws -> [UInt8] {
         let url = directory.appendingPathComponent("clip.mp4")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")

@@ -46,7 +46,11 @@ package final class BlockingThreadPool<Context>: TaskExecutor, @unchecked Sendab
             let threadName = String("\(name.split(separator: ".").last ?? "")-\(index)".prefix(15))
             let thread = Thread { [self] in
                 // Named from inside: Foundation applies a name set before start() only on Darwin.
+                // The system's name is set directly as well: a new thread inherits its creator's
+                // ("…root.default-qos"), and under load Foundation's `Thread.current` was seen to
+                // still report that one on a pool thread.
                 Thread.current.name = threadName
+                Self.setSystemThreadName(threadName)
                 var context: Context?
                 do {
                     context = try makeContext(index)
@@ -85,6 +89,18 @@ package final class BlockingThreadPool<Context>: TaskExecutor, @unchecked Sendab
             shutdown()
             throw error
         }
+    }
+
+    /// Sets the calling thread's name as the system knows it (proc(5): a thread may write its own
+    /// `comm`); Glibc's `pthread_setname_np` is not visible to Swift without a C shim.
+    private static func setSystemThreadName(_ name: String) {
+        #if os(Linux)
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        #endif
     }
 
     deinit {
