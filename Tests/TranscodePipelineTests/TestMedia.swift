@@ -3,7 +3,6 @@ import Logging
 import Testing
 import TestSupport
 
-/// A temporary directory removed when the value is dropped by `withTemporaryDirectory`.
 /// Output of a finished subprocess.
 struct ProcessOutput {
     var status: Int32
@@ -11,39 +10,18 @@ struct ProcessOutput {
     var stderr: String
 }
 
-/// Runs a command-line tool to completion (ffmpeg, ffprobe, the videostack CLI), waiting on a
-/// thread of its own: blocking a cooperative-pool thread for a whole ffmpeg run starved every
-/// other test of the process (its in-process servers stopped answering) on a 2-core machine.
+/// Runs a command-line tool to completion (ffmpeg, ffprobe, the videostack CLI) through
+/// `ToolProcess`, which waits on a thread of its own: blocking a cooperative-pool thread for a
+/// whole ffmpeg run starved every other test of the process on a 2-core machine.
 @discardableResult
 func run(_ tool: String, _ arguments: [String], check: Bool = true) async throws -> ProcessOutput {
-    let result = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ProcessOutput, any Error>) in
-        Thread { continuation.resume(with: Result { try runBlocking(tool, arguments) }) }.start()
-    }
+    let finished = try await ToolProcess.run([tool] + arguments)
+    let result = ProcessOutput(status: finished.status, stdout: finished.stdout, stderr: finished.stderr)
     if check && result.status != 0 {
         Issue.record("\(tool) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.stderr.suffix(2000))")
         throw TestFailure(message: "\(tool) failed")
     }
     return result
-}
-
-private func runBlocking(_ tool: String, _ arguments: [String]) throws -> ProcessOutput {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/\(tool)")
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes concurrently so a chatty tool cannot fill one and block.
-    nonisolated(unsafe) var errData = Data()
-    let errThread = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    errThread.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    while errThread.isExecuting || !errThread.isFinished { usleep(1000) }
-    return ProcessOutput(status: process.terminationStatus, stdout: outData, stderr: String(decoding: errData, as: UTF8.self))
 }
 
 struct TestFailure: Error, CustomStringConvertible {

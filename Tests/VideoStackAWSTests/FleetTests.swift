@@ -203,24 +203,14 @@ struct FleetTests {
         return configuration
     }
 
-    /// An 8-second 480x270 H.264/AAC clip made by ffmpeg, waited for on a thread of its own (not
-    /// on the cooperative pool, which the in-process API nodes need meanwhile).
+    /// An 8-second 480x270 H.264/AAC clip made by ffmpeg (through `ToolProcess`, which waits on a
+    /// thread of its own, not on the cooperative pool the in-process API nodes need meanwhile).
     static func clip(in directory: URL) async throws -> [UInt8] {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try makeClip(in: directory) }) }.start()
-        }
-    }
-
-    private static func makeClip(in directory: URL) throws -> [UInt8] {
         let url = directory.appendingPathComponent("clip.mp4")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        process.arguments = ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=480x270:rate=25:duration=8",
-                             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=8",
-                             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", "-shortest", url.path]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw VideoStackError(.io, "ffmpeg could not make the fleet clip") }
+        let made = try await ToolProcess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=480x270:rate=25:duration=8",
+                                              "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=8",
+                                              "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", "-shortest", url.path])
+        guard made.status == 0 else { throw VideoStackError(.io, "ffmpeg could not make the fleet clip") }
         return try [UInt8](Data(contentsOf: url))
     }
 
